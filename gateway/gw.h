@@ -1,0 +1,53 @@
+/*
+ * gw.h: what every part of fhirgw shares: return codes, the allocation
+ * policy and small string helpers.
+ *
+ * Allocation policy: gw_malloc() and friends abort the process when memory
+ * is exhausted.  A gateway that cannot allocate a few hundred bytes cannot
+ * write an audit record or an error either, so failing one request while
+ * pretending to be healthy is worse than a clean restart by the supervisor.
+ * Sizes a client controls are bounded before anything is allocated.
+ */
+#ifndef GW_H
+#define GW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_OK 0
+#define GW_ERR -1
+#define GW_AGAIN -2
+
+#define GW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocate or abort; never return NULL. */
+void *gw_malloc(size_t n);
+void *gw_calloc(size_t n, size_t size);
+void *gw_realloc(void *p, size_t n);
+char *gw_strdup(const char *s);
+char *gw_strndup(const char *s, size_t n);
+
+/* Wipe n bytes (not optimised away) and free; for buffers that held
+ * patient data or keys. */
+void gw_free_zero(void *p, size_t n);
+
+/* Copy src into dst of size dstsz, always NUL-terminating.  Returns GW_ERR
+ * if src did not fit (dst then holds a truncated copy). */
+int gw_strlcpy(char *dst, const char *src, size_t dstsz);
+
+/* Parse a whole decimal string into *out within [min, max]; GW_ERR on any
+ * junk, overflow or empty input. */
+int gw_parse_long(const char *s, long min, long max, long *out);
+
+/* Log a line to stderr with a level prefix; printf-style. */
+void gw_log(const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define gw_info(...) gw_log("info", __VA_ARGS__)
+#define gw_warn(...) gw_log("warn", __VA_ARGS__)
+#define gw_error(...) gw_log("error", __VA_ARGS__)
+
+/* Print a message and exit(1): start-up only, never on the request path. */
+void gw_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * http.h: a strict HTTP/1.1 request parser and a response writer.
+ *
+ * The parser works on a contiguous byte range (the caller pulls up its
+ * evbuffer) and is pure: no I/O, no allocation beyond the request it fills,
+ * so it can be fuzzed directly.  It refuses anything ambiguous instead of
+ * guessing: bare LF, obs-fold, Content-Length together with
+ * Transfer-Encoding, duplicate or malformed Content-Length, transfer codings
+ * other than "chunked", whitespace before the colon, control characters.
+ */
+#ifndef GW_HTTP_H
+#define GW_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct evbuffer;
+
+#define GW_HTTP_MAX_HEADERS 64
+
+struct gw_http_limits {
+	size_t max_request_line; /* bytes incl. CRLF; over -> 414 */
+	size_t max_header_bytes; /* header block after the request line; 431 */
+	size_t max_body;	 /* decoded body bytes; over -> 413 */
+};
+
+enum gw_http_method {
+	GW_HTTP_GET,
+	GW_HTTP_HEAD,
+	GW_HTTP_POST,
+	GW_HTTP_PUT,
+	GW_HTTP_DELETE,
+	GW_HTTP_OPTIONS,
+	GW_HTTP_PATCH,
+	GW_HTTP_OTHER, /* a syntactically valid token we do not serve: 501 */
+};
+
+struct gw_http_header {
+	const char *name; /* NUL-terminated, points into req->storage */
+	const char *value; /* NUL-terminated, OWS trimmed */
+};
+
+struct gw_http_request {
+	enum gw_http_method method;
+	const char *method_name; /* as sent */
+	const char *target;	 /* request-target as sent (origin-form) */
+	const char *path;	 /* target up to '?', not percent-decoded */
+	const char *query;	 /* after '?', or "" */
+	int minor_version;	 /* 0 or 1 */
+	struct gw_http_header headers[GW_HTTP_MAX_HEADERS];
+	size_t nheaders;
+	char *body;	 /* decoded body, NUL-terminated; NULL if none */
+	size_t body_len;
+	bool keep_alive; /* after this request the connection stays open */
+	char *storage;	 /* owns every string above */
+};
+
+enum gw_http_parse_result {
+	GW_HTTP_DONE = 0,
+	GW_HTTP_NEED_MORE = 1,
+	GW_HTTP_INVALID = 2,
+};
+
+/*
+ * Parse one request from buf[0..len).  On GW_HTTP_DONE, *req is filled
+ * (caller frees with gw_http_request_free) and *consumed says how many
+ * bytes the request used, so pipelined requests can follow.  On
+ * GW_HTTP_NEED_MORE nothing is allocated; the caller waits for more bytes
+ * (the limits are already checked against what is there, so a caller that
+ * keeps getting NEED_MORE has a bounded buffer).  On GW_HTTP_INVALID,
+ * *status is the HTTP status to answer (400, 413, 414, 431, 501, 505) and
+ * the connection must be closed after the answer.
+ */
+enum gw_http_parse_result gw_http_parse(const char *buf, size_t len,
+    const struct gw_http_limits *lim, struct gw_http_request *req,
+    size_t *consumed, int *status);
+
+/* Free what gw_http_parse allocated; the struct itself is the caller's. */
+void gw_http_request_free(struct gw_http_request *req);
+
+/* Case-insensitive header lookup; first match or NULL. */
+const char *gw_http_header(const struct gw_http_request *req,
+    const char *name);
+
+/* Number of headers with this name (to refuse duplicates that matter). */
+size_t gw_http_header_count(const struct gw_http_request *req,
+    const char *name);
+
+/* The reason phrase of a status code ("Not Found"), "Unknown" if none. */
+const char *gw_http_reason(int status);
+
+/*
+ * Append a whole response to out: status line, Date-less minimal headers
+ * (Content-Type if given, Content-Length, Connection: close when
+ * !keep_alive), extra_headers verbatim (each line CRLF-terminated, may be
+ * NULL), then body.  Returns GW_OK or GW_ERR.
+ */
+int gw_http_write_response(struct evbuffer *out, int status,
+    const char *content_type, const char *extra_headers, const char *body,
+    size_t body_len, bool keep_alive);
+
+#endif
