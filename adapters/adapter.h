@@ -1,0 +1,120 @@
+/*
+ * adapter.h: what a country adapter gives the gateway.
+ *
+ * An adapter is data plus a few pure functions: the identifier systems it
+ * owns (with their validators), the SQL that reads its national registry
+ * (prepared by the gateway on every pooled connection and run
+ * asynchronously on the worker's loop), and the mapping from a native
+ * registry row to a FHIR R4 resource.  The gateway owns all I/O, consent
+ * and assembly (Bundles, the IPS document), so that every country goes
+ * through the same, single asynchronous path.
+ *
+ * Row contract of every data statement: column 0 `kind` is the native
+ * record kind (e.g. "henkilo", "diagnoosi"), column 1 `doc` is the native
+ * row as JSON text.  Search statements add column 2 `total` (the match count
+ * before paging); read statements add column 2 `patient_doc`, the native
+ * patient row owning the resource, so consent can be decided before the
+ * resource leaves.
+ */
+#ifndef GW_ADAPTER_H
+#define GW_ADAPTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gateway/db.h"
+#include "gateway/fhir.h"
+
+#define GW_ADAPTER_ABI 1
+
+/* Room for "fi-" + a 26-character token and the NUL. */
+#define GW_LOGICAL_ID_MAX 64
+
+/* An identifier system an adapter owns. */
+struct gw_id_system {
+	const char *system;	     /* FHIR Identifier.system */
+	bool emit;		     /* the system written on output */
+	bool (*valid)(const char *value); /* check digits, dates, shape */
+};
+
+/* A patient as its registry knows it, filled by patient_identity(). */
+struct gw_patient {
+	const struct gw_adapter *adapter;
+	char logical_id[GW_LOGICAL_ID_MAX]; /* "fi-<token>" */
+	char system[96];		    /* identifier system emitted */
+	char national_id[32];		    /* HETU, fødselsnummer, ... */
+	char registry_key[32];		    /* $1 of search/summary statements */
+};
+
+/* What a mapping function may need besides the row. */
+struct gw_map_ctx {
+	const struct gw_patient *patient; /* owner of the row */
+};
+
+struct gw_adapter {
+	int abi;		 /* GW_ADAPTER_ABI */
+	const char *country;	 /* ISO 3166 alpha-2: "FI" */
+	const char *id_prefix;	 /* logical id prefix: "fi" */
+	const struct gw_id_system *ids; /* terminated by {NULL} */
+
+	/* $1 identifier system, $2 value -> 0 or 1 row (kind, doc). */
+	const char *sql_patient_by_identifier;
+	/* Per type: $1 id without "<prefix>-" -> 0 or 1 row (kind, doc,
+	 * patient_doc).  For GW_RT_PATIENT, $1 is the token and patient_doc
+	 * repeats doc. */
+	const char *sql_read[GW_RT_COUNT];
+	/* Per clinical type (GW_RT_PATIENT unused, NULL): $1 registry_key,
+	 * $2 limit, $3 offset -> rows (kind, doc, total), stable order. */
+	const char *sql_search[GW_RT_COUNT];
+	/* $1 registry_key -> rows (kind, doc) of every IPS section. */
+	const char *sql_summary;
+
+	/* Fill *p from a native patient doc.  GW_OK or GW_ERR. */
+	int (*patient_identity)(const cJSON *doc, struct gw_patient *p);
+
+	/*
+	 * Map one native row to a FHIR resource (caller frees), or NULL if the
+	 * row cannot be mapped (the gateway logs and skips it).  *rtype is set
+	 * to the resource's type; *category to a sensitive-data category
+	 * ("mental-health", "sexual-health", "genetic", "substance-abuse") or
+	 * NULL.
+	 */
+	cJSON *(*map)(const char *kind, const cJSON *doc,
+	    const struct gw_map_ctx *ctx, enum gw_rtype *rtype,
+	    const char **category);
+
+	/*
+	 * Write npatients deterministic synthetic patients (and their clinical
+	 * records) into the registry on a blocking connection, replacing what
+	 * was there.  id_key is the keyed-hash key for logical-id tokens.
+	 * Returns GW_OK or GW_ERR (with the reason logged).
+	 */
+	int (*seed)(PGconn *conn, long npatients, const unsigned char *id_key,
+	    size_t id_key_len);
+};
+
+/*
+ * The opaque logical-id token of a national identifier: lowercase base32
+ * (RFC 4648 alphabet, no padding) of the first 130 bits of
+ * HMAC-SHA256(key, country || "|" || national_id): 26 characters.  Writes
+ * the NUL-terminated token into out (at least 27 bytes).
+ */
+int gw_adapter_token(const unsigned char *key, size_t key_len,
+    const char *country, const char *national_id, char *out, size_t outsz);
+
+/* The adapter registration table, NULL-terminated. */
+extern const struct gw_adapter *const gw_adapters[];
+
+/* Check the table at start-up: ABI, duplicate countries or prefixes,
+ * missing statements.  GW_OK or GW_ERR with the reason logged. */
+int gw_adapters_check(void);
+
+/* The adapter for a country code, logical-id prefix or identifier system;
+ * NULL if none is local. */
+const struct gw_adapter *gw_adapter_by_country(const char *country);
+const struct gw_adapter *gw_adapter_by_prefix(const char *prefix,
+    size_t prefix_len);
+const struct gw_adapter *gw_adapter_by_system(const char *system,
+    const struct gw_id_system **id);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * fhir.c: FHIR R4 JSON building blocks on cJSON.  Everything here builds
+ * trees; serialisation is one cJSON_PrintUnformatted at the edge.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/fhir.h"
+#include "gateway/gw.h"
+
+static const char *const type_names[GW_RT_COUNT] = {
+	[GW_RT_PATIENT] = "Patient",
+	[GW_RT_CONDITION] = "Condition",
+	[GW_RT_ALLERGY_INTOLERANCE] = "AllergyIntolerance",
+	[GW_RT_MEDICATION_STATEMENT] = "MedicationStatement",
+	[GW_RT_IMMUNIZATION] = "Immunization",
+	[GW_RT_OBSERVATION] = "Observation",
+};
+
+const char *
+gw_fhir_type_name(enum gw_rtype t)
+{
+	if ((int)t < 0 || t >= GW_RT_COUNT)
+		return NULL;
+	return type_names[t];
+}
+
+int
+gw_fhir_type_from_name(const char *name, enum gw_rtype *out)
+{
+	for (int i = 0; i < GW_RT_COUNT; i++) {
+		if (strcmp(name, type_names[i]) == 0) {
+			*out = (enum gw_rtype)i;
+			return GW_OK;
+		}
+	}
+	return GW_ERR;
+}
+
+void
+gw_fhir_add_string(cJSON *obj, const char *name, const char *value)
+{
+	if (value != NULL && value[0] != '\0')
+		cJSON_AddStringToObject(obj, name, value);
+}
+
+cJSON *
+gw_fhir_coding(const char *system, const char *code, const char *display)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	gw_fhir_add_string(c, "system", system);
+	gw_fhir_add_string(c, "code", code);
+	gw_fhir_add_string(c, "display", display);
+	return c;
+}
+
+cJSON *
+gw_fhir_codeable(cJSON *coding, const char *text)
+{
+	cJSON *cc = cJSON_CreateObject();
+
+	if (coding != NULL) {
+		cJSON *arr = cJSON_AddArrayToObject(cc, "coding");
+		cJSON_AddItemToArray(arr, coding);
+	}
+	gw_fhir_add_string(cc, "text", text);
+	return cc;
+}
+
+cJSON *
+gw_fhir_reference(const char *type, const char *id)
+{
+	char ref[160];
+	cJSON *r = cJSON_CreateObject();
+
+	snprintf(ref, sizeof(ref), "%s/%s", type, id);
+	cJSON_AddStringToObject(r, "reference", ref);
+	return r;
+}
+
+cJSON *
+gw_fhir_outcome(const char *severity, const char *code,
+    const char *diagnostics)
+{
+	cJSON *oo = cJSON_CreateObject();
+	cJSON *issues, *issue;
+
+	cJSON_AddStringToObject(oo, "resourceType", "OperationOutcome");
+	issues = cJSON_AddArrayToObject(oo, "issue");
+	issue = cJSON_CreateObject();
+	cJSON_AddStringToObject(issue, "severity", severity);
+	cJSON_AddStringToObject(issue, "code", code);
+	gw_fhir_add_string(issue, "diagnostics", diagnostics);
+	cJSON_AddItemToArray(issues, issue);
+	return oo;
+}
+
+cJSON *
+gw_fhir_bundle_new(const char *type)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(b, "resourceType", "Bundle");
+	cJSON_AddStringToObject(b, "type", type);
+	return b;
+}
+
+int
+gw_fhir_bundle_add(cJSON *bundle, const char *base, cJSON *resource,
+    const char *search_mode)
+{
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(resource,
+	    "resourceType");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(resource, "id");
+	cJSON *entries, *entry;
+	char url[512];
+
+	if (!cJSON_IsString(rt) || !cJSON_IsString(id)) {
+		cJSON_Delete(resource);
+		return GW_ERR;
+	}
+	entries = cJSON_GetObjectItemCaseSensitive(bundle, "entry");
+	if (entries == NULL)
+		entries = cJSON_AddArrayToObject(bundle, "entry");
+	entry = cJSON_CreateObject();
+	snprintf(url, sizeof(url), "%s/%s/%s", base, rt->valuestring,
+	    id->valuestring);
+	cJSON_AddStringToObject(entry, "fullUrl", url);
+	cJSON_AddItemToObject(entry, "resource", resource);
+	if (search_mode != NULL) {
+		cJSON *search = cJSON_AddObjectToObject(entry, "search");
+		cJSON_AddStringToObject(search, "mode", search_mode);
+	}
+	cJSON_AddItemToArray(entries, entry);
+	return GW_OK;
+}
+
+char *
+gw_fhir_print(const cJSON *json)
+{
+	char *s = cJSON_PrintUnformatted(json);
+
+	if (s == NULL)
+		gw_fatal("out of memory printing JSON");
+	return s;
+}
+
+void
+gw_fhir_now(char *buf, size_t bufsz)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

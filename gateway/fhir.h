@@ -1,0 +1,69 @@
+/*
+ * fhir.h: FHIR R4 JSON helpers on cJSON, shared by the gateway and the
+ * country adapters: resource types, Coding and Reference builders,
+ * OperationOutcome and Bundle assembly.
+ */
+#ifndef GW_FHIR_H
+#define GW_FHIR_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+/* The resource types an adapter serves. */
+enum gw_rtype {
+	GW_RT_PATIENT,
+	GW_RT_CONDITION,
+	GW_RT_ALLERGY_INTOLERANCE,
+	GW_RT_MEDICATION_STATEMENT,
+	GW_RT_IMMUNIZATION,
+	GW_RT_OBSERVATION,
+	GW_RT_COUNT
+};
+
+/* "Patient", "Condition", ...; NULL if out of range. */
+const char *gw_fhir_type_name(enum gw_rtype t);
+
+/* Resource type from its name; GW_OK or GW_ERR if not served. */
+int gw_fhir_type_from_name(const char *name, enum gw_rtype *out);
+
+/* {"system":..,"code":..,"display":..}; display may be NULL. Caller frees. */
+cJSON *gw_fhir_coding(const char *system, const char *code,
+    const char *display);
+
+/* {"coding":[coding],"text":text}; takes coding (may be NULL), text may be
+ * NULL.  Caller frees. */
+cJSON *gw_fhir_codeable(cJSON *coding, const char *text);
+
+/* {"reference": "Type/id"}.  Caller frees. */
+cJSON *gw_fhir_reference(const char *type, const char *id);
+
+/* Add a string member only when value is non-NULL and non-empty. */
+void gw_fhir_add_string(cJSON *obj, const char *name, const char *value);
+
+/*
+ * An OperationOutcome with one issue.  severity: "error" | "fatal" |
+ * "warning" | "information"; code: an IssueType code ("invalid",
+ * "forbidden", "not-found", "exception", ...).  Caller frees.
+ */
+cJSON *gw_fhir_outcome(const char *severity, const char *code,
+    const char *diagnostics);
+
+/* A new Bundle of the given type ("searchset", "document"); caller frees. */
+cJSON *gw_fhir_bundle_new(const char *type);
+
+/*
+ * Append resource (taken) to bundle.entry with fullUrl base/Type/id and,
+ * when search_mode is non-NULL, search.mode.  Returns GW_OK or GW_ERR if
+ * the resource has no resourceType or id (then it is freed).
+ */
+int gw_fhir_bundle_add(cJSON *bundle, const char *base, cJSON *resource,
+    const char *search_mode);
+
+/* Print compactly into a new string (caller frees with cJSON_free). */
+char *gw_fhir_print(const cJSON *json);
+
+/* Current UTC time as an R4 instant with seconds, "2026-11-23T16:00:00Z",
+ * into buf (at least 21 bytes). */
+void gw_fhir_now(char *buf, size_t bufsz);
+
+#endif
