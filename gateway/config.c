@@ -1,0 +1,382 @@
+/*
+ * config.c: JSON config file -> struct gw_config.  Every key is checked
+ * (unknown keys are errors, so a typo never silently falls back to a
+ * default) and every relative path is made absolute against the config
+ * file's directory, so the gateway can be started from anywhere.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "gateway/config.h"
+#include "gateway/gw.h"
+
+#define ID_KEY_MIN 32
+#define ID_KEY_MAX 1024
+#define CONFIG_MAX (1024 * 1024)
+
+struct parse {
+	const char *dir;
+	int errors;
+};
+
+static void
+problem(struct parse *p, const char *what, const char *why)
+{
+	gw_error("config: %s: %s", what, why);
+	p->errors++;
+}
+
+static char *
+read_file(const char *path, size_t max, size_t *len_out)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 4096;
+
+	if (f == NULL)
+		return NULL;
+	buf = gw_malloc(cap + 1);
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			if (cap >= max)
+				goto err;
+			cap *= 2;
+			buf = gw_realloc(buf, cap + 1);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f) || len > max)
+		goto err;
+	fclose(f);
+	buf[len] = '\0';
+	if (len_out != NULL)
+		*len_out = len;
+	return buf;
+err:
+	fclose(f);
+	gw_free_zero(buf, cap + 1);
+	return NULL;
+}
+
+/* Absolute path of value, relative to the config file's directory. */
+static char *
+resolve_path(struct parse *p, const char *value)
+{
+	size_t n;
+	char *out;
+
+	if (value[0] == '/')
+		return gw_strdup(value);
+	n = strlen(p->dir) + 1 + strlen(value) + 1;
+	out = gw_malloc(n);
+	snprintf(out, n, "%s/%s", p->dir, value);
+	return out;
+}
+
+static const char *
+get_string(struct parse *p, const cJSON *obj, const char *key, bool required)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (v == NULL || cJSON_IsNull(v)) {
+		if (required)
+			problem(p, key, "required");
+		return NULL;
+	}
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
+		problem(p, key, "must be a non-empty string");
+		return NULL;
+	}
+	return v->valuestring;
+}
+
+static int
+get_int(struct parse *p, const cJSON *obj, const char *key, int def, int min,
+    int max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (v == NULL)
+		return def;
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
+	    v->valuedouble < min || v->valuedouble > max) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "must be an integer in %d..%d", min,
+		    max);
+		problem(p, key, why);
+		return def;
+	}
+	return (int)v->valuedouble;
+}
+
+/* Refuse keys we do not know: a misspelt limit must not pass silently. */
+static void
+check_keys(struct parse *p, const cJSON *obj, const char *where,
+    const char *const *known)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, obj) {
+		bool ok = false;
+
+		for (size_t i = 0; known[i] != NULL; i++)
+			if (strcmp(item->string, known[i]) == 0)
+				ok = true;
+		/* cJSON keeps duplicates and finds the first: refuse them. */
+		for (const cJSON *prev = obj->child; prev != item;
+		     prev = prev->next)
+			if (strcmp(prev->string, item->string) == 0)
+				ok = false;
+		if (!ok) {
+			char what[160];
+
+			snprintf(what, sizeof(what), "%s%s", where,
+			    item->string);
+			problem(p, what, "unknown key");
+		}
+	}
+}
+
+static int
+split_host_port(struct parse *p, const char *key, const char *value,
+    char **host, int *port)
+{
+	const char *colon = strrchr(value, ':');
+	long n;
+
+	if (colon == NULL || colon == value ||
+	    gw_parse_long(colon + 1, 1, 65535, &n) != GW_OK) {
+		problem(p, key, "must be HOST:PORT");
+		return GW_ERR;
+	}
+	*host = gw_strndup(value, (size_t)(colon - value));
+	*port = (int)n;
+	return GW_OK;
+}
+
+static void
+parse_limits(struct parse *p, const cJSON *limits, struct gw_config *cfg)
+{
+	static const char *const known[] = { "max_request_line",
+		"max_header_bytes", "max_body", "header_timeout_ms",
+		"idle_timeout_ms", "max_connections", NULL };
+
+	if (limits != NULL && !cJSON_IsObject(limits)) {
+		problem(p, "limits", "must be an object");
+		return;
+	}
+	check_keys(p, limits, "limits.", known);
+	cfg->http.max_request_line = (size_t)get_int(p, limits,
+	    "max_request_line", 8192, 64, 65536);
+	cfg->http.max_header_bytes = (size_t)get_int(p, limits,
+	    "max_header_bytes", 32768, 256, 1048576);
+	cfg->http.max_body = (size_t)get_int(p, limits, "max_body", 1048576,
+	    0, 64 * 1048576);
+	cfg->header_timeout_ms = get_int(p, limits, "header_timeout_ms",
+	    10000, 100, 600000);
+	cfg->idle_timeout_ms = get_int(p, limits, "idle_timeout_ms", 60000,
+	    100, 3600000);
+	cfg->max_connections = get_int(p, limits, "max_connections", 20000,
+	    1, 1000000);
+}
+
+static void
+parse_tls(struct parse *p, const cJSON *tls, struct gw_config *cfg)
+{
+	static const char *const known[] = { "cert", "key", "client_ca",
+		"crl", NULL };
+	const char *s;
+
+	if (!cJSON_IsObject(tls)) {
+		problem(p, "tls", "required object");
+		return;
+	}
+	check_keys(p, tls, "tls.", known);
+	if ((s = get_string(p, tls, "cert", true)) != NULL)
+		cfg->tls_cert = resolve_path(p, s);
+	if ((s = get_string(p, tls, "key", true)) != NULL)
+		cfg->tls_key = resolve_path(p, s);
+	if ((s = get_string(p, tls, "client_ca", true)) != NULL)
+		cfg->tls_client_ca = resolve_path(p, s);
+	if ((s = get_string(p, tls, "crl", false)) != NULL)
+		cfg->tls_crl = resolve_path(p, s);
+}
+
+static void
+parse_database(struct parse *p, const cJSON *db, struct gw_config *cfg)
+{
+	static const char *const known[] = { "conninfo", "pool_size", NULL };
+	const char *s;
+
+	if (!cJSON_IsObject(db)) {
+		problem(p, "database", "required object");
+		return;
+	}
+	check_keys(p, db, "database.", known);
+	if ((s = get_string(p, db, "conninfo", true)) != NULL)
+		cfg->db_conninfo = gw_strdup(s);
+	cfg->db_pool_size = get_int(p, db, "pool_size", 2, 1, 64);
+}
+
+static void
+load_id_key(struct parse *p, const char *path, struct gw_config *cfg)
+{
+	size_t len = 0;
+	char *key = read_file(path, ID_KEY_MAX, &len);
+
+	if (key == NULL) {
+		problem(p, "id_key_file", strerror(errno ? errno : EINVAL));
+		return;
+	}
+	if (len < ID_KEY_MIN) {
+		problem(p, "id_key_file", "must hold at least 32 bytes");
+		gw_free_zero(key, len + 1);
+		return;
+	}
+	cfg->id_key = (unsigned char *)key;
+	cfg->id_key_len = len;
+}
+
+static bool
+is_country_code(const char *s)
+{
+	return strlen(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' &&
+	    s[1] <= 'Z';
+}
+
+struct gw_config *
+gw_config_parse(const char *json, const char *dir)
+{
+	static const char *const known[] = { "country", "listen",
+		"admin_listen", "workers", "public_base_url", "database", "tls",
+		"id_key_file", "migrations_dir", "limits", NULL };
+	struct parse p = { .dir = dir };
+	struct gw_config *cfg = gw_calloc(1, sizeof(*cfg));
+	cJSON *root = cJSON_Parse(json);
+	const char *s;
+	long ncpu;
+
+	if (!cJSON_IsObject(root)) {
+		problem(&p, "file", "not a JSON object");
+		goto done;
+	}
+	check_keys(&p, root, "", known);
+	if ((s = get_string(&p, root, "country", true)) != NULL) {
+		if (is_country_code(s))
+			cfg->country = gw_strdup(s);
+		else
+			problem(&p, "country", "must be two capital letters");
+	}
+	if ((s = get_string(&p, root, "listen", true)) != NULL)
+		split_host_port(&p, "listen", s, &cfg->listen_host,
+		    &cfg->listen_port);
+	s = get_string(&p, root, "admin_listen", false);
+	split_host_port(&p, "admin_listen", s ? s : "127.0.0.1:8080",
+	    &cfg->admin_host, &cfg->admin_port);
+	cfg->workers = get_int(&p, root, "workers", 0, 0, 256);
+	if (cfg->workers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->workers = ncpu > 0 ? (int)ncpu : 1;
+	}
+	if ((s = get_string(&p, root, "public_base_url", false)) != NULL) {
+		size_t n = strlen(s);
+
+		while (n > 0 && s[n - 1] == '/')
+			n--;
+		cfg->public_base_url = gw_strndup(s, n);
+	} else if (cfg->listen_host != NULL) {
+		char buf[300];
+
+		snprintf(buf, sizeof(buf), "https://%s:%d/fhir",
+		    strcmp(cfg->listen_host, "127.0.0.1") == 0 ?
+			"localhost" : cfg->listen_host, cfg->listen_port);
+		cfg->public_base_url = gw_strdup(buf);
+	}
+	parse_database(&p, cJSON_GetObjectItemCaseSensitive(root, "database"),
+	    cfg);
+	parse_tls(&p, cJSON_GetObjectItemCaseSensitive(root, "tls"), cfg);
+	if ((s = get_string(&p, root, "id_key_file", true)) != NULL) {
+		char *path = resolve_path(&p, s);
+
+		load_id_key(&p, path, cfg);
+		free(path);
+	}
+	if ((s = get_string(&p, root, "migrations_dir", false)) != NULL)
+		cfg->migrations_dir = resolve_path(&p, s);
+	else
+		cfg->migrations_dir = gw_strdup(GW_SOURCE_DIR
+		    "/deploy/migrations");
+	parse_limits(&p, cJSON_GetObjectItemCaseSensitive(root, "limits"),
+	    cfg);
+done:
+	cJSON_Delete(root);
+	if (p.errors > 0) {
+		gw_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct gw_config *
+gw_config_load(const char *path)
+{
+	char *json = read_file(path, CONFIG_MAX, NULL);
+	char *dir, *slash;
+	struct gw_config *cfg;
+	char cwd[PATH_MAX];
+
+	if (json == NULL) {
+		gw_error("config: %s: %s", path, strerror(errno ? errno : EFBIG));
+		return NULL;
+	}
+	slash = strrchr(path, '/');
+	if (slash != NULL)
+		dir = gw_strndup(path, (size_t)(slash - path));
+	else
+		dir = gw_strdup(getcwd(cwd, sizeof(cwd)) ? cwd : ".");
+	if (dir[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
+		size_t n = strlen(cwd) + 1 + strlen(dir) + 1;
+		char *abs = gw_malloc(n);
+
+		snprintf(abs, n, "%s/%s", cwd, dir);
+		free(dir);
+		dir = abs;
+	}
+	cfg = gw_config_parse(json, dir);
+	free(dir);
+	free(json);
+	return cfg;
+}
+
+void
+gw_config_free(struct gw_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->country);
+	free(cfg->listen_host);
+	free(cfg->admin_host);
+	free(cfg->public_base_url);
+	if (cfg->db_conninfo != NULL)
+		gw_free_zero(cfg->db_conninfo, strlen(cfg->db_conninfo));
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
+	free(cfg->tls_client_ca);
+	free(cfg->tls_crl);
+	if (cfg->id_key != NULL)
+		gw_free_zero(cfg->id_key, cfg->id_key_len + 1);
+	free(cfg->migrations_dir);
+	free(cfg);
+}

@@ -1,0 +1,420 @@
+/*
+ * connection.c: one client connection on a worker's loop, from accept to
+ * close.
+ *
+ * TLS connections are bufferevents over OpenSSL that demand a client
+ * certificate; the admin listener is plain TCP on loopback.  Both feed the
+ * same strict parser: one request at a time is dispatched, and the next
+ * pipelined request is parsed only after the previous answer was queued, so
+ * answers leave in order and a client that does not read its answers stops
+ * being read (output high-water mark).  Every connection has exactly one
+ * teardown path, conn_close(), which takes the reason for the log.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+
+#include "gateway/fhir.h"
+#include "gateway/gw.h"
+#include "gateway/server.h"
+
+/* Stop parsing new requests while this much output is unsent. */
+#define OUTPUT_HIGH_WATER (4 * 1024 * 1024)
+
+enum deadline_kind {
+	DEADLINE_NONE,
+	DEADLINE_HEADER, /* handshake or a partial request */
+	DEADLINE_IDLE,	 /* between requests */
+};
+
+struct conn_state {
+	struct gw_conn conn;
+	struct event *resume;
+	enum deadline_kind deadline_kind;
+};
+
+static void process_input(struct gw_conn *c);
+
+static struct conn_state *
+state_of(struct gw_conn *c)
+{
+	return (struct conn_state *)c;
+}
+
+static void
+conn_close(struct gw_conn *c, const char *reason)
+{
+	struct conn_state *cs = state_of(c);
+
+	(void)reason;
+	if (c->req != NULL) {
+		/* A query still pending will find the request orphaned and
+		 * free it; otherwise it is ours to free. */
+		c->req->conn = NULL;
+		if (!c->req->pending)
+			gw_req_free(c->req);
+		c->req = NULL;
+	}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->worker->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	if (cs->resume != NULL)
+		event_free(cs->resume);
+	atomic_fetch_sub(&c->worker->counters.connections, 1);
+	bufferevent_free(c->bev);
+	free(cs);
+}
+
+static void
+arm_deadline(struct gw_conn *c, enum deadline_kind kind)
+{
+	struct conn_state *cs = state_of(c);
+	const struct gw_config *cfg = c->worker->server->cfg;
+	int ms;
+	struct timeval tv;
+
+	if (cs->deadline_kind == kind)
+		return;
+	cs->deadline_kind = kind;
+	if (kind == DEADLINE_NONE) {
+		event_del(c->deadline);
+		return;
+	}
+	ms = kind == DEADLINE_HEADER ? cfg->header_timeout_ms :
+	    cfg->idle_timeout_ms;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	event_add(c->deadline, &tv);
+}
+
+/* Write a complete response; the connection decides what happens next. */
+static void
+write_response(struct gw_conn *c, int status, const char *content_type,
+    const char *body, size_t len, const char *extra, bool keep_alive)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct gw_counters *k = &c->worker->counters;
+
+	gw_http_write_response(out, status, content_type, extra, body, len,
+	    keep_alive);
+	atomic_fetch_add(&k->requests, 1);
+	if (status < 300)
+		atomic_fetch_add(&k->status_2xx, 1);
+	else if (status < 500)
+		atomic_fetch_add(&k->status_4xx, 1);
+	else
+		atomic_fetch_add(&k->status_5xx, 1);
+	if (!keep_alive) {
+		c->closing = true;
+		bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+/* An error before a request was dispatched (framing, deadline): answered
+ * as an OperationOutcome, then the connection closes. */
+static void
+write_early_error(struct gw_conn *c, int status, const char *code,
+    const char *diagnostics)
+{
+	cJSON *oo = gw_fhir_outcome("error", code, diagnostics);
+	char *body = gw_fhir_print(oo);
+
+	write_response(c, status, "application/fhir+json; charset=utf-8", body,
+	    strlen(body), NULL, false);
+	cJSON_free(body);
+	cJSON_Delete(oo);
+}
+
+void
+gw_req_reply(struct gw_req *req, int status, const char *content_type,
+    char *body, size_t body_len, const char *extra_headers)
+{
+	struct gw_conn *c = req->conn;
+	struct conn_state *cs;
+
+	if (c == NULL) {
+		free(body);
+		gw_req_free(req);
+		return;
+	}
+	cs = state_of(c);
+	write_response(c, status, content_type, body, body_len, extra_headers,
+	    req->http.keep_alive);
+	free(body);
+	c->req = NULL;
+	gw_req_free(req);
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_close(c, "done");
+		return;
+	}
+	/* Parse the next pipelined request from the loop, not from here:
+	 * the handler that replied may still be on the stack. */
+	event_active(cs->resume, 0, 0);
+}
+
+void
+gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
+    const char *extra_headers)
+{
+	char *text = gw_fhir_print(body);
+
+	cJSON_Delete(body);
+	gw_req_reply(req, status, "application/fhir+json; charset=utf-8", text,
+	    strlen(text), extra_headers);
+}
+
+static const char *
+code_for_status(int status)
+{
+	switch (status) {
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not-found";
+	case 405:
+	case 406:
+	case 415:
+	case 501:
+		return "not-supported";
+	case 408:
+	case 504:
+		return "timeout";
+	case 413:
+	case 414:
+	case 431:
+		return "too-costly";
+	case 429:
+		return "throttled";
+	case 503:
+		return "transient";
+	case 500:
+	case 502:
+		return "exception";
+	default:
+		return "invalid";
+	}
+}
+
+void
+gw_req_reply_error(struct gw_req *req, int status, const char *code,
+    const char *fmt, ...)
+{
+	char diagnostics[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(diagnostics, sizeof(diagnostics), fmt, ap);
+	va_end(ap);
+	gw_req_reply_json(req, status, gw_fhir_outcome("error",
+	    code != NULL ? code : code_for_status(status), diagnostics), NULL);
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	process_input(arg);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_conn *c = arg;
+	struct conn_state *cs = state_of(c);
+
+	(void)fd;
+	(void)what;
+	if (c->req != NULL || c->closing)
+		return;
+	if (cs->deadline_kind == DEADLINE_HEADER && c->tls_ok &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+		cs->deadline_kind = DEADLINE_NONE;
+		write_early_error(c, 408, "timeout",
+		    "request not complete within the header deadline");
+		return;
+	}
+	conn_close(c, "deadline");
+}
+
+static void
+process_input(struct gw_conn *c)
+{
+	const struct gw_config *cfg = c->worker->server->cfg;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	/* Chunked framing may cost more bytes than the body it carries;
+	 * the parser enforces the real limits, this only bounds the copy. */
+	size_t cap = cfg->http.max_request_line + cfg->http.max_header_bytes +
+	    2 * cfg->http.max_body + 4096;
+	size_t len, consumed = 0;
+	unsigned char *data;
+	struct gw_req *req;
+	int status = 400;
+	enum gw_http_parse_result r;
+
+	if (c->req != NULL || c->closing || !c->tls_ok)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    OUTPUT_HIGH_WATER)
+		return; /* the write callback resumes */
+	len = evbuffer_get_length(in);
+	if (len == 0) {
+		arm_deadline(c, DEADLINE_IDLE);
+		return;
+	}
+	if (len > cap)
+		len = cap;
+	data = evbuffer_pullup(in, (ev_ssize_t)len);
+	req = gw_calloc(1, sizeof(*req));
+	r = gw_http_parse((const char *)data, len, &cfg->http, &req->http,
+	    &consumed, &status);
+	if (r == GW_HTTP_NEED_MORE) {
+		free(req);
+		arm_deadline(c, DEADLINE_HEADER);
+		return;
+	}
+	arm_deadline(c, DEADLINE_NONE);
+	if (r == GW_HTTP_INVALID) {
+		free(req);
+		write_early_error(c, status, code_for_status(status),
+		    "malformed or over-limit HTTP request");
+		return;
+	}
+	evbuffer_drain(in, consumed);
+	req->conn = c;
+	req->worker = c->worker;
+	c->req = req;
+	if (c->admin)
+		gw_admin_dispatch(req);
+	else
+		gw_router_dispatch(req);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process_input(arg);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct gw_conn *c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_close(c, "done");
+		return;
+	}
+	process_input(c);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct gw_conn *c = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+		if (gw_tls_peer_key_hash(ssl, c->node.key_hash) != GW_OK) {
+			atomic_fetch_add(&c->worker->counters.tls_refused, 1);
+			conn_close(c, "no verified client certificate");
+			return;
+		}
+		c->tls_ok = true;
+		process_input(c);
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		if (!c->tls_ok && !c->admin)
+			atomic_fetch_add(&c->worker->counters.tls_refused, 1);
+		/* Errors of this connection must not leak into another's
+		 * OpenSSL error queue on this thread. */
+		ERR_clear_error();
+		conn_close(c, what & BEV_EVENT_EOF ? "eof" : "error");
+	}
+}
+
+static struct gw_conn *
+conn_new(struct gw_worker *w, struct bufferevent *bev, bool admin)
+{
+	struct conn_state *cs = gw_calloc(1, sizeof(*cs));
+	struct gw_conn *c = &cs->conn;
+
+	c->worker = w;
+	c->bev = bev;
+	c->admin = admin;
+	c->tls_ok = admin;
+	c->deadline = evtimer_new(w->base, deadline_cb, c);
+	cs->resume = event_new(w->base, -1, 0, resume_cb, c);
+	atomic_fetch_add(&w->counters.connections, 1);
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
+	/* Bound what one connection may buffer before we parse it. */
+	bufferevent_setwatermark(bev, EV_READ, 0,
+	    w->server->cfg->http.max_request_line +
+	    w->server->cfg->http.max_header_bytes +
+	    2 * w->server->cfg->http.max_body + 4096);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	arm_deadline(c, DEADLINE_HEADER);
+	return c;
+}
+
+void
+gw_conn_accept_tls(struct gw_worker *w, evutil_socket_t fd)
+{
+	SSL *ssl = SSL_new(w->server->ssl_ctx);
+	struct bufferevent *bev;
+
+	if (ssl == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		evutil_closesocket(fd);
+		return;
+	}
+	/* A peer that vanishes without close_notify is normal on the
+	 * Internet; treat it as EOF instead of an error. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	conn_new(w, bev, false);
+}
+
+void
+gw_conn_accept_admin(struct gw_worker *w, evutil_socket_t fd)
+{
+	struct bufferevent *bev = bufferevent_socket_new(w->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+
+	if (bev == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	conn_new(w, bev, true);
+}
+
+void
+gw_conn_close_all(struct gw_worker *w)
+{
+	while (w->conns != NULL)
+		conn_close(w->conns, "shutdown");
+}

@@ -1,0 +1,94 @@
+/*
+ * consent.h: the one decision point every path calls before patient data
+ * leaves: read, search (every page), $summary (and relay and export as they
+ * land).
+ *
+ * A decision is computed from the patient's own rules and the data holder's
+ * national default, both read from PostgreSQL in one query.  The
+ * evaluation itself (gw_consent_evaluate) is a pure function so that the
+ * rules of DESIGN.md §5 are unit-tested exhaustively.
+ */
+#ifndef GW_CONSENT_H
+#define GW_CONSENT_H
+
+#include <stdbool.h>
+
+#include "gateway/db.h"
+
+enum gw_purpose {
+	GW_PURPOSE_TREAT,
+	GW_PURPOSE_ETREAT,
+	GW_PURPOSE_HRESCH,
+	GW_PURPOSE_PUBHLTH,
+};
+
+/* Parse an X-Purpose-Of-Use code (v3 ActReason); GW_OK or GW_ERR. */
+int gw_purpose_parse(const char *s, enum gw_purpose *out);
+const char *gw_purpose_name(enum gw_purpose p);
+
+#define GW_CONSENT_CODES 8
+
+/* One rule as the evaluation sees it (a row of gw.consent_rule, or the
+ * national default with is_default set). */
+struct gw_consent_rule {
+	char ref[64];	/* "consent_rule/17", "consent_default/FI/TREAT" */
+	bool is_default;
+	bool research_scope;
+	bool permit;
+	bool emergency_override;
+	char purposes[GW_CONSENT_CODES][12];	/* empty: all */
+	int npurposes;
+	char countries[GW_CONSENT_CODES][3];	/* empty: all */
+	int ncountries;
+	char excluded[GW_CONSENT_CODES][24];
+	int nexcluded;
+};
+
+struct gw_consent_request {
+	enum gw_purpose purpose;
+	const char *recipient_country; /* the requesting node's country */
+	bool emergency_reason;	       /* X-Emergency-Reason was given */
+};
+
+struct gw_consent_decision {
+	bool permit;
+	bool break_glass; /* a deny overridden for ETREAT */
+	char rule[64];	  /* the rule that decided */
+	char excluded[GW_CONSENT_CODES][24]; /* categories to withhold */
+	int nexcluded;
+};
+
+/*
+ * Decide from rules (time-valid, unrevoked; the caller's query filtered
+ * those) and the default (may be NULL: no default means deny).  Always
+ * fills *out; never fails open.
+ */
+void gw_consent_evaluate(const struct gw_consent_rule *rules, int nrules,
+    const struct gw_consent_rule *national_default,
+    const struct gw_consent_request *req, struct gw_consent_decision *out);
+
+/* True if category must be withheld under decision d. */
+bool gw_consent_excludes(const struct gw_consent_decision *d,
+    const char *category);
+
+/*
+ * Completion of gw_consent_decide: ok false means no decision could be made
+ * (database error: answer 503); otherwise *d is the decision (borrowed for
+ * the callback's duration).
+ */
+typedef void (*gw_consent_cb)(bool ok, const struct gw_consent_decision *d,
+    void *arg);
+
+/* The SQL the decision needs, prepared on every connection. */
+extern const struct gw_db_statement gw_consent_statements[];
+
+/*
+ * Decide asynchronously for patient (system, national id) held by
+ * holder_country.  cb is called exactly once from the loop.  GW_OK, or
+ * GW_ERR if the query could not be issued (cb not called).
+ */
+int gw_consent_decide(struct gw_db *db, const char *system,
+    const char *national_id, const char *holder_country,
+    const struct gw_consent_request *req, gw_consent_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,640 @@
+/*
+ * db.c: a per-worker pool of non-blocking libpq connections on the
+ * worker's event loop.
+ *
+ * Each connection is a small state machine: DOWN -> CONNECTING (driven by
+ * PQconnectPoll) -> PREPARING (one PQsendPrepare per statement, then the
+ * LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO per pool and are
+ * handed to the first idle connection.  When a connection breaks, its query
+ * fails, and when no connection is usable every waiting query fails at once
+ * (the caller answers 503 instead of hanging); reconnects back off
+ * exponentially up to a few seconds.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include "gateway/db.h"
+#include "gateway/gw.h"
+
+#define DB_MAX_QUEUE 4096
+#define DB_BACKOFF_MIN_MS 50
+#define DB_BACKOFF_MAX_MS 2000
+#define DB_QUEUE_DEADLINE_MS 5000
+#define DB_MAX_LISTEN 4
+
+enum db_state {
+	DB_DOWN,
+	DB_CONNECTING,
+	DB_PREPARING,
+	DB_IDLE,
+	DB_BUSY,
+};
+
+struct db_query {
+	TAILQ_ENTRY(db_query) link;
+	const struct gw_db_statement *stmt;
+	int nparams;
+	char **values;
+	gw_db_cb cb; /* NULL once cancelled */
+	void *arg;
+	struct timeval queued;
+	PGresult *result;
+	char *error;
+};
+
+TAILQ_HEAD(db_queue, db_query);
+
+struct db_conn {
+	struct gw_db *db;
+	PGconn *pg;
+	struct event *io;
+	struct event *retry;
+	enum db_state state;
+	int prep_next;	/* next statement (or LISTEN) to send while PREPARING */
+	bool want_write;
+	int backoff_ms;
+	bool listener;	/* the one connection that LISTENs */
+	struct db_query *cur;
+	PGresult *prep_error;
+};
+
+struct db_listen {
+	char *channel;
+	gw_db_notify_cb cb;
+	void *arg;
+};
+
+struct gw_db {
+	struct event_base *base;
+	char *conninfo;
+	const struct gw_db_statement *statements;
+	int nstatements;
+	int size;
+	struct db_conn *conns;
+	struct db_queue queue;
+	int queued;
+	struct db_queue done; /* failed fast, completed from a timer */
+	struct event *done_ev;
+	struct event *sweep;
+	struct db_listen listens[DB_MAX_LISTEN];
+	int nlistens;
+	atomic_int ready; /* connections IDLE or BUSY; read by /readyz */
+};
+
+static void conn_io(evutil_socket_t fd, short what, void *arg);
+static void conn_start(struct db_conn *c);
+static void dispatch(struct gw_db *db);
+
+static const struct gw_db_statement *
+find_statement(const struct gw_db *db, const char *name)
+{
+	for (int i = 0; i < db->nstatements; i++)
+		if (strcmp(db->statements[i].name, name) == 0)
+			return &db->statements[i];
+	return NULL;
+}
+
+static void
+query_free(struct db_query *q)
+{
+	for (int i = 0; i < q->nparams; i++)
+		free(q->values[i]);
+	free(q->values);
+	PQclear(q->result);
+	free(q->error);
+	free(q);
+}
+
+/* Run the callback (if still wanted) and free the query. */
+static void
+query_complete(struct db_query *q)
+{
+	if (q->cb != NULL) {
+		if (q->error == NULL && q->result != NULL)
+			q->cb(q->result, NULL, q->arg);
+		else
+			q->cb(NULL, q->error ? q->error : "no result", q->arg);
+	}
+	query_free(q);
+}
+
+/* Fail q later from the loop (callbacks never run inside gw_db_query). */
+static void
+query_fail_later(struct gw_db *db, struct db_query *q, const char *why)
+{
+	if (q->error == NULL)
+		q->error = gw_strdup(why);
+	TAILQ_INSERT_TAIL(&db->done, q, link);
+	event_active(db->done_ev, 0, 0);
+}
+
+static void
+done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_db *db = arg;
+	struct db_query *q;
+
+	(void)fd;
+	(void)what;
+	while ((q = TAILQ_FIRST(&db->done)) != NULL) {
+		TAILQ_REMOVE(&db->done, q, link);
+		query_complete(q);
+	}
+}
+
+static bool
+any_usable(const struct gw_db *db)
+{
+	for (int i = 0; i < db->size; i++) {
+		enum db_state s = db->conns[i].state;
+
+		if (s == DB_IDLE || s == DB_BUSY || s == DB_PREPARING ||
+		    s == DB_CONNECTING)
+			return true;
+	}
+	return false;
+}
+
+static void
+fail_queue(struct gw_db *db, const char *why)
+{
+	struct db_query *q;
+
+	while ((q = TAILQ_FIRST(&db->queue)) != NULL) {
+		TAILQ_REMOVE(&db->queue, q, link);
+		db->queued--;
+		query_fail_later(db, q, why);
+	}
+}
+
+static void
+set_io(struct db_conn *c, bool want_write)
+{
+	short what = EV_READ | EV_PERSIST | (want_write ? EV_WRITE : 0);
+
+	if (c->io != NULL && c->want_write == want_write &&
+	    event_get_fd(c->io) == PQsocket(c->pg))
+		return;
+	if (c->io != NULL)
+		event_free(c->io);
+	c->io = event_new(c->db->base, PQsocket(c->pg), what, conn_io, c);
+	c->want_write = want_write;
+	event_add(c->io, NULL);
+}
+
+static void
+conn_down(struct db_conn *c, const char *why)
+{
+	struct gw_db *db = c->db;
+	bool was_ready = c->state == DB_IDLE || c->state == DB_BUSY;
+	struct timeval tv;
+
+	if (c->state != DB_DOWN && c->state != DB_CONNECTING)
+		gw_warn("db: connection lost: %s", why);
+	if (was_ready)
+		atomic_fetch_sub(&db->ready, 1);
+	if (c->io != NULL) {
+		event_free(c->io);
+		c->io = NULL;
+	}
+	if (c->pg != NULL) {
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	PQclear(c->prep_error);
+	c->prep_error = NULL;
+	if (c->cur != NULL) {
+		query_fail_later(db, c->cur, why);
+		c->cur = NULL;
+	}
+	c->state = DB_DOWN;
+	if (!any_usable(db))
+		fail_queue(db, why);
+	if (c->listener) {
+		for (int i = 0; i < db->nlistens; i++)
+			db->listens[i].cb(NULL, NULL, db->listens[i].arg);
+	}
+	c->backoff_ms = c->backoff_ms == 0 ? DB_BACKOFF_MIN_MS :
+	    c->backoff_ms * 2;
+	if (c->backoff_ms > DB_BACKOFF_MAX_MS)
+		c->backoff_ms = DB_BACKOFF_MAX_MS;
+	tv.tv_sec = c->backoff_ms / 1000;
+	tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+	evtimer_add(c->retry, &tv);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_start(arg);
+}
+
+static void
+conn_start(struct db_conn *c)
+{
+	c->pg = PQconnectStart(c->db->conninfo);
+	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_down(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		return;
+	}
+	c->state = DB_CONNECTING;
+	/* PQconnectPoll starts by wanting to write (the connect). */
+	set_io(c, true);
+}
+
+/* Send the next statement to prepare, or the next LISTEN; becomes IDLE
+ * when all are done. */
+static void
+prepare_next(struct db_conn *c)
+{
+	struct gw_db *db = c->db;
+	int i = c->prep_next++;
+	int ok;
+
+	if (i < db->nstatements) {
+		const struct gw_db_statement *s = &db->statements[i];
+
+		ok = PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL);
+	} else if (c->listener && i < db->nstatements + db->nlistens) {
+		char *chan = PQescapeIdentifier(c->pg,
+		    db->listens[i - db->nstatements].channel,
+		    strlen(db->listens[i - db->nstatements].channel));
+		char sql[160];
+
+		if (chan == NULL) {
+			conn_down(c, PQerrorMessage(c->pg));
+			return;
+		}
+		snprintf(sql, sizeof(sql), "LISTEN %s", chan);
+		PQfreemem(chan);
+		ok = PQsendQuery(c->pg, sql);
+	} else {
+		c->state = DB_IDLE;
+		c->backoff_ms = 0;
+		atomic_fetch_add(&db->ready, 1);
+		if (c->listener) {
+			/* Anything may have changed while we were away. */
+			for (int j = 0; j < db->nlistens; j++)
+				db->listens[j].cb(NULL, NULL,
+				    db->listens[j].arg);
+		}
+		dispatch(db);
+		return;
+	}
+	if (!ok) {
+		conn_down(c, PQerrorMessage(c->pg));
+		return;
+	}
+	set_io(c, PQflush(c->pg) == 1);
+}
+
+static void
+poll_connect(struct db_conn *c)
+{
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		set_io(c, false);
+		break;
+	case PGRES_POLLING_WRITING:
+		set_io(c, true);
+		break;
+	case PGRES_POLLING_OK:
+		if (PQsetnonblocking(c->pg, 1) != 0) {
+			conn_down(c, PQerrorMessage(c->pg));
+			return;
+		}
+		c->state = DB_PREPARING;
+		c->prep_next = 0;
+		prepare_next(c);
+		break;
+	default:
+		conn_down(c, PQerrorMessage(c->pg));
+		break;
+	}
+}
+
+static void
+deliver_notifies(struct db_conn *c)
+{
+	struct gw_db *db = c->db;
+	PGnotify *n;
+
+	while ((n = PQnotifies(c->pg)) != NULL) {
+		for (int i = 0; i < db->nlistens; i++)
+			if (strcmp(db->listens[i].channel, n->relname) == 0)
+				db->listens[i].cb(n->relname, n->extra,
+				    db->listens[i].arg);
+		PQfreemem(n);
+	}
+}
+
+/* Collect results until the current command is complete.  Returns true
+ * when it is (and *first holds its first result, owned by the caller). */
+static bool
+collect(struct db_conn *c, PGresult **first)
+{
+	PGresult *r;
+
+	while (!PQisBusy(c->pg)) {
+		r = PQgetResult(c->pg);
+		if (r == NULL)
+			return true;
+		if (*first == NULL)
+			*first = r;
+		else
+			PQclear(r);
+	}
+	return false;
+}
+
+static void
+on_readable(struct db_conn *c)
+{
+	struct gw_db *db = c->db;
+
+	if (PQconsumeInput(c->pg) == 0) {
+		conn_down(c, PQerrorMessage(c->pg));
+		return;
+	}
+	deliver_notifies(c);
+	if (c->state == DB_PREPARING) {
+		if (!collect(c, &c->prep_error))
+			return;
+		if (c->prep_error != NULL &&
+		    PQresultStatus(c->prep_error) != PGRES_COMMAND_OK) {
+			gw_error("db: preparing statements failed: %s",
+			    PQresultErrorMessage(c->prep_error));
+			conn_down(c, "statement preparation failed");
+			return;
+		}
+		PQclear(c->prep_error);
+		c->prep_error = NULL;
+		prepare_next(c);
+		return;
+	}
+	if (c->state == DB_BUSY && c->cur != NULL) {
+		struct db_query *q = c->cur;
+		ExecStatusType st;
+
+		if (!collect(c, &q->result))
+			return;
+		c->cur = NULL;
+		c->state = DB_IDLE;
+		st = q->result ? PQresultStatus(q->result) : PGRES_FATAL_ERROR;
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+			const char *msg = q->result ?
+			    PQresultErrorMessage(q->result) : "no result";
+
+			q->error = gw_strdup(msg[0] ? msg : "query failed");
+		}
+		query_complete(q);
+		dispatch(db);
+	}
+}
+
+static void
+conn_io(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+
+	(void)fd;
+	if (c->state == DB_CONNECTING) {
+		poll_connect(c);
+		return;
+	}
+	if (what & EV_WRITE) {
+		int f = PQflush(c->pg);
+
+		if (f < 0) {
+			conn_down(c, PQerrorMessage(c->pg));
+			return;
+		}
+		set_io(c, f == 1);
+	}
+	if (what & EV_READ)
+		on_readable(c);
+}
+
+static void
+send_query(struct db_conn *c, struct db_query *q)
+{
+	int ok = PQsendQueryPrepared(c->pg, q->stmt->name, q->nparams,
+	    (const char *const *)q->values, NULL, NULL, 0);
+
+	c->cur = q;
+	c->state = DB_BUSY;
+	if (!ok) {
+		conn_down(c, PQerrorMessage(c->pg));
+		return;
+	}
+	set_io(c, PQflush(c->pg) == 1);
+}
+
+static void
+dispatch(struct gw_db *db)
+{
+	for (int i = 0; i < db->size && !TAILQ_EMPTY(&db->queue); i++) {
+		struct db_conn *c = &db->conns[i];
+		struct db_query *q;
+
+		if (c->state != DB_IDLE)
+			continue;
+		q = TAILQ_FIRST(&db->queue);
+		TAILQ_REMOVE(&db->queue, q, link);
+		db->queued--;
+		send_query(c, q);
+	}
+}
+
+/* Fail queries that waited too long for a connection (server hung or
+ * still coming up): a client gets 503 instead of a hang. */
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_db *db = arg;
+	struct timeval now, age;
+	struct db_query *q;
+
+	(void)fd;
+	(void)what;
+	event_base_gettimeofday_cached(db->base, &now);
+	while ((q = TAILQ_FIRST(&db->queue)) != NULL) {
+		timersub(&now, &q->queued, &age);
+		if (age.tv_sec * 1000 + age.tv_usec / 1000 <
+		    DB_QUEUE_DEADLINE_MS)
+			break;
+		TAILQ_REMOVE(&db->queue, q, link);
+		db->queued--;
+		query_fail_later(db, q, "timed out waiting for a connection");
+	}
+}
+
+struct gw_db *
+gw_db_new(struct event_base *base, const char *conninfo, int size,
+    const struct gw_db_statement *statements)
+{
+	struct gw_db *db;
+	struct timeval tick = { 0, 250000 };
+
+	if (base == NULL || conninfo == NULL || size < 1)
+		return NULL;
+	db = gw_calloc(1, sizeof(*db));
+	db->base = base;
+	db->conninfo = gw_strdup(conninfo);
+	db->statements = statements;
+	while (statements != NULL && statements[db->nstatements].name != NULL)
+		db->nstatements++;
+	db->size = size;
+	db->conns = gw_calloc((size_t)size, sizeof(*db->conns));
+	TAILQ_INIT(&db->queue);
+	TAILQ_INIT(&db->done);
+	atomic_init(&db->ready, 0);
+	db->done_ev = event_new(base, -1, 0, done_cb, db);
+	db->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, db);
+	event_add(db->sweep, &tick);
+	for (int i = 0; i < size; i++) {
+		struct db_conn *c = &db->conns[i];
+
+		c->db = db;
+		c->listener = i == 0;
+		c->retry = evtimer_new(base, retry_cb, c);
+		conn_start(c);
+	}
+	return db;
+}
+
+void
+gw_db_free(struct gw_db *db)
+{
+	if (db == NULL)
+		return;
+	for (int i = 0; i < db->size; i++) {
+		struct db_conn *c = &db->conns[i];
+
+		if (c->cur != NULL) {
+			query_fail_later(db, c->cur, "shutting down");
+			c->cur = NULL;
+		}
+		if (c->io != NULL)
+			event_free(c->io);
+		event_free(c->retry);
+		PQclear(c->prep_error);
+		if (c->pg != NULL)
+			PQfinish(c->pg);
+	}
+	fail_queue(db, "shutting down");
+	done_cb(-1, 0, db);
+	event_free(db->done_ev);
+	event_free(db->sweep);
+	for (int i = 0; i < db->nlistens; i++)
+		free(db->listens[i].channel);
+	gw_free_zero(db->conninfo, strlen(db->conninfo));
+	free(db->conns);
+	free(db);
+}
+
+int
+gw_db_query(struct gw_db *db, const char *name, int nparams,
+    const char *const *values, gw_db_cb cb, void *arg)
+{
+	const struct gw_db_statement *stmt = find_statement(db, name);
+	struct db_query *q;
+
+	if (stmt == NULL || nparams != stmt->nparams) {
+		gw_error("db: unknown statement %s/%d", name, nparams);
+		return GW_ERR;
+	}
+	q = gw_calloc(1, sizeof(*q));
+	q->stmt = stmt;
+	q->nparams = nparams;
+	q->values = gw_calloc((size_t)(nparams > 0 ? nparams : 1),
+	    sizeof(char *));
+	for (int i = 0; i < nparams; i++)
+		q->values[i] = values[i] ? gw_strdup(values[i]) : NULL;
+	q->cb = cb;
+	q->arg = arg;
+	event_base_gettimeofday_cached(db->base, &q->queued);
+	if (!any_usable(db)) {
+		query_fail_later(db, q, "database unavailable");
+		return GW_OK;
+	}
+	if (db->queued >= DB_MAX_QUEUE) {
+		query_fail_later(db, q, "database queue full");
+		return GW_OK;
+	}
+	TAILQ_INSERT_TAIL(&db->queue, q, link);
+	db->queued++;
+	dispatch(db);
+	return GW_OK;
+}
+
+void
+gw_db_cancel(struct gw_db *db, void *arg)
+{
+	struct db_query *q;
+
+	TAILQ_FOREACH(q, &db->queue, link)
+		if (q->arg == arg)
+			q->cb = NULL;
+	TAILQ_FOREACH(q, &db->done, link)
+		if (q->arg == arg)
+			q->cb = NULL;
+	for (int i = 0; i < db->size; i++)
+		if (db->conns[i].cur != NULL && db->conns[i].cur->arg == arg)
+			db->conns[i].cur->cb = NULL;
+}
+
+int
+gw_db_listen(struct gw_db *db, const char *channel, gw_db_notify_cb cb,
+    void *arg)
+{
+	if (db->nlistens == DB_MAX_LISTEN)
+		return GW_ERR;
+	db->listens[db->nlistens].channel = gw_strdup(channel);
+	db->listens[db->nlistens].cb = cb;
+	db->listens[db->nlistens].arg = arg;
+	db->nlistens++;
+	/* Connections already up pick it up on their next reconnect; register
+	 * listens before the loop runs. */
+	return GW_OK;
+}
+
+bool
+gw_db_ready(const struct gw_db *db)
+{
+	return atomic_load(&((struct gw_db *)(uintptr_t)db)->ready) > 0;
+}
+
+PGconn *
+gw_db_connect_blocking(const char *conninfo)
+{
+	PGconn *conn = PQconnectdb(conninfo);
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		gw_error("db: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+int
+gw_db_exec_blocking(PGconn *conn, const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int rc = GW_OK;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		gw_error("db: %s", PQresultErrorMessage(r));
+		rc = GW_ERR;
+	}
+	PQclear(r);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/*
+ * db.h: asynchronous PostgreSQL for one worker's event loop.
+ *
+ * Each worker owns a small pool of non-blocking libpq connections driven by
+ * its event_base: connect, prepare every registered statement, then run
+ * queries one at a time per connection, queueing (bounded) when all are
+ * busy.  A lost connection fails its query and every queued one (the caller
+ * answers 503), and is re-established with exponential backoff.  Nothing on
+ * this path blocks the loop.
+ */
+#ifndef GW_DB_H
+#define GW_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+struct event_base;
+struct gw_db;
+
+/* A statement prepared on every connection of every pool. */
+struct gw_db_statement {
+	const char *name; /* unique across the program */
+	const char *sql;
+	int nparams; /* all parameters are text */
+};
+
+/*
+ * Completion of one query.  On success res is the (single) result with
+ * status PGRES_TUPLES_OK or PGRES_COMMAND_OK and error is NULL; otherwise
+ * res is NULL and error says why.  The callback borrows res: it is cleared
+ * when the callback returns.
+ */
+typedef void (*gw_db_cb)(const PGresult *res, const char *error, void *arg);
+
+/* Called with every NOTIFY on a LISTENed channel, and with channel NULL
+ * after a reconnect (notifications may have been missed). */
+typedef void (*gw_db_notify_cb)(const char *channel, const char *payload,
+    void *arg);
+
+/*
+ * Create a pool of `size` connections on base.  `statements` is a
+ * NULL-name-terminated array, borrowed for the pool's lifetime.  Connecting
+ * starts at once and proceeds on the loop; returns NULL only on bad
+ * arguments.
+ */
+struct gw_db *gw_db_new(struct event_base *base, const char *conninfo,
+    int size, const struct gw_db_statement *statements);
+
+/* Close every connection; pending queries complete with an error first. */
+void gw_db_free(struct gw_db *db);
+
+/*
+ * Run the prepared statement `name` with text parameters (values borrowed
+ * until this call returns).  cb is always called exactly once, later, from
+ * the loop (never from inside this call).  Returns GW_OK, or GW_ERR if the
+ * statement is unknown (a programming error; cb is not called).
+ */
+int gw_db_query(struct gw_db *db, const char *name, int nparams,
+    const char *const *values, gw_db_cb cb, void *arg);
+
+/* Forget the callback of every pending query with this arg (its owner is
+ * going away); the queries still run to completion. */
+void gw_db_cancel(struct gw_db *db, void *arg);
+
+/* LISTEN on channel with one connection of the pool (re-issued after every
+ * reconnect).  cb borrowed for the pool's lifetime. */
+int gw_db_listen(struct gw_db *db, const char *channel, gw_db_notify_cb cb,
+    void *arg);
+
+/* True when at least one connection is ready for queries. */
+bool gw_db_ready(const struct gw_db *db);
+
+/* Blocking helpers for the command line (migrate, seed): never on a
+ * worker.  gw_db_connect_blocking prints the reason and returns NULL on
+ * failure. */
+PGconn *gw_db_connect_blocking(const char *conninfo);
+
+/* Run sql (may hold several statements); GW_OK or GW_ERR with the error
+ * logged. */
+int gw_db_exec_blocking(PGconn *conn, const char *sql);
+
+#endif

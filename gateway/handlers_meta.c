@@ -1,0 +1,196 @@
+/*
+ * handlers_meta.c: what describes the gateway rather than a patient: the
+ * CapabilityStatement on the FHIR listener, and health, readiness and
+ * Prometheus metrics on the admin listener.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/gw.h"
+#include "gateway/server.h"
+
+static cJSON *
+interaction_list(const char *const *codes)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; codes[i] != NULL; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "code", codes[i]);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static void
+add_search_param(cJSON *res, const char *name, const char *type)
+{
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(res, "searchParam");
+	cJSON *p = cJSON_CreateObject();
+
+	if (arr == NULL)
+		arr = cJSON_AddArrayToObject(res, "searchParam");
+	cJSON_AddStringToObject(p, "name", name);
+	cJSON_AddStringToObject(p, "type", type);
+	cJSON_AddItemToArray(arr, p);
+}
+
+/* Only what really works is listed: read and search-type on the six
+ * types, the parameters the handlers accept, and $summary. */
+static cJSON *
+capability_statement(const struct gw_config *cfg)
+{
+	static const char *const interactions[] = { "read", "search-type",
+		NULL };
+	cJSON *cs = cJSON_CreateObject(), *rest, *resources, *impl, *sw;
+	cJSON *formats, *security;
+	char now[32];
+
+	gw_fhir_now(now, sizeof(now));
+	cJSON_AddStringToObject(cs, "resourceType", "CapabilityStatement");
+	cJSON_AddStringToObject(cs, "status", "active");
+	cJSON_AddStringToObject(cs, "date", now);
+	cJSON_AddStringToObject(cs, "kind", "instance");
+	sw = cJSON_AddObjectToObject(cs, "software");
+	cJSON_AddStringToObject(sw, "name", "fhirgw");
+	cJSON_AddStringToObject(sw, "version", "0.1.0");
+	impl = cJSON_AddObjectToObject(cs, "implementation");
+	cJSON_AddStringToObject(impl, "description",
+	    "fhirgw cross-border health data gateway");
+	cJSON_AddStringToObject(impl, "url", cfg->public_base_url);
+	cJSON_AddStringToObject(cs, "fhirVersion", "4.0.1");
+	formats = cJSON_AddArrayToObject(cs, "format");
+	cJSON_AddItemToArray(formats, cJSON_CreateString("application/fhir+json"));
+	cJSON_AddItemToArray(formats, cJSON_CreateString("json"));
+	rest = cJSON_AddArrayToObject(cs, "rest");
+	{
+		cJSON *server = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(server, "mode", "server");
+		security = cJSON_AddObjectToObject(server, "security");
+		cJSON_AddStringToObject(security, "description",
+		    "Mutual TLS: nodes are identified by their certificate's "
+		    "public key; X-Purpose-Of-Use is required for patient "
+		    "data; consent is decided per request.");
+		resources = cJSON_AddArrayToObject(server, "resource");
+		for (int t = 0; t < GW_RT_COUNT; t++) {
+			cJSON *r = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(r, "type", gw_fhir_type_name(t));
+			cJSON_AddItemToObject(r, "interaction",
+			    interaction_list(interactions));
+			if (t == GW_RT_PATIENT) {
+				cJSON *ops, *op;
+
+				add_search_param(r, "identifier", "token");
+				ops = cJSON_AddArrayToObject(r, "operation");
+				op = cJSON_CreateObject();
+				cJSON_AddStringToObject(op, "name", "summary");
+				cJSON_AddStringToObject(op, "definition",
+				    "http://hl7.org/fhir/uv/ips/"
+				    "OperationDefinition/summary");
+				cJSON_AddItemToArray(ops, op);
+			} else {
+				add_search_param(r, "patient", "reference");
+				add_search_param(r, "_count", "number");
+			}
+			cJSON_AddItemToArray(resources, r);
+		}
+		cJSON_AddItemToArray(rest, server);
+	}
+	return cs;
+}
+
+void
+gw_handle_metadata(struct gw_req *req)
+{
+	gw_req_reply_json(req, 200,
+	    capability_statement(req->worker->server->cfg), NULL);
+}
+
+static char *
+metrics_text(const struct gw_server *s, size_t *len)
+{
+	static const struct {
+		const char *name;
+		const char *help;
+		size_t offset;
+	} rows[] = {
+		{ "fhirgw_requests_total", "Requests answered",
+		    offsetof(struct gw_counters, requests) },
+		{ "fhirgw_responses_2xx_total", "2xx answers",
+		    offsetof(struct gw_counters, status_2xx) },
+		{ "fhirgw_responses_4xx_total", "4xx answers",
+		    offsetof(struct gw_counters, status_4xx) },
+		{ "fhirgw_responses_5xx_total", "5xx answers",
+		    offsetof(struct gw_counters, status_5xx) },
+		{ "fhirgw_tls_refused_total", "Connections refused in TLS",
+		    offsetof(struct gw_counters, tls_refused) },
+		{ "fhirgw_consent_denied_total", "Consent denials",
+		    offsetof(struct gw_counters, consent_deny) },
+		{ "fhirgw_break_glass_total", "Emergency overrides",
+		    offsetof(struct gw_counters, break_glass) },
+	};
+	size_t cap = 4096, n = 0;
+	char *out = gw_malloc(cap);
+	long conns = 0;
+
+	for (size_t i = 0; i < GW_ARRAY_LEN(rows); i++) {
+		unsigned long sum = 0;
+
+		for (int w = 0; w < s->nworkers; w++) {
+			const char *base = (const char *)&s->workers[w].counters;
+
+			sum += atomic_load((const atomic_ulong *)(const void *)(
+			    base + rows[i].offset));
+		}
+		n += (size_t)snprintf(out + n, cap - n,
+		    "# HELP %s %s\n# TYPE %s counter\n%s %lu\n", rows[i].name,
+		    rows[i].help, rows[i].name, rows[i].name, sum);
+	}
+	for (int w = 0; w < s->nworkers; w++)
+		conns += atomic_load(&s->workers[w].counters.connections);
+	n += (size_t)snprintf(out + n, cap - n,
+	    "# HELP fhirgw_connections Open client connections\n"
+	    "# TYPE fhirgw_connections gauge\nfhirgw_connections %ld\n",
+	    conns);
+	*len = n;
+	return out;
+}
+
+void
+gw_admin_dispatch(struct gw_req *req)
+{
+	const struct gw_server *s = req->worker->server;
+	const char *path = req->http.path;
+	char *body;
+	size_t len;
+
+	if (req->http.method != GW_HTTP_GET) {
+		gw_req_reply_error(req, 405, NULL, "GET only");
+		return;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		gw_req_reply(req, 200, "text/plain", gw_strdup("ok\n"), 3, NULL);
+	} else if (strcmp(path, "/readyz") == 0) {
+		bool ready = s->ssl_ctx != NULL;
+
+		for (int w = 0; w < s->nworkers && ready; w++)
+			ready = gw_db_ready(s->workers[w].db);
+		if (ready)
+			gw_req_reply(req, 200, "text/plain",
+			    gw_strdup("ready\n"), 6, NULL);
+		else
+			gw_req_reply(req, 503, "text/plain",
+			    gw_strdup("database not reachable\n"), 23, NULL);
+	} else if (strcmp(path, "/metrics") == 0) {
+		body = metrics_text(s, &len);
+		gw_req_reply(req, 200, "text/plain; version=0.0.4", body, len,
+		    NULL);
+	} else {
+		gw_req_reply_error(req, 404, NULL, "no such route");
+	}
+}

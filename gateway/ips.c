@@ -1,0 +1,230 @@
+/*
+ * ips.c: GET Patient/{id}/$summary, the International Patient Summary
+ * document.  The adapter returns the native rows of every section in one
+ * query; this file maps them, drops what consent withholds, and assembles
+ * one document Bundle for every country alike: Composition first (with the
+ * five IPS sections, each referencing its entries or saying why it is
+ * empty), then the Patient, the authoring Organization and the entries,
+ * each with a fullUrl, so every reference resolves inside the Bundle.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "gateway/gw.h"
+#include "gateway/patient_flow.h"
+
+#define LOINC "http://loinc.org"
+
+struct ips_section {
+	enum gw_rtype type;
+	const char *code;
+	const char *title;
+	const char *display;
+};
+
+/* IPS section order and codes (IPS IG, Composition slices). */
+static const struct ips_section sections[] = {
+	{ GW_RT_ALLERGY_INTOLERANCE, "48765-2", "Allergies and Intolerances",
+	    "Allergies and adverse reactions Document" },
+	{ GW_RT_CONDITION, "11450-4", "Problem List",
+	    "Problem list - Reported" },
+	{ GW_RT_MEDICATION_STATEMENT, "10160-0", "Medication Summary",
+	    "History of Medication use Narrative" },
+	{ GW_RT_IMMUNIZATION, "11369-6", "Immunizations",
+	    "History of Immunization Narrative" },
+	{ GW_RT_OBSERVATION, "30954-2", "Results",
+	    "Relevant diagnostic tests/laboratory data Narrative" },
+};
+
+static void
+uuid4(char out[37])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		gw_fatal("no randomness for a document id");
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+}
+
+static cJSON *
+narrative(const char *text)
+{
+	cJSON *n = cJSON_CreateObject();
+	char div[256];
+
+	snprintf(div, sizeof(div),
+	    "<div xmlns=\"http://www.w3.org/1999/xhtml\">%s</div>", text);
+	cJSON_AddStringToObject(n, "status", "generated");
+	cJSON_AddStringToObject(n, "div", div);
+	return n;
+}
+
+static cJSON *
+author_organization(const struct gw_req *req, char *id, size_t idsz)
+{
+	cJSON *org = cJSON_CreateObject();
+	char name[96];
+
+	snprintf(id, idsz, "fhirgw-%s", req->adapter->id_prefix);
+	snprintf(name, sizeof(name), "fhirgw %s data holder gateway",
+	    req->adapter->country);
+	cJSON_AddStringToObject(org, "resourceType", "Organization");
+	cJSON_AddStringToObject(org, "id", id);
+	cJSON_AddStringToObject(org, "name", name);
+	return org;
+}
+
+static cJSON *
+section_json(const struct ips_section *s, cJSON *refs)
+{
+	cJSON *sec = cJSON_CreateObject();
+	int n = cJSON_GetArraySize(refs);
+	char text[96];
+
+	cJSON_AddStringToObject(sec, "title", s->title);
+	cJSON_AddItemToObject(sec, "code", gw_fhir_codeable(
+	    gw_fhir_coding(LOINC, s->code, s->display), NULL));
+	snprintf(text, sizeof(text), "%s: %d %s", s->title, n,
+	    n == 1 ? "entry" : "entries");
+	cJSON_AddItemToObject(sec, "text", narrative(text));
+	if (n > 0) {
+		cJSON_AddItemToObject(sec, "entry", refs);
+	} else {
+		cJSON_Delete(refs);
+		cJSON_AddItemToObject(sec, "emptyReason", gw_fhir_codeable(
+		    gw_fhir_coding("http://terminology.hl7.org/CodeSystem/"
+		    "list-empty-reason", "unavailable", "Unavailable"), NULL));
+	}
+	return sec;
+}
+
+static void
+summary_rows(const PGresult *res, const char *error, void *arg)
+{
+	struct gw_req *req = arg;
+	const char *base = req->worker->server->cfg->public_base_url;
+	const struct gw_map_ctx ctx = { .patient = &req->patient };
+	cJSON *entries[GW_RT_COUNT] = { NULL }, *refs[GW_RT_COUNT] = { NULL };
+	cJSON *bundle, *comp, *secs, *patient, *org, *ident;
+	char uuid[37], now[32], org_id[64];
+	enum gw_rtype t;
+	const char *category;
+
+	if (gw_req_gone(req))
+		return;
+	if (res == NULL) {
+		gw_warn("summary failed: %s", error);
+		gw_req_reply_error(req, 503, NULL, "registry unavailable");
+		return;
+	}
+	patient = req->adapter->map(req->held_kind, req->held, &ctx, &t,
+	    &category);
+	if (patient == NULL) {
+		gw_req_reply_error(req, 500, NULL, "patient not mappable");
+		return;
+	}
+	for (int i = 0; i < GW_RT_COUNT; i++) {
+		entries[i] = cJSON_CreateArray();
+		refs[i] = cJSON_CreateArray();
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		cJSON *r = gw_flow_map_row(req, res, i, 1, &t, &category);
+		const cJSON *id;
+
+		if (r == NULL)
+			continue;
+		if (t == GW_RT_PATIENT ||
+		    gw_consent_excludes(&req->decision, category)) {
+			cJSON_Delete(r);
+			continue;
+		}
+		id = cJSON_GetObjectItemCaseSensitive(r, "id");
+		cJSON_AddItemToArray(refs[t], gw_fhir_reference(
+		    gw_fhir_type_name(t), id->valuestring));
+		cJSON_AddItemToArray(entries[t], r);
+	}
+
+	gw_fhir_now(now, sizeof(now));
+	org = author_organization(req, org_id, sizeof(org_id));
+	uuid4(uuid);
+	comp = cJSON_CreateObject();
+	cJSON_AddStringToObject(comp, "resourceType", "Composition");
+	cJSON_AddStringToObject(comp, "id", uuid);
+	cJSON_AddItemToObject(comp, "text", narrative(
+	    "International Patient Summary"));
+	cJSON_AddStringToObject(comp, "status", "final");
+	cJSON_AddItemToObject(comp, "type", gw_fhir_codeable(
+	    gw_fhir_coding(LOINC, "60591-5", "Patient summary Document"),
+	    NULL));
+	cJSON_AddItemToObject(comp, "subject", gw_fhir_reference("Patient",
+	    req->patient.logical_id));
+	cJSON_AddStringToObject(comp, "date", now);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(comp, "author"),
+	    gw_fhir_reference("Organization", org_id));
+	cJSON_AddStringToObject(comp, "title", "International Patient Summary");
+	secs = cJSON_AddArrayToObject(comp, "section");
+	for (size_t i = 0; i < GW_ARRAY_LEN(sections); i++) {
+		cJSON_AddItemToArray(secs, section_json(&sections[i],
+		    refs[sections[i].type]));
+		refs[sections[i].type] = NULL;
+	}
+
+	bundle = gw_fhir_bundle_new("document");
+	cJSON_AddStringToObject(bundle, "id", uuid);
+	ident = cJSON_AddObjectToObject(bundle, "identifier");
+	cJSON_AddStringToObject(ident, "system", "urn:ietf:rfc:3986");
+	{
+		char urn[48];
+
+		snprintf(urn, sizeof(urn), "urn:uuid:%s", uuid);
+		cJSON_AddStringToObject(ident, "value", urn);
+	}
+	cJSON_AddStringToObject(bundle, "timestamp", now);
+	gw_fhir_bundle_add(bundle, base, comp, NULL);
+	gw_fhir_bundle_add(bundle, base, patient, NULL);
+	gw_fhir_bundle_add(bundle, base, org, NULL);
+	for (size_t i = 0; i < GW_ARRAY_LEN(sections); i++) {
+		cJSON *list = entries[sections[i].type], *r;
+
+		while ((r = cJSON_DetachItemFromArray(list, 0)) != NULL)
+			gw_fhir_bundle_add(bundle, base, r, NULL);
+	}
+	for (int i = 0; i < GW_RT_COUNT; i++) {
+		cJSON_Delete(entries[i]);
+		cJSON_Delete(refs[i]);
+	}
+	gw_req_reply_json(req, 200, bundle, req->decision.break_glass ?
+	    "X-Break-Glass: true\r\n" : NULL);
+}
+
+static void
+summary_permitted(struct gw_req *req)
+{
+	char name[64];
+	const char *params[1] = { req->patient.registry_key };
+
+	gw_flow_statement_name(req->adapter, "summary", -1, name, sizeof(name));
+	req->pending = true;
+	gw_db_query(req->worker->db, name, 1, params, summary_rows, req);
+}
+
+void
+gw_handle_summary(struct gw_req *req)
+{
+	for (int i = 0; i < req->nparams; i++) {
+		if (strcmp(req->params[i].name, "_format") != 0) {
+			gw_req_reply_error(req, 400, "not-supported",
+			    "unknown parameter %s", req->params[i].name);
+			return;
+		}
+	}
+	gw_flow_load_patient(req, req->path_args[0], summary_permitted);
+}

@@ -1,0 +1,273 @@
+/*
+ * loop.c: the running server: one worker thread per core, each with its own
+ * event_base, its own SO_REUSEPORT listener (the kernel spreads new
+ * connections) and its own database pool, so the request path takes no
+ * lock.  The main thread only waits for SIGTERM/SIGINT and then stops the
+ * workers.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/thread.h>
+
+#include "gateway/gw.h"
+#include "gateway/patient_flow.h"
+#include "gateway/server.h"
+
+/* Gateway statements plus, for each adapter, its SQL under derived names. */
+static struct gw_db_statement *
+collect_statements(void)
+{
+	size_t cap = 16, n = 0;
+	struct gw_db_statement *all = gw_calloc(cap, sizeof(*all));
+	const struct gw_db_statement *fixed[] = { gw_router_statements,
+		gw_consent_statements };
+
+#define ADD(nm, sq, np)                                                     \
+	do {                                                                \
+		if (n + 2 > cap) {                                          \
+			cap *= 2;                                           \
+			all = gw_realloc(all, cap * sizeof(*all));          \
+		}                                                           \
+		all[n].name = (nm);                                         \
+		all[n].sql = (sq);                                          \
+		all[n].nparams = (np);                                      \
+		n++;                                                        \
+	} while (0)
+
+	for (size_t f = 0; f < GW_ARRAY_LEN(fixed); f++)
+		for (const struct gw_db_statement *s = fixed[f];
+		     s->name != NULL; s++)
+			ADD(gw_strdup(s->name), s->sql, s->nparams);
+	for (size_t i = 0; gw_adapters[i] != NULL; i++) {
+		const struct gw_adapter *a = gw_adapters[i];
+		char name[64];
+
+		gw_flow_statement_name(a, "patient_by_identifier", -1, name,
+		    sizeof(name));
+		ADD(gw_strdup(name), a->sql_patient_by_identifier, 2);
+		gw_flow_statement_name(a, "summary", -1, name, sizeof(name));
+		ADD(gw_strdup(name), a->sql_summary, 1);
+		for (int t = 0; t < GW_RT_COUNT; t++) {
+			gw_flow_statement_name(a, "read", t, name, sizeof(name));
+			ADD(gw_strdup(name), a->sql_read[t], 1);
+			if (a->sql_search[t] != NULL) {
+				gw_flow_statement_name(a, "search", t, name,
+				    sizeof(name));
+				ADD(gw_strdup(name), a->sql_search[t], 3);
+			}
+		}
+	}
+#undef ADD
+	all[n].name = NULL;
+	return all;
+}
+
+static void
+free_statements(struct gw_db_statement *all)
+{
+	for (size_t i = 0; all != NULL && all[i].name != NULL; i++)
+		free((void *)(uintptr_t)all[i].name);
+	free(all);
+}
+
+static void
+accept_tls(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *addr, int socklen, void *arg)
+{
+	struct gw_worker *w = arg;
+	const struct gw_server *s = w->server;
+	long per_worker = s->cfg->max_connections / s->nworkers + 1;
+
+	(void)l;
+	(void)addr;
+	(void)socklen;
+	if (atomic_load(&w->counters.connections) >= per_worker) {
+		/* Over the cap: refuse before spending a handshake. */
+		evutil_closesocket(fd);
+		return;
+	}
+	gw_conn_accept_tls(w, fd);
+}
+
+static void
+accept_admin(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *addr, int socklen, void *arg)
+{
+	(void)l;
+	(void)addr;
+	(void)socklen;
+	gw_conn_accept_admin(arg, fd);
+}
+
+static void
+listener_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+/* Out of descriptors: pause accepting for a moment instead of spinning on
+ * a listener that stays readable. */
+static void
+accept_error(struct evconnlistener *l, void *arg)
+{
+	struct gw_worker *w = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { 1, 0 };
+
+	gw_warn("worker %d: accept: %s", w->id,
+	    evutil_socket_error_to_string(err));
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		evconnlistener_disable(l);
+		event_base_once(w->base, -1, EV_TIMEOUT, listener_resume, l,
+		    &tv);
+	}
+}
+
+static struct evconnlistener *
+listen_on(struct gw_worker *w, const char *host, int port,
+    evconnlistener_cb cb, bool reuseport)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof(ss);
+	char addr[300];
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	    LEV_OPT_CLOSE_ON_EXEC | (reuseport ? LEV_OPT_REUSEABLE_PORT : 0);
+	struct evconnlistener *l;
+
+	snprintf(addr, sizeof(addr), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
+	    host, port);
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss,
+		&sslen) != 0) {
+		gw_error("cannot parse listen address %s", addr);
+		return NULL;
+	}
+	l = evconnlistener_new_bind(w->base, cb, w, flags, 1024,
+	    (struct sockaddr *)&ss, sslen);
+	if (l == NULL) {
+		gw_error("cannot listen on %s: %s", addr,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l, accept_error);
+	return l;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct gw_worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static int
+worker_init(struct gw_server *s, struct gw_worker *w, int id)
+{
+	const struct gw_config *cfg = s->cfg;
+
+	w->id = id;
+	w->server = s;
+	w->base = event_base_new();
+	if (w->base == NULL)
+		return GW_ERR;
+	w->db = gw_db_new(w->base, cfg->db_conninfo, cfg->db_pool_size,
+	    s->statements);
+	w->listener = listen_on(w, cfg->listen_host, cfg->listen_port,
+	    accept_tls, true);
+	if (w->listener == NULL)
+		return GW_ERR;
+	if (id == 0) {
+		w->admin = listen_on(w, cfg->admin_host, cfg->admin_port,
+		    accept_admin, false);
+		if (w->admin == NULL)
+			return GW_ERR;
+	}
+	return GW_OK;
+}
+
+static void
+worker_free(struct gw_worker *w)
+{
+	gw_conn_close_all(w);
+	if (w->listener != NULL)
+		evconnlistener_free(w->listener);
+	if (w->admin != NULL)
+		evconnlistener_free(w->admin);
+	gw_db_free(w->db);
+	if (w->base != NULL)
+		event_base_free(w->base);
+}
+
+int
+gw_server_run(struct gw_config *cfg)
+{
+	struct gw_server s = { .cfg = cfg };
+	sigset_t sigs;
+	int sig = 0, rc = GW_ERR, started = 0;
+
+	if (evthread_use_pthreads() != 0)
+		gw_fatal("libevent without pthreads support");
+	if (gw_adapters_check() != GW_OK)
+		return GW_ERR;
+	s.ssl_ctx = gw_tls_server_ctx(cfg);
+	if (s.ssl_ctx == NULL)
+		return GW_ERR;
+	s.statements = collect_statements();
+	s.nworkers = cfg->workers;
+	s.workers = gw_calloc((size_t)s.nworkers, sizeof(*s.workers));
+
+	/* Workers inherit this mask; only the main thread takes signals, and
+	 * a peer closing a socket never kills us with SIGPIPE. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (int i = 0; i < s.nworkers; i++)
+		if (worker_init(&s, &s.workers[i], i) != GW_OK)
+			goto out;
+	for (int i = 0; i < s.nworkers; i++, started++)
+		if (pthread_create(&s.workers[i].thread, NULL, worker_main,
+			&s.workers[i]) != 0)
+			goto out;
+	gw_info("fhirgw serving %s on %s:%d (admin %s:%d), %d workers",
+	    cfg->country, cfg->listen_host, cfg->listen_port, cfg->admin_host,
+	    cfg->admin_port, s.nworkers);
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0)
+			break;
+		if (sig != SIGHUP)
+			break;
+		gw_info("SIGHUP: configuration reload is not supported yet;"
+		    " restart to apply changes");
+	}
+	gw_info("signal %d: stopping", sig);
+	rc = GW_OK;
+out:
+	atomic_store(&s.stopping, true);
+	for (int i = 0; i < started; i++) {
+		event_base_loopbreak(s.workers[i].base);
+		pthread_join(s.workers[i].thread, NULL);
+	}
+	for (int i = 0; i < s.nworkers; i++)
+		worker_free(&s.workers[i]);
+	free(s.workers);
+	free_statements(s.statements);
+	SSL_CTX_free(s.ssl_ctx);
+	return rc;
+}

@@ -1,0 +1,186 @@
+/*
+ * patient_flow.c: the steps every patient-data route shares, in order:
+ * find the adapter from the id's prefix, load the patient from its
+ * registry, ask the consent decision point, then continue with the route's
+ * own step (req->next).  Nothing about the patient is sent before the
+ * decision is a permit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/gw.h"
+#include "gateway/patient_flow.h"
+
+/* Statement names are derived, so adapters only supply SQL. */
+void
+gw_flow_statement_name(const struct gw_adapter *a, const char *op, int type,
+    char *out, size_t outsz)
+{
+	if (type >= 0)
+		snprintf(out, outsz, "%s_%s_%d", a->id_prefix, op, type);
+	else
+		snprintf(out, outsz, "%s_%s", a->id_prefix, op);
+}
+
+const struct gw_adapter *
+gw_flow_adapter_of(const char *logical_id, const char **rest)
+{
+	const char *dash = strchr(logical_id, '-');
+	const struct gw_adapter *a;
+
+	if (dash == NULL || dash == logical_id || dash[1] == '\0')
+		return NULL;
+	a = gw_adapter_by_prefix(logical_id, (size_t)(dash - logical_id));
+	if (a != NULL && rest != NULL)
+		*rest = dash + 1;
+	return a;
+}
+
+bool
+gw_flow_valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = id[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+cJSON *
+gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
+    enum gw_rtype *rtype, const char **category)
+{
+	const struct gw_map_ctx ctx = { .patient = &req->patient };
+	cJSON *doc = cJSON_Parse(PQgetvalue(res, row, doc_col));
+	cJSON *out;
+
+	if (doc == NULL) {
+		gw_warn("%s: registry row is not JSON", req->adapter->country);
+		return NULL;
+	}
+	*category = NULL;
+	out = req->adapter->map(PQgetvalue(res, row, 0), doc, &ctx, rtype,
+	    category);
+	cJSON_Delete(doc);
+	if (out == NULL)
+		gw_warn("%s: unmappable %s row skipped", req->adapter->country,
+		    PQgetvalue(res, row, 0));
+	return out;
+}
+
+int
+gw_flow_identify(struct gw_req *req, const char *patient_doc)
+{
+	cJSON *doc = cJSON_Parse(patient_doc);
+	int rc;
+
+	if (doc == NULL)
+		return GW_ERR;
+	memset(&req->patient, 0, sizeof(req->patient));
+	rc = req->adapter->patient_identity(doc, &req->patient);
+	req->patient.adapter = req->adapter;
+	cJSON_Delete(doc);
+	return rc;
+}
+
+static void
+consent_done(bool ok, const struct gw_consent_decision *d, void *arg)
+{
+	struct gw_req *req = arg;
+
+	if (gw_req_gone(req))
+		return;
+	if (!ok) {
+		gw_req_reply_error(req, 503, NULL,
+		    "consent decision unavailable; no data released");
+		return;
+	}
+	req->decision = *d;
+	if (!d->permit) {
+		atomic_fetch_add(&req->worker->counters.consent_deny, 1);
+		gw_req_reply_error(req, 403, "forbidden",
+		    "consent denied by %s", d->rule);
+		return;
+	}
+	if (d->break_glass)
+		atomic_fetch_add(&req->worker->counters.break_glass, 1);
+	req->next(req);
+}
+
+void
+gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *))
+{
+	const struct gw_consent_request creq = {
+		.purpose = req->purpose,
+		.recipient_country = req->conn->node.country,
+		.emergency_reason = req->emergency,
+	};
+
+	req->next = next;
+	req->pending = true;
+	if (gw_consent_decide(req->worker->db, req->patient.system,
+		req->patient.national_id, req->adapter->country, &creq,
+		consent_done, req) != GW_OK) {
+		req->pending = false;
+		gw_req_reply_error(req, 500, NULL, "consent query failed");
+	}
+}
+
+static void
+patient_loaded(const PGresult *res, const char *error, void *arg)
+{
+	struct gw_req *req = arg;
+
+	if (gw_req_gone(req))
+		return;
+	if (res == NULL) {
+		gw_warn("patient lookup failed: %s", error);
+		gw_req_reply_error(req, 503, NULL, "registry unavailable");
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		gw_req_reply_error(req, 404, NULL, "no such patient");
+		return;
+	}
+	if (gw_flow_identify(req, PQgetvalue(res, 0, 1)) != GW_OK) {
+		gw_req_reply_error(req, 500, NULL, "registry row unusable");
+		return;
+	}
+	/* Keep the patient doc for the Patient read itself. */
+	req->held = cJSON_Parse(PQgetvalue(res, 0, 1));
+	gw_strlcpy(req->held_kind, PQgetvalue(res, 0, 0),
+	    sizeof(req->held_kind));
+	gw_flow_decide(req, req->next);
+}
+
+void
+gw_flow_load_patient(struct gw_req *req, const char *logical_id,
+    void (*next)(struct gw_req *))
+{
+	const char *token = NULL;
+	char name[64];
+
+	if (!gw_flow_valid_id(logical_id)) {
+		gw_req_reply_error(req, 400, "invalid", "malformed id");
+		return;
+	}
+	req->adapter = gw_flow_adapter_of(logical_id, &token);
+	if (req->adapter == NULL) {
+		gw_req_reply_error(req, 404, NULL,
+		    "no local registry for id %s", logical_id);
+		return;
+	}
+	req->next = next;
+	gw_flow_statement_name(req->adapter, "read", GW_RT_PATIENT, name,
+	    sizeof(name));
+	req->pending = true;
+	gw_db_query(req->worker->db, name, 1, &token, patient_loaded, req);
+}

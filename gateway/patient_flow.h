@@ -1,0 +1,38 @@
+/*
+ * patient_flow.h: shared steps of the patient-data handlers (adapter from
+ * id, patient load, consent decision, row mapping).
+ */
+#ifndef GW_PATIENT_FLOW_H
+#define GW_PATIENT_FLOW_H
+
+#include "gateway/server.h"
+
+/* "<prefix>_<op>_<type>" (type < 0: without it). */
+void gw_flow_statement_name(const struct gw_adapter *a, const char *op,
+    int type, char *out, size_t outsz);
+
+/* The adapter owning a logical id's prefix and the id's rest; NULL if no
+ * local adapter has the prefix. */
+const struct gw_adapter *gw_flow_adapter_of(const char *logical_id,
+    const char **rest);
+
+/* FHIR id syntax: [A-Za-z0-9.-]{1,64}. */
+bool gw_flow_valid_id(const char *id);
+
+/* Map row's doc column with req->adapter; new resource or NULL. */
+cJSON *gw_flow_map_row(struct gw_req *req, const PGresult *res, int row,
+    int doc_col, enum gw_rtype *rtype, const char **category);
+
+/* Fill req->patient from a native patient doc; GW_OK or GW_ERR. */
+int gw_flow_identify(struct gw_req *req, const char *patient_doc);
+
+/* Decide consent for req->patient; on permit call next, otherwise answer
+ * 403 (deny) or 503 (no decision). */
+void gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *));
+
+/* Load the patient with this logical id (404 if none), keep its native doc
+ * in req->held, decide consent, then call next. */
+void gw_flow_load_patient(struct gw_req *req, const char *logical_id,
+    void (*next)(struct gw_req *));
+
+#endif

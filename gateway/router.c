@@ -1,0 +1,342 @@
+/*
+ * router.c: from a parsed request to a handler.
+ *
+ * Routes are rows of {method, pattern, handler}; "{}" in a pattern captures
+ * one path segment.  Before a handler runs, the router settles everything
+ * that is the same for every route: the path exists (404) and takes this
+ * method (405), the client accepts JSON (406), the query string is well
+ * formed (400), the node behind the certificate is registered (403), and
+ * for patient data that it has the treatment role and states a purpose.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/gw.h"
+#include "gateway/server.h"
+
+static const struct gw_route routes[] = {
+	/* method	pattern			handler	 patient typed */
+	{ GW_HTTP_GET, "/fhir/metadata", gw_handle_metadata, false, false },
+	{ GW_HTTP_GET, "/fhir/Patient", gw_handle_patient_search, true, false },
+	{ GW_HTTP_GET, "/fhir/Patient/{}/$summary", gw_handle_summary, true,
+	    false },
+	{ GW_HTTP_GET, "/fhir/Patient/{}", gw_handle_patient_read, true, false },
+	{ GW_HTTP_GET, "/fhir/{}", gw_handle_type_search, true, true },
+	{ GW_HTTP_GET, "/fhir/{}/{}", gw_handle_type_read, true, true },
+};
+
+const struct gw_db_statement gw_router_statements[] = {
+	{ .name = "gw_node_by_key", .nparams = 1, .sql =
+	    "select name, country, array_to_string(roles, ','), active::text"
+	    " from gw.node where key_sha256 = $1" },
+	{ .name = NULL },
+};
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode s[0..len) into a new string.  '+' stays '+': FHIR values
+ * such as a HETU's century sign contain it, and FHIR search follows RFC
+ * 3986, not HTML forms.  NULL on a bad escape or an encoded NUL.
+ */
+static char *
+percent_decode(const char *s, size_t len)
+{
+	char *out = gw_malloc(len + 1), *o = out;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+
+			if (i + 2 >= len)
+				goto err;
+			hi = hexval((unsigned char)s[i + 1]);
+			lo = hexval((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				goto err;
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+err:
+	free(out);
+	return NULL;
+}
+
+/* Match path against pattern, capturing "{}" segments.  A capture never
+ * spans a '/' and is never empty. */
+static bool
+match(const char *pattern, const char *path, const char *caps[2],
+    size_t caplen[2])
+{
+	int n = 0;
+
+	while (*pattern != '\0') {
+		if (pattern[0] == '{' && pattern[1] == '}') {
+			const char *start = path;
+
+			while (*path != '\0' && *path != '/')
+				path++;
+			if (path == start || n == 2)
+				return false;
+			caps[n] = start;
+			caplen[n++] = (size_t)(path - start);
+			pattern += 2;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	return *path == '\0';
+}
+
+static int
+parse_query(struct gw_req *req)
+{
+	const char *q = req->http.query;
+
+	while (*q != '\0') {
+		const char *amp = strchr(q, '&');
+		size_t len = amp ? (size_t)(amp - q) : strlen(q);
+		const char *eq = memchr(q, '=', len);
+		struct gw_param *p;
+
+		if (len == 0) {
+			q += 1;
+			continue;
+		}
+		if (req->nparams == GW_MAX_PARAMS || eq == NULL || eq == q)
+			return GW_ERR;
+		p = &req->params[req->nparams];
+		p->name = percent_decode(q, (size_t)(eq - q));
+		p->value = percent_decode(eq + 1, len - (size_t)(eq - q) - 1);
+		req->nparams++;
+		if (p->name == NULL || p->value == NULL)
+			return GW_ERR;
+		q += len + (amp != NULL);
+	}
+	return GW_OK;
+}
+
+const char *
+gw_req_param(const struct gw_req *req, const char *name)
+{
+	for (int i = 0; i < req->nparams; i++)
+		if (strcmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+void
+gw_req_free(struct gw_req *req)
+{
+	gw_http_request_free(&req->http);
+	for (int i = 0; i < 2; i++)
+		free(req->path_args[i]);
+	for (int i = 0; i < req->nparams; i++) {
+		free(req->params[i].name);
+		free(req->params[i].value);
+	}
+	cJSON_Delete(req->held);
+	cJSON_Delete(req->held_resource);
+	/* The patient's national id and key were on this request. */
+	gw_free_zero(req, sizeof(*req));
+}
+
+bool
+gw_req_gone(struct gw_req *req)
+{
+	req->pending = false;
+	if (req->conn != NULL)
+		return false;
+	gw_req_free(req);
+	return true;
+}
+
+/* Does the Accept header (or _format) allow a JSON answer? */
+static bool
+accepts_json(const struct gw_req *req)
+{
+	const char *fmt = gw_req_param(req, "_format");
+	const char *accept = gw_http_header(&req->http, "Accept");
+
+	if (fmt != NULL)
+		return strcmp(fmt, "json") == 0 ||
+		    strcmp(fmt, "application/json") == 0 ||
+		    strcmp(fmt, "application/fhir+json") == 0;
+	if (accept == NULL || accept[0] == '\0')
+		return true;
+	return strstr(accept, "json") != NULL || strstr(accept, "*/*") ||
+	    strstr(accept, "application/*") != NULL;
+}
+
+static bool
+has_role(const struct gw_node *node, const char *role)
+{
+	size_t n = strlen(role);
+
+	for (const char *p = node->roles; *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len == n && memcmp(p, role, n) == 0)
+			return true;
+		p += len + (comma != NULL);
+	}
+	return false;
+}
+
+static void route_checked(struct gw_req *req);
+
+static void
+node_loaded(const PGresult *res, const char *error, void *arg)
+{
+	struct gw_req *req = arg;
+	struct gw_conn *c;
+
+	if (gw_req_gone(req))
+		return;
+	c = req->conn;
+	if (res == NULL) {
+		c->node_state = GW_NODE_UNKNOWN;
+		gw_warn("node lookup failed: %s", error);
+		gw_req_reply_error(req, 503, NULL,
+		    "node registry unavailable; try again");
+		return;
+	}
+	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 3), "true") == 0) {
+		gw_strlcpy(c->node.name, PQgetvalue(res, 0, 0),
+		    sizeof(c->node.name));
+		gw_strlcpy(c->node.country, PQgetvalue(res, 0, 1),
+		    sizeof(c->node.country));
+		gw_strlcpy(c->node.roles, PQgetvalue(res, 0, 2),
+		    sizeof(c->node.roles));
+		c->node_state = GW_NODE_KNOWN;
+	} else {
+		c->node_state = GW_NODE_REFUSED;
+		gw_info("refused unregistered node key %s", c->node.key_hash);
+	}
+	route_checked(req);
+}
+
+/* The node is settled (known or refused); check roles and context, then
+ * hand over to the handler. */
+static void
+route_checked(struct gw_req *req)
+{
+	struct gw_conn *c = req->conn;
+	const char *purpose, *reason;
+
+	if (c->node_state == GW_NODE_UNKNOWN) {
+		const char *params[1] = { c->node.key_hash };
+
+		c->node_state = GW_NODE_LOOKUP;
+		req->pending = true;
+		gw_db_query(req->worker->db, "gw_node_by_key", 1, params,
+		    node_loaded, req);
+		return;
+	}
+	if (c->node_state != GW_NODE_KNOWN) {
+		gw_req_reply_error(req, 403, "forbidden",
+		    "client certificate key is not a registered node");
+		return;
+	}
+	if (req->route->patient_data) {
+		if (!has_role(&c->node, "treatment")) {
+			gw_req_reply_error(req, 403, "forbidden",
+			    "node %s lacks role treatment", c->node.name);
+			return;
+		}
+		purpose = gw_http_header(&req->http, "X-Purpose-Of-Use");
+		if (purpose == NULL ||
+		    gw_purpose_parse(purpose, &req->purpose) != GW_OK) {
+			gw_req_reply_error(req, 400, "required",
+			    "X-Purpose-Of-Use must be one of TREAT, ETREAT,"
+			    " HRESCH, PUBHLTH");
+			return;
+		}
+		reason = gw_http_header(&req->http, "X-Emergency-Reason");
+		req->emergency = reason != NULL && reason[0] != '\0';
+		if (req->purpose == GW_PURPOSE_ETREAT && !req->emergency) {
+			gw_req_reply_error(req, 400, "required",
+			    "ETREAT requires X-Emergency-Reason");
+			return;
+		}
+	}
+	req->route->handler(req);
+}
+
+void
+gw_router_dispatch(struct gw_req *req)
+{
+	const char *caps[2] = { NULL, NULL };
+	size_t caplen[2] = { 0, 0 };
+	bool path_known = false;
+
+	if (req->http.method == GW_HTTP_OTHER) {
+		/* We cannot know how such a request is framed beyond its
+		 * headers: close after answering. */
+		req->http.keep_alive = false;
+		gw_req_reply_error(req, 501, NULL, "method %s not implemented",
+		    req->http.method_name);
+		return;
+	}
+	for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++) {
+		if (!match(routes[i].pattern, req->http.path, caps, caplen))
+			continue;
+		path_known = true;
+		if (routes[i].method == req->http.method) {
+			req->route = &routes[i];
+			break;
+		}
+	}
+	if (req->route == NULL) {
+		if (path_known)
+			gw_req_reply_error(req, 405, NULL,
+			    "method %s not allowed here",
+			    req->http.method_name);
+		else
+			gw_req_reply_error(req, 404, NULL, "no such route");
+		return;
+	}
+	for (int i = 0; i < 2 && caps[i] != NULL; i++) {
+		req->path_args[i] = percent_decode(caps[i], caplen[i]);
+		if (req->path_args[i] == NULL) {
+			gw_req_reply_error(req, 400, NULL,
+			    "bad percent-encoding in path");
+			return;
+		}
+	}
+	if (req->route->typed &&
+	    (gw_fhir_type_from_name(req->path_args[0], &req->rtype) != GW_OK ||
+		req->rtype == GW_RT_PATIENT)) {
+		gw_req_reply_error(req, 404, "not-supported",
+		    "resource type %s is not served here", req->path_args[0]);
+		return;
+	}
+	if (parse_query(req) != GW_OK) {
+		gw_req_reply_error(req, 400, NULL, "malformed query string");
+		return;
+	}
+	if (!accepts_json(req)) {
+		gw_req_reply_error(req, 406, NULL,
+		    "only application/fhir+json is served");
+		return;
+	}
+	route_checked(req);
+}

@@ -1,0 +1,175 @@
+/*
+ * server.h: the pieces of a running gateway that the connection, router and
+ * handler files share: the server, its workers, connections and requests.
+ *
+ * Ownership: a worker owns its connections; a connection owns at most one
+ * request in flight (pipelined requests wait, unparsed, in its input
+ * buffer, which answers them in order for free).  A request whose
+ * connection went away while a database query was pending is orphaned
+ * (req->conn == NULL) and freed when that query completes.
+ */
+#ifndef GW_SERVER_H
+#define GW_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "adapters/adapter.h"
+#include "gateway/config.h"
+#include "gateway/consent.h"
+#include "gateway/db.h"
+#include "gateway/http.h"
+#include "gateway/tls.h"
+
+struct gw_server;
+
+/* Counters a worker keeps without locks; /metrics sums them. */
+struct gw_counters {
+	atomic_ulong requests;
+	atomic_ulong status_2xx;
+	atomic_ulong status_4xx;
+	atomic_ulong status_5xx;
+	atomic_ulong tls_refused;
+	atomic_ulong consent_deny;
+	atomic_ulong break_glass;
+	atomic_long connections;
+};
+
+struct gw_worker {
+	int id;
+	struct gw_server *server;
+	struct event_base *base;
+	struct evconnlistener *listener;
+	struct evconnlistener *admin; /* worker 0 only */
+	struct gw_db *db;
+	pthread_t thread;
+	struct gw_counters counters;
+	struct gw_conn *conns; /* every open connection, for shutdown */
+};
+
+struct gw_server {
+	struct gw_config *cfg;
+	SSL_CTX *ssl_ctx;
+	struct gw_db_statement *statements; /* gateway's + adapters' */
+	int nworkers;
+	struct gw_worker *workers;
+	atomic_bool stopping;
+};
+
+enum gw_node_state {
+	GW_NODE_UNKNOWN,  /* not looked up yet */
+	GW_NODE_LOOKUP,	  /* query in flight */
+	GW_NODE_KNOWN,	  /* registered and active */
+	GW_NODE_REFUSED,  /* not registered or inactive */
+};
+
+struct gw_node {
+	char key_hash[GW_KEY_HASH_LEN];
+	char name[64];
+	char country[3];
+	char roles[256]; /* comma-separated */
+};
+
+struct gw_conn {
+	struct gw_worker *worker;
+	struct bufferevent *bev;
+	bool admin;	  /* plain HTTP admin connection */
+	bool tls_ok;	  /* handshake done */
+	bool closing;	  /* close once the output is flushed */
+	enum gw_node_state node_state;
+	struct gw_node node;
+	struct gw_req *req; /* in flight */
+	struct event *deadline;
+	struct gw_conn *prev, *next; /* the worker's list */
+};
+
+/* Up to this many `name=value` pairs in a query string. */
+#define GW_MAX_PARAMS 16
+
+struct gw_param {
+	char *name;  /* percent-decoded */
+	char *value; /* percent-decoded */
+};
+
+struct gw_req {
+	struct gw_conn *conn; /* NULL when orphaned */
+	struct gw_worker *worker;
+	struct gw_http_request http;
+	const struct gw_route *route;
+	char *path_args[2];	/* the route's {captures}, decoded */
+	struct gw_param params[GW_MAX_PARAMS];
+	int nparams;
+	bool pending;		/* a database query is in flight */
+	enum gw_purpose purpose;
+	bool emergency;		/* X-Emergency-Reason given */
+	const struct gw_adapter *adapter;
+	struct gw_patient patient;
+	enum gw_rtype rtype;
+	struct gw_consent_decision decision;
+	long count, offset;	/* paging */
+	cJSON *held;		/* the patient's native registry doc */
+	char held_kind[32];	/* and its native kind */
+	cJSON *held_resource;	/* a resource awaiting its consent decision */
+	const char *held_category; /* its sensitive category, or NULL */
+	void (*next)(struct gw_req *req); /* continuation after consent */
+};
+
+typedef void (*gw_route_fn)(struct gw_req *req);
+
+struct gw_route {
+	enum gw_http_method method;
+	const char *pattern; /* "/fhir/Patient/{}/$summary" */
+	gw_route_fn handler;
+	bool patient_data;   /* needs role treatment and a purpose */
+	bool typed;	     /* first capture must be a served clinical type */
+};
+
+/* Start listeners and workers; blocks until SIGTERM/SIGINT.  GW_OK or
+ * GW_ERR (start-up failure, logged). */
+int gw_server_run(struct gw_config *cfg);
+
+/* connection.c: answer and continue.  The reply functions take body. */
+void gw_req_reply(struct gw_req *req, int status, const char *content_type,
+    char *body, size_t body_len, const char *extra_headers);
+void gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
+    const char *extra_headers);
+void gw_req_reply_error(struct gw_req *req, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void gw_conn_accept_tls(struct gw_worker *w, evutil_socket_t fd);
+void gw_conn_accept_admin(struct gw_worker *w, evutil_socket_t fd);
+/* Close every connection of a stopped worker (its loop is not running). */
+void gw_conn_close_all(struct gw_worker *w);
+
+/* router.c: match and run a parsed request (the request is the router's
+ * until it replies). */
+void gw_router_dispatch(struct gw_req *req);
+void gw_admin_dispatch(struct gw_req *req);
+/* The statements the gateway itself prepares. */
+extern const struct gw_db_statement gw_router_statements[];
+
+/* handlers_*.c: the route handlers the table in router.c names. */
+void gw_handle_metadata(struct gw_req *req);
+void gw_handle_patient_search(struct gw_req *req);
+void gw_handle_patient_read(struct gw_req *req);
+void gw_handle_summary(struct gw_req *req);
+void gw_handle_type_search(struct gw_req *req);
+void gw_handle_type_read(struct gw_req *req);
+
+/* A query parameter's value, or NULL. */
+const char *gw_req_param(const struct gw_req *req, const char *name);
+
+/* Free everything the request owns. */
+void gw_req_free(struct gw_req *req);
+
+/* True when the request is orphaned; then it has been freed and the
+ * caller must return at once. */
+bool gw_req_gone(struct gw_req *req);
+
+#endif
