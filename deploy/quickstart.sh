@@ -1,0 +1,432 @@
+#!/usr/bin/env bash
+# deploy/quickstart.sh [--background] | stop — a working fhirgw demo on this machine.
+#
+# On Debian 12, as root (or as a user who already has the packages): installs the missing
+# packages of deploy/packages.txt, builds into build/, and under var/quickstart/ makes
+#   pki/          development PKI (deploy/pki.sh): CA, server and node certificates
+#   pg/           a private PostgreSQL cluster on 127.0.0.1:$FHIRGW_PG_PORT (deploy/pg.sh)
+#   id.key        the secret for logical-id tokens (made once, kept)
+#   config.json   the gateway's configuration
+# applies the migrations, seeds 1000 synthetic Finnish patients (only into an empty registry,
+# or always with FHIRGW_RESEED=1), registers the demo nodes, adds a demo consent denial for
+# three patients, and starts `fhirgw serve`.  When it answers, it writes
+#   env           shell `export` lines: FHIRGW_BASE, FHIRGW_CA, FHIRGW_ADMIN_URL,
+#                 FHIRGW_PG_CONNINFO, FHIRGW_CONFIG, NODE_<NAME>_CERT / NODE_<NAME>_KEY
+#   patients.json the first ten patients: country, system, national_id, logical_id, consent
+# and prints curl commands to try.
+#
+# Foreground (default): the gateway logs to this terminal; Ctrl-C stops it and the cluster.
+# --background: the gateway runs under nohup, logging to var/quickstart/fhirgw.log, with its
+# pid in var/quickstart/fhirgw.pid.  `stop` stops the gateway and the cluster.
+# Re-running is safe: PKI, cluster and id.key are reused; a live gateway is never replaced.
+#
+# Environment: FHIRGW_PORT (8443), FHIRGW_ADMIN_PORT (8080), FHIRGW_PG_PORT (55432),
+# FHIRGW_RESEED=1 to replace the seeded registry.
+set -Eeuo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+QS=$ROOT/var/quickstart
+BIN=$ROOT/build/fhirgw
+CONFIG=$QS/config.json
+PIDFILE=$QS/fhirgw.pid
+LOGFILE=$QS/fhirgw.log
+PORT=${FHIRGW_PORT:-8443}
+ADMIN_PORT=${FHIRGW_ADMIN_PORT:-8080}
+PG_PORT=${FHIRGW_PG_PORT:-55432}
+CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=fhirgw user=fhirgw"
+FI_SYSTEM=urn:oid:1.2.246.21
+PATIENTS=1000
+# Node certificate name, country, roles ("" = not registered).
+NODE_TABLE=(
+	"fi FI treatment"
+	"no NO treatment"
+	"se SE treatment"
+	"admin FI consent-admin"
+	"auditor FI auditor"
+	"portal FI patient-portal"
+	"research FI research"
+	"peer FI peer-gateway"
+	"expired FI treatment"
+	"rogue FI "
+	"unknown FI "
+)
+
+# shellcheck source=deploy/pg.sh
+source "$ROOT/deploy/pg.sh"
+
+GW_PID=
+STARTED_PG=0
+FOREGROUND=1
+
+say() { printf '==> %s\n' "$*"; }
+die() {
+	printf 'quickstart: %s\n' "$*" >&2
+	exit 1
+}
+on_err() {
+	# Only the main shell speaks; subshells (pg.sh's functions) report their own errors.
+	if ((BASH_SUBSHELL == 0)); then
+		printf 'quickstart: failed (exit %s) at line %s: %s\n' "$1" "$2" "$3" >&2
+	fi
+}
+trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
+
+usage() {
+	echo "usage: deploy/quickstart.sh [--background] | stop" >&2
+	exit 2
+}
+
+port_ok() {
+	[[ $2 =~ ^[0-9]+$ ]] && ((10#$2 >= 1 && 10#$2 <= 65535)) && return 0
+	die "$1 must be a TCP port number, not '$2'"
+}
+
+# Something accepts connections on 127.0.0.1:PORT?
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The pid of the gateway named by the pid file, if it is alive.
+gw_running() {
+	local pid
+	[[ -f $PIDFILE ]] || return 1
+	pid=$(<"$PIDFILE")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	kill -0 "$pid" 2>/dev/null || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q fhirgw || return 1
+	echo "$pid"
+}
+
+# Stop a process: SIGTERM, then SIGKILL after 15 s.
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "quickstart: fhirgw (pid $pid) did not stop in 15 s; killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	# Reap it when it is our child (foreground mode); harmless otherwise.
+	wait "$pid" 2>/dev/null || true
+}
+
+cmd_stop() {
+	local pid
+	if pid=$(gw_running); then
+		say "stopping fhirgw (pid $pid)"
+		stop_pid "$pid"
+	else
+		say "fhirgw is not running"
+	fi
+	rm -f "$PIDFILE" "$QS/env"
+	if [[ -f $QS/pg/postmaster.pid ]]; then
+		say "stopping PostgreSQL (var/quickstart/pg)"
+		pg_stop "$QS/pg"
+	fi
+}
+
+# On a failed start, take down what this run started.
+on_exit() {
+	local rc=$?
+	if ((rc != 0)); then
+		if [[ -n $GW_PID ]]; then
+			stop_pid "$GW_PID"
+			rm -f "$PIDFILE"
+		fi
+		rm -f "$QS/env"
+		if ((STARTED_PG)) || { ((FOREGROUND)) && [[ -n $GW_PID ]]; }; then
+			pg_stop "$QS/pg" || true
+		fi
+	fi
+}
+
+ensure_packages() {
+	local p want=() missing=()
+	mapfile -t want < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$ROOT/deploy/packages.txt")
+	for p in "${want[@]}"; do
+		if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then
+			missing+=("$p")
+		fi
+	done
+	((${#missing[@]} == 0)) && return 0
+	if [[ $(id -u) != 0 ]]; then
+		die "missing Debian packages: ${missing[*]}; install them as root: apt-get install ${missing[*]}"
+	fi
+	say "installing ${missing[*]} (log: var/quickstart/apt.log)"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; } \
+		>"$QS/apt.log" 2>&1 </dev/null; then
+		tail -n 20 "$QS/apt.log" >&2
+		die "package installation failed; see var/quickstart/apt.log"
+	fi
+}
+
+build() {
+	say "building into build/ (log: var/quickstart/build.log)"
+	if ! { cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+		cmake --build "$ROOT/build" -j2; } >"$QS/build.log" 2>&1; then
+		tail -n 40 "$QS/build.log" >&2
+		die "build failed; see var/quickstart/build.log"
+	fi
+	[[ -x $BIN ]] || die "the build did not produce $BIN"
+}
+
+json_str() {
+	local s=${1//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# Single-quoted shell word.
+shq() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+
+write_config() {
+	cat >"$CONFIG.tmp" <<-EOF
+		{
+		  "country": "FI",
+		  "listen": "127.0.0.1:$PORT",
+		  "admin_listen": "127.0.0.1:$ADMIN_PORT",
+		  "workers": 0,
+		  "public_base_url": "https://localhost:$PORT/fhir",
+		  "database": { "conninfo": "$CONNINFO", "pool_size": 2 },
+		  "tls": {
+		    "cert": "pki/server.crt",
+		    "key": "pki/server.key",
+		    "client_ca": "pki/ca.crt",
+		    "crl": "pki/crl.pem"
+		  },
+		  "id_key_file": "id.key",
+		  "migrations_dir": $(json_str "$ROOT/deploy/migrations")
+		}
+	EOF
+	mv -f "$CONFIG.tmp" "$CONFIG"
+}
+
+psql_q() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$CONNINFO" "$@"; }
+
+# The first patients by id; rn 2, 5 and 9 are the demo's consent denials.
+FIRST_PATIENTS="with p as (select id, hetu, fhir_tunniste, row_number() over (order by id) as rn
+	from fi_rekisteri.henkilo order by id limit 10)"
+DENIED="exists (select 1 from gw.consent_rule r
+	where r.patient_system = '$FI_SYSTEM' and r.patient_id = p.hetu
+	and r.scope = 'treatment' and r.decision = 'deny' and r.revoked_at is null
+	and r.purposes = '{}' and r.recipient_countries = '{}'
+	and (r.valid_from is null or r.valid_from <= now())
+	and (r.valid_to is null or r.valid_to > now()))"
+
+seed_and_consent() {
+	local count
+	count=$(psql_q -c 'select count(*) from fi_rekisteri.henkilo') ||
+		die "cannot read fi_rekisteri.henkilo (did the migrations run? deploy/migrations/100_fi_registry.sql)"
+	if [[ $count == 0 || ${FHIRGW_RESEED:-0} == 1 ]]; then
+		say "seeding $PATIENTS synthetic Finnish patients"
+		"$BIN" seed -c "$CONFIG" --country 'fi' --patients "$PATIENTS" || die "fhirgw seed failed"
+	else
+		say "registry already holds $count patients (FHIRGW_RESEED=1 to replace them)"
+	fi
+
+	say "registering demo nodes"
+	local row name country roles
+	for row in "${NODE_TABLE[@]}"; do
+		read -r name country roles <<<"$row"
+		[[ -n $roles ]] || continue
+		"$BIN" node-add -c "$CONFIG" --cert "$QS/pki/nodes/$name.crt" --name "$name-node" \
+			--country "$country" --roles "$roles" >/dev/null ||
+			die "fhirgw node-add failed for $name"
+	done
+
+	say "demo consent: patients 2, 5 and 9 deny treatment access"
+	psql_q <<-EOF >/dev/null || die "could not insert the demo consent rules"
+		$FIRST_PATIENTS
+		insert into gw.consent_rule (patient_system, patient_id, scope, decision, purposes)
+		select '$FI_SYSTEM', p.hetu, 'treatment', 'deny', '{}'
+		from p where p.rn in (2, 5, 9) and not $DENIED;
+	EOF
+}
+
+write_ready_files() {
+	local name var tmp=$QS/env.tmp
+	psql_q >"$QS/patients.json.tmp" <<-EOF || die "could not list the demo patients"
+		$FIRST_PATIENTS
+		select coalesce(json_agg(json_build_object(
+			'country', 'FI', 'system', '$FI_SYSTEM', 'national_id', p.hetu,
+			'logical_id', 'fi-' || p.fhir_tunniste,
+			'consent', case when $DENIED then 'deny' else 'permit' end) order by p.rn), '[]')
+		from p;
+	EOF
+	# One patient per line is easier to read; the data is the same without python3.
+	if python3 -m json.tool "$QS/patients.json.tmp" >"$QS/patients.json.pretty" 2>/dev/null; then
+		mv -f "$QS/patients.json.pretty" "$QS/patients.json.tmp"
+	fi
+	rm -f "$QS/patients.json.pretty"
+	mv -f "$QS/patients.json.tmp" "$QS/patients.json"
+
+	{
+		echo "# fhirgw quickstart: source this file (. var/quickstart/env)"
+		echo "export FHIRGW_BASE=$(shq "https://localhost:$PORT/fhir")"
+		echo "export FHIRGW_CA=$(shq "$QS/pki/ca.crt")"
+		echo "export FHIRGW_ADMIN_URL=$(shq "http://127.0.0.1:$ADMIN_PORT")"
+		echo "export FHIRGW_PG_CONNINFO=$(shq "$CONNINFO")"
+		echo "export FHIRGW_CONFIG=$(shq "$CONFIG")"
+		for name in 'fi' no se admin auditor portal research peer rogue expired unknown; do
+			var=NODE_${name^^}
+			echo "export ${var}_CERT=$(shq "$QS/pki/nodes/$name.crt")"
+			echo "export ${var}_KEY=$(shq "$QS/pki/nodes/$name.key")"
+		done
+	} >"$tmp"
+	mv -f "$tmp" "$QS/env"
+}
+
+print_howto() {
+	local ok_id ok_hetu deny_id
+	ok_id=$(psql_q -c "$FIRST_PATIENTS select 'fi-' || fhir_tunniste from p where not $DENIED order by rn limit 1")
+	ok_hetu=$(psql_q -c "$FIRST_PATIENTS select hetu from p where not $DENIED order by rn limit 1")
+	deny_id=$(psql_q -c "$FIRST_PATIENTS select 'fi-' || fhir_tunniste from p where $DENIED order by rn limit 1")
+	# shellcheck disable=SC2016 # printed for the user's shell to expand
+	local c='curl --cacert "$FHIRGW_CA"' node='--cert "$NODE_FI_CERT" --key "$NODE_FI_KEY"'
+	local treat="-H 'X-Purpose-Of-Use: TREAT'"
+	cat <<-EOF
+
+		fhirgw is ready: FHIR at https://localhost:$PORT/fhir, admin at http://127.0.0.1:$ADMIN_PORT
+		Demo patients: $QS/patients.json
+
+		Try it (in another terminal):
+
+		  . $(shq "$QS/env")
+
+		  # IPS summary of a patient, as the Finnish national node
+		  $c $node $treat "\$FHIRGW_BASE/Patient/$ok_id/\\\$summary"
+
+		  # find a patient by henkilötunnus
+		  $c $node $treat -G "\$FHIRGW_BASE/Patient" --data-urlencode 'identifier=$FI_SYSTEM|$ok_hetu'
+
+		  # a patient who denied access: 403 OperationOutcome naming the consent rule
+		  $c $node $treat "\$FHIRGW_BASE/Patient/$deny_id/\\\$summary"
+
+		  # a certificate from an untrusted CA: the TLS handshake is refused
+		  $c --cert "\$NODE_ROGUE_CERT" --key "\$NODE_ROGUE_KEY" "\$FHIRGW_BASE/metadata"
+
+	EOF
+	if ((FOREGROUND)); then
+		echo "Ctrl-C stops the gateway and PostgreSQL."
+	else
+		echo "Log: $LOGFILE    Stop: ./deploy/quickstart.sh stop"
+	fi
+}
+
+wait_ready() {
+	local deadline=$((SECONDS + 30)) code
+	while ((SECONDS < deadline)); do
+		if ! kill -0 "$GW_PID" 2>/dev/null; then
+			((FOREGROUND)) || tail -n 30 "$LOGFILE" >&2
+			die "fhirgw exited during start-up"
+		fi
+		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$ADMIN_PORT/healthz" || true)
+		[[ $code == 200 ]] && return 0
+		sleep 0.2
+	done
+	((FOREGROUND)) || tail -n 30 "$LOGFILE" >&2
+	die "fhirgw did not answer http://127.0.0.1:$ADMIN_PORT/healthz within 30 s"
+}
+
+# Ctrl-C, kill or a closed terminal: on_exit takes down what this run started (in the
+# foreground, once the gateway runs, that is the gateway and the cluster).
+on_signal() {
+	trap - INT TERM HUP
+	echo
+	say "stopping"
+	exit 130
+}
+
+# ---------------------------------------------------------------------------------------------
+case ${1:-} in
+"") ;;
+--background) FOREGROUND=0 ;;
+stop)
+	[[ $# == 1 ]] || usage
+	cmd_stop
+	exit 0
+	;;
+-h | --help) usage ;;
+*) usage ;;
+esac
+[[ $# -le 1 ]] || usage
+port_ok FHIRGW_PORT "$PORT"
+port_ok FHIRGW_ADMIN_PORT "$ADMIN_PORT"
+port_ok FHIRGW_PG_PORT "$PG_PORT"
+
+if pid=$(gw_running); then
+	die "fhirgw is already running (pid $pid); run ./deploy/quickstart.sh stop first"
+fi
+rm -f "$PIDFILE" "$QS/env"
+
+mkdir -p "$QS"
+# The cluster's owner (postgres, when we are root) must be able to traverse down to pg/.
+chmod go+x "$ROOT/var" "$QS"
+trap on_exit EXIT
+trap on_signal INT TERM HUP
+
+ensure_packages
+build
+PSQL=$(pg_bindir)/psql
+
+say "PKI in var/quickstart/pki"
+"$ROOT/deploy/pki.sh" "$QS/pki"
+
+if [[ ! -f $QS/pg/PG_VERSION ]]; then
+	say "creating a PostgreSQL cluster in var/quickstart/pg"
+	pg_init "$QS/pg" "$PG_PORT"
+fi
+if pg_status "$QS/pg" >/dev/null 2>&1; then
+	running_port=$(sed -n 4p "$QS/pg/postmaster.pid")
+	if [[ $running_port != "$PG_PORT" ]]; then
+		say "PostgreSQL runs on port $running_port; restarting it on $PG_PORT"
+		pg_stop "$QS/pg"
+		pg_start "$QS/pg" "$PG_PORT"
+		STARTED_PG=1
+	fi
+else
+	say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+	pg_start "$QS/pg" "$PG_PORT"
+	STARTED_PG=1
+fi
+
+if [[ ! -s $QS/id.key ]]; then
+	(umask 077 && openssl rand 32 >"$QS/id.key.tmp" && mv -f "$QS/id.key.tmp" "$QS/id.key")
+fi
+(($(stat -c %s "$QS/id.key") >= 32)) || die "$QS/id.key is shorter than 32 bytes"
+
+write_config
+say "applying migrations"
+"$BIN" migrate -c "$CONFIG" || die "fhirgw migrate failed"
+seed_and_consent
+
+for p in "$PORT" "$ADMIN_PORT"; do
+	if port_busy "$p"; then die "127.0.0.1:$p is already in use by another program"; fi
+done
+
+say "starting fhirgw on https://localhost:$PORT (admin http://127.0.0.1:$ADMIN_PORT)"
+if ((FOREGROUND)); then
+	"$BIN" serve -c "$CONFIG" &
+	GW_PID=$!
+else
+	nohup "$BIN" serve -c "$CONFIG" >>"$LOGFILE" 2>&1 </dev/null &
+	GW_PID=$!
+fi
+echo "$GW_PID" >"$PIDFILE"
+wait_ready
+write_ready_files
+print_howto
+
+if ((FOREGROUND)); then
+	rc=0
+	wait "$GW_PID" || rc=$?
+	trap - INT TERM HUP
+	say "fhirgw exited (status $rc); stopping PostgreSQL"
+	GW_PID=
+	STARTED_PG=0
+	rm -f "$PIDFILE" "$QS/env"
+	pg_stop "$QS/pg" || true
+	exit "$rc"
+fi

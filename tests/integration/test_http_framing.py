@@ -1,0 +1,207 @@
+"""HTTP/1.1 framing over TLS, byte by byte (client certificate: fi).
+
+The gateway runs with max_body 1024, header_timeout_ms 1000 and
+max_header_bytes 8192 (so every oversized request fits in one TLS record
+and is read whole before the gateway answers and closes; a close with
+unread bytes would reset the connection and could eat the answer).
+"""
+
+import time
+import unittest
+
+import harness
+from harness import GatewayTestCase, Pki, parse_responses
+
+CLUSTER = GW = None
+LIMITS = {"max_body": 1024, "header_timeout_ms": 1000, "max_header_bytes": 8192,
+          "max_request_line": 8192}
+HOST = b"Host: localhost\r\n"
+GET_METADATA = b"GET /fhir/metadata HTTP/1.1\r\n" + HOST + b"\r\n"
+
+
+def setUpModule():
+    global CLUSTER, GW
+    CLUSTER = harness.Cluster()
+    try:
+        GW = harness.Gateway(CLUSTER, Pki.get(), patients=5, limits=LIMITS)
+        GW.start()
+    except BaseException:
+        if GW is not None:
+            GW.cleanup()
+        CLUSTER.cleanup()
+        raise
+
+
+def tearDownModule():
+    try:
+        if GW is not None:
+            GW.stop()
+    finally:
+        if GW is not None:
+            GW.cleanup()
+        CLUSTER.cleanup()
+
+
+class FramingCase(GatewayTestCase):
+    def exchange(self, data, timeout=5):
+        """Send data on a fresh connection; read until close or timeout.
+        Returns (responses, closed)."""
+        with GW.raw_conn("fi") as c:
+            c.send(data)
+            buf, closed = c.read_until_closed(timeout)
+        try:
+            return parse_responses(buf), closed
+        except ValueError as e:
+            self.fail("unparsable answer: %s" % e)
+
+    def assertRejected(self, data, status, outcome=True):
+        """Exactly one response with `status` (an OperationOutcome when a
+        request line was read), then the connection closed."""
+        resps, closed = self.exchange(data)
+        self.assertEqual(len(resps), 1, "expected one %d response, got %r"
+                         % (status, [(r.status, r.body[:200]) for r in resps]))
+        if outcome:
+            self.assertOutcome(resps[0], status)
+        else:
+            self.assertStatus(resps[0], status)
+        self.assertTrue(closed, "connection not closed after %d" % status)
+        return resps[0]
+
+
+def post(headers, body=b""):
+    return (b"POST /fhir/Patient HTTP/1.1\r\n" + HOST
+            + b"Content-Type: application/fhir+json\r\n" + headers + b"\r\n" + body)
+
+
+class TestAmbiguousFraming(FramingCase):
+    def test_bare_lf_line_endings_rejected(self):
+        self.assertRejected(b"GET /fhir/metadata HTTP/1.1\nHost: localhost\n\n", 400,
+                            outcome=False)
+
+    def test_bare_lf_in_header_block_rejected(self):
+        self.assertRejected(b"GET /fhir/metadata HTTP/1.1\r\nHost: localhost\n"
+                            b"X-Test: a\r\n\r\n", 400)
+
+    def test_obs_fold_rejected(self):
+        self.assertRejected(b"GET /fhir/metadata HTTP/1.1\r\n" + HOST
+                            + b"X-Test: a\r\n  folded\r\n\r\n", 400)
+
+    def test_content_length_with_transfer_encoding_rejected(self):
+        self.assertRejected(post(b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                                 b"0\r\n\r\n"), 400)
+
+    def test_duplicate_content_length_rejected(self):
+        self.assertRejected(post(b"Content-Length: 2\r\nContent-Length: 2\r\n", b"{}"), 400)
+
+    def test_conflicting_content_length_rejected(self):
+        self.assertRejected(post(b"Content-Length: 2\r\nContent-Length: 3\r\n", b"{} "), 400)
+
+    def test_negative_content_length_rejected(self):
+        self.assertRejected(post(b"Content-Length: -1\r\n"), 400)
+
+    def test_list_content_length_rejected(self):
+        self.assertRejected(post(b"Content-Length: 1,1\r\n", b"{"), 400)
+
+    def test_non_numeric_content_length_rejected(self):
+        self.assertRejected(post(b"Content-Length: abc\r\n"), 400)
+
+
+class TestLimits(FramingCase):
+    def test_request_line_over_limit_414(self):
+        target = b"/fhir/metadata?x=" + b"a" * 8300
+        self.assertRejected(b"GET " + target + b" HTTP/1.1\r\n" + HOST + b"\r\n", 414,
+                            outcome=False)
+
+    def test_request_line_at_limit_not_414(self):
+        # max_request_line counts the CRLF: 8192 bytes exactly is allowed.
+        head, tail = b"GET /fhir/metadata?x=", b" HTTP/1.1\r\n"
+        line = head + b"a" * (8192 - len(head) - len(tail)) + tail
+        self.assertEqual(len(line), 8192)
+        resps, _ = self.exchange(line + HOST + b"Connection: close\r\n\r\n")
+        self.assertEqual(len(resps), 1)
+        self.assertNotIn(resps[0].status, (414, 431), self.describe(resps[0]))
+
+    def test_header_block_over_limit_431(self):
+        pad = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"p" * 1000) for i in range(10))
+        self.assertRejected(b"GET /fhir/metadata HTTP/1.1\r\n" + HOST + pad + b"\r\n", 431)
+
+    def test_body_over_limit_413(self):
+        body = b'{"resourceType":"Patient","text":"' + b"x" * 2012 + b'"}'
+        self.assertEqual(len(body), 2048)
+        self.assertRejected(post(b"Content-Length: 2048\r\n", body), 413)
+
+    def test_unknown_method_501(self):
+        self.assertRejected(b"BREW /fhir/metadata HTTP/1.1\r\n" + HOST + b"\r\n", 501)
+
+    def test_http2_version_505(self):
+        self.assertRejected(b"GET /fhir/metadata HTTP/2.0\r\n" + HOST + b"\r\n", 505)
+
+
+class TestConnections(FramingCase):
+    def test_pipelined_requests_answered_in_order(self):
+        with GW.raw_conn("fi") as c:
+            c.send(GET_METADATA * 3)
+            resps = c.read_responses(3)
+            self.assertEqual([r.status for r in resps], [200, 200, 200],
+                             [self.describe(r) for r in resps])
+            for r in resps:
+                self.assertOk(r, "CapabilityStatement")
+            self.assertTrue(c.is_open(), "connection closed after pipelined requests")
+
+    def test_pipelined_mixed_statuses_keep_order(self):
+        req = (GET_METADATA
+               + b"GET /fhir/NoSuchType HTTP/1.1\r\n" + HOST + b"\r\n"
+               + GET_METADATA)
+        with GW.raw_conn("fi") as c:
+            c.send(req)
+            resps = c.read_responses(3)
+        self.assertEqual([r.status for r in resps], [200, 404, 200],
+                         [self.describe(r) for r in resps])
+        self.assertOk(resps[0], "CapabilityStatement")
+        self.assertOutcome(resps[1], 404)
+        self.assertOk(resps[2], "CapabilityStatement")
+
+    def test_keep_alive_two_requests_one_connection(self):
+        with GW.raw_conn("fi") as c:
+            c.send(GET_METADATA)
+            first = c.read_responses(1)[0]
+            self.assertOk(first, "CapabilityStatement")
+            self.assertNotIn("close", first.headers.get("connection", "").lower())
+            self.assertTrue(c.is_open(), "closed after the first request")
+            c.send(GET_METADATA)
+            second = c.read_responses(1)[0]
+            self.assertOk(second, "CapabilityStatement")
+
+    def test_keep_alive_client_reuses_connection(self):
+        with GW.client("fi") as cl:
+            for _ in range(3):
+                self.assertOk(cl.get("/fhir/metadata"), "CapabilityStatement")
+            self.assertEqual(cl.connects, 1)
+
+    def test_connection_close_honoured(self):
+        with GW.raw_conn("fi") as c:
+            c.send(b"GET /fhir/metadata HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n")
+            buf, closed = c.read_until_closed(5)
+        resps = parse_responses(buf)
+        self.assertEqual(len(resps), 1)
+        self.assertOk(resps[0], "CapabilityStatement")
+        self.assertIn("close", resps[0].headers.get("connection", "").lower())
+        self.assertTrue(closed, "connection open after Connection: close")
+
+    def test_header_deadline_closes_slow_request(self):
+        with GW.raw_conn("fi") as c:
+            c.send(b"GET /fhir/meta")
+            start = time.monotonic()
+            buf, closed = c.read_until_closed(5)
+            elapsed = time.monotonic() - start
+        self.assertTrue(closed, "half a request line held the connection open for 5 s "
+                        "(header_timeout_ms is 1000)")
+        self.assertGreater(elapsed, 0.5, "closed at once, not after the header deadline")
+        if buf:
+            resps = parse_responses(buf)
+            self.assertEqual(len(resps), 1)
+            self.assertOutcome(resps[0], 408)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,442 @@
+"""The FHIR routes of docs/api.md against a seeded Finnish registry (50
+synthetic patients), client certificate `fi` (role treatment) unless a test
+says otherwise.  Every resource and Bundle that comes back is validated
+against the R4 JSON schema."""
+
+import unittest
+
+import harness
+from harness import FI_HETU_SYSTEM, GatewayTestCase, Pki, q, validate_r4
+
+CLUSTER = GW = None
+PATIENTS = []  # (hetu, logical id) by henkilo.id
+
+# Searchable clinical types and the registry table behind each.
+TYPES = {
+    "Condition": "diagnoosi",
+    "AllergyIntolerance": "allergia",
+    "MedicationStatement": "laakitys",
+    "Immunization": "rokotus",
+    "Observation": "laboratoriotulos",
+}
+# IPS sections (LOINC) and the resource types their entries may point at.
+SECTIONS = {
+    "48765-2": {"AllergyIntolerance"},
+    "11450-4": {"Condition"},
+    "10160-0": {"MedicationStatement", "MedicationRequest"},
+    "11369-6": {"Immunization"},
+    "30954-2": {"Observation", "DiagnosticReport"},
+}
+LOINC = "http://loinc.org"
+HETU_CHECK_CHARS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def hetu_check(ddmmyy, zzz):
+    """The HETU check character of DDMMYY and individual number ZZZ."""
+    return HETU_CHECK_CHARS[int(ddmmyy + zzz) % 31]
+
+
+def identifier_query(system, value):
+    return "/fhir/Patient?identifier=" + q(system + "|" + value)
+
+
+def setUpModule():
+    global CLUSTER, GW, PATIENTS
+    CLUSTER = harness.Cluster()
+    try:
+        GW = harness.Gateway(CLUSTER, Pki.get(), patients=50)
+        GW.start()
+        PATIENTS = harness.patients(CLUSTER)
+        if len(PATIENTS) != 50:
+            raise harness.HarnessError("seed --patients 50 left %d patients" % len(PATIENTS))
+    except BaseException:
+        if GW is not None:
+            GW.cleanup()
+        CLUSTER.cleanup()
+        raise
+
+
+def tearDownModule():
+    try:
+        if GW is not None:
+            GW.stop()
+    finally:
+        if GW is not None:
+            GW.cleanup()
+        CLUSTER.cleanup()
+
+
+def references(obj):
+    """Every Reference.reference string anywhere in obj."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "reference" and isinstance(v, str):
+                yield v
+            else:
+                yield from references(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from references(v)
+
+
+def link(bundle, relation):
+    for ln in bundle.get("link") or []:
+        if ln.get("relation") == relation:
+            return ln.get("url")
+    return None
+
+
+def without_meta(resource):
+    return {k: v for k, v in resource.items() if k != "meta"}
+
+
+class TestMetadata(GatewayTestCase):
+    def test_capability_statement_lists_served_types(self):
+        cs = self.assertOk(GW.get("fi", "/fhir/metadata"), "CapabilityStatement")
+        self.assertEqual(cs.get("fhirVersion"), "4.0.1")
+        validate_r4(cs)
+        types = {r.get("type") for rest in cs.get("rest") or []
+                 for r in rest.get("resource") or []}
+        self.assertEqual(types, {"Patient"} | set(TYPES))
+
+
+class TestPatient(GatewayTestCase):
+    def test_search_by_identifier(self):
+        hetu, pid = PATIENTS[0]
+        b = self.assertOk(GW.get("fi", identifier_query(FI_HETU_SYSTEM, hetu)), "Bundle")
+        validate_r4(b)
+        self.assertEqual(b.get("type"), "searchset")
+        self.assertEqual(b.get("total"), 1)
+        self.assertEqual(len(b.get("entry") or []), 1)
+        entry = b["entry"][0]
+        self.assertTrue(entry.get("fullUrl"))
+        p = entry["resource"]
+        self.assertEqual(p.get("resourceType"), "Patient")
+        self.assertEqual(p.get("id"), pid)
+        self.assertTrue(p["id"].startswith("fi-"))
+        self.assertIn(hetu, [i.get("value") for i in p.get("identifier") or []
+                             if i.get("system") == FI_HETU_SYSTEM])
+        validate_r4(p)
+
+    def test_search_by_identifier_literal_pipe(self):
+        hetu, pid = next((h, p) for h, p in PATIENTS if "+" not in h)
+        b = self.assertOk(GW.get("fi", "/fhir/Patient?identifier=%s|%s"
+                                 % (FI_HETU_SYSTEM, hetu)), "Bundle")
+        self.assertEqual(b.get("total"), 1)
+        self.assertEqual(b["entry"][0]["resource"]["id"], pid)
+
+    def test_search_invalid_check_character_400(self):
+        hetu = PATIENTS[0][0]
+        i = HETU_CHECK_CHARS.index(hetu[-1])
+        bad = hetu[:-1] + HETU_CHECK_CHARS[(i + 1) % 31]
+        r = GW.get("fi", identifier_query(FI_HETU_SYSTEM, bad))
+        self.assertOutcome(r, 400)
+
+    def test_search_valid_unknown_hetu_empty(self):
+        known = {h for h, _ in PATIENTS}
+        for zzz in range(900, 1000):
+            ddmmyy, z = "010180", "%03d" % zzz
+            hetu = ddmmyy + "-" + z + hetu_check(ddmmyy, z)
+            if hetu not in known:
+                break
+        b = self.assertOk(GW.get("fi", identifier_query(FI_HETU_SYSTEM, hetu)), "Bundle")
+        validate_r4(b)
+        self.assertEqual(b.get("type"), "searchset")
+        self.assertEqual(b.get("total"), 0)
+        self.assertEqual(b.get("entry") or [], [])
+
+    def test_search_unknown_identifier_system_404(self):
+        r = GW.get("fi", identifier_query("http://example.org/fhir/sid/nowhere", "12345"))
+        self.assertOutcome(r, 404)
+
+    def test_read(self):
+        hetu, pid = PATIENTS[0]
+        p = self.assertOk(GW.get("fi", "/fhir/Patient/" + pid), "Patient")
+        self.assertEqual(p.get("id"), pid)
+        self.assertIn(hetu, [i.get("value") for i in p.get("identifier") or []
+                             if i.get("system") == FI_HETU_SYSTEM])
+        validate_r4(p)
+
+    def test_read_unknown_id_404(self):
+        r = GW.get("fi", "/fhir/Patient/fi-" + "a" * 26)
+        self.assertOutcome(r, 404)
+
+    def test_read_unknown_prefix_404(self):
+        r = GW.get("fi", "/fhir/Patient/xx-123")
+        self.assertOutcome(r, 404)
+
+    def test_utf8_name_matches_registry(self):
+        hetu, pid, family, given = self._non_ascii_patient()
+        p = self.assertOk(GW.get("fi", "/fhir/Patient/" + pid), "Patient")
+        names = p.get("name") or []
+        if any(ord(ch) > 127 for ch in family):
+            self.assertIn(family, [n.get("family") for n in names])
+        else:
+            api_given = {g for n in names for g in n.get("given") or []}
+            for g in given.split():
+                self.assertIn(g, api_given)
+
+    def test_utf8_name_bytes_unescaped(self):
+        hetu, pid, family, given = self._non_ascii_patient()
+        r = GW.get("fi", "/fhir/Patient/" + pid)
+        self.assertOk(r, "Patient")
+        self.assertIn("charset=utf-8", r.headers.get("content-type", "").lower()
+                      .replace(" ", ""))
+        name = family if any(ord(ch) > 127 for ch in family) else \
+            next(g for g in given.split() if any(ord(ch) > 127 for ch in g))
+        self.assertIn(name.encode("utf-8"), r.body,
+                      "the UTF-8 bytes of %r are not in the body" % name)
+
+    def _non_ascii_patient(self):
+        rows = CLUSTER.rows("select hetu, 'fi-' || fhir_tunniste, sukunimi, etunimet "
+                            "from fi_rekisteri.henkilo order by id")
+        for row in rows:
+            if any(ord(ch) > 127 for ch in row[2] + row[3]):
+                return row
+        self.fail("the seed made no patient with a non-ASCII name (of %d)" % len(rows))
+
+
+class TestSummary(GatewayTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.hetu, cls.pid = PATIENTS[0]
+        cls.resp = GW.get("fi", "/fhir/Patient/%s/$summary" % cls.pid)
+        cls.bundle = cls.resp.json
+
+    def setUp(self):
+        self.assertOk(self.resp, "Bundle")
+
+    def entries(self):
+        return self.bundle.get("entry") or []
+
+    def test_document_with_composition_first(self):
+        self.assertEqual(self.bundle.get("type"), "document")
+        self.assertTrue(self.entries(), "empty document")
+        self.assertEqual(self.entries()[0].get("resource", {}).get("resourceType"),
+                         "Composition")
+
+    def test_document_identifier_and_timestamp(self):
+        # R4 invariants bdl-9 and bdl-10.
+        ident = self.bundle.get("identifier") or {}
+        self.assertTrue(ident.get("system") and ident.get("value"), self.bundle.get("identifier"))
+        self.assertTrue(self.bundle.get("timestamp"))
+
+    def test_sections_have_entries(self):
+        comp = self.entries()[0]["resource"]
+        by_ref = self._index()
+        sections = {}
+        for s in comp.get("section") or []:
+            for c in (s.get("code") or {}).get("coding") or []:
+                if c.get("system") == LOINC:
+                    sections[c.get("code")] = s
+        for code, types in SECTIONS.items():
+            with self.subTest(section=code):
+                self.assertIn(code, sections, "no section with LOINC %s" % code)
+                refs = [e.get("reference") for e in sections[code].get("entry") or []]
+                self.assertTrue(refs, "section %s has no entries" % code)
+                for ref in refs:
+                    self.assertTrue(ref in by_ref, "section %s entry %s not in the Bundle"
+                                    % (code, ref))
+                    self.assertIn(by_ref[ref].get("resourceType"), types,
+                                  "section %s points at %s" % (code, ref))
+
+    def test_every_entry_has_full_url(self):
+        for i, e in enumerate(self.entries()):
+            self.assertTrue(e.get("fullUrl"), "entry %d has no fullUrl" % i)
+
+    def test_every_reference_resolves_in_bundle(self):
+        by_ref = self._index()
+        for i, e in enumerate(self.entries()):
+            res = e.get("resource") or {}
+            contained = {"#" + c.get("id") for c in res.get("contained") or [] if c.get("id")}
+            for ref in references(res):
+                self.assertTrue(ref in by_ref or ref in contained,
+                                "entry %d (%s): reference %r does not resolve in the Bundle"
+                                % (i, res.get("resourceType"), ref))
+
+    def test_subject_is_the_patient(self):
+        comp = self.entries()[0]["resource"]
+        subject = (comp.get("subject") or {}).get("reference")
+        target = self._index().get(subject)
+        self.assertIsNotNone(target, "Composition.subject %r not in the Bundle" % subject)
+        self.assertEqual(target.get("resourceType"), "Patient")
+        self.assertEqual(target.get("id"), self.pid)
+
+    def test_bundle_and_resources_validate(self):
+        validate_r4(self.bundle)
+        for e in self.entries():
+            with self.subTest(resource="%s/%s" % (e["resource"].get("resourceType"),
+                                                  e["resource"].get("id"))):
+                validate_r4(e["resource"])
+
+    def _index(self):
+        """Reference string -> resource, by fullUrl and by Type/id."""
+        idx = {}
+        for e in self.entries():
+            res = e.get("resource") or {}
+            if e.get("fullUrl"):
+                idx[e["fullUrl"]] = res
+            if res.get("resourceType") and res.get("id"):
+                idx["%s/%s" % (res["resourceType"], res["id"])] = res
+        return idx
+
+
+class TestSearchPaging(GatewayTestCase):
+    def _patient_with_most(self, rtype):
+        table = TYPES[rtype]
+        rows = CLUSTER.rows(
+            "select 'fi-' || h.fhir_tunniste, count(*) from fi_rekisteri.%s t "
+            "join fi_rekisteri.henkilo h on h.id = t.henkilo_id "
+            "group by h.id order by count(*) desc, h.id limit 1" % table)
+        self.assertTrue(rows, "the seed made no %s rows" % table)
+        return rows[0][0], int(rows[0][1])
+
+    def _paging(self, rtype):
+        pid, count = self._patient_with_most(rtype)
+        b = self.assertOk(GW.get("fi", "/fhir/%s?patient=%s&_count=1" % (rtype, pid)),
+                          "Bundle")
+        validate_r4(b)
+        self.assertEqual(b.get("type"), "searchset")
+        self.assertEqual(b.get("total"), count)
+        self.assertTrue(link(b, "self"), "no self link")
+        seen = []
+        first = None
+        pages = 0
+        while True:
+            pages += 1
+            entries = b.get("entry") or []
+            self.assertEqual(len(entries), 1, "_count=1 page %d has %d entries"
+                             % (pages, len(entries)))
+            res = entries[0]["resource"]
+            self.assertEqual(res.get("resourceType"), rtype)
+            self.assertTrue(entries[0].get("fullUrl"))
+            self.assertTrue(any(r == "Patient/" + pid or r.endswith("/Patient/" + pid)
+                                for r in references(res)),
+                            "%s %s does not point at Patient/%s" % (rtype, res.get("id"), pid))
+            validate_r4(res)
+            first = first or res
+            seen.append(res.get("id"))
+            nxt = link(b, "next")
+            if len(seen) >= count:
+                self.assertIsNone(nxt, "next link on the last page")
+                break
+            self.assertTrue(nxt, "no next link after %d of %d" % (len(seen), count))
+            b = self.assertOk(GW.get("fi", GW.path_of(nxt)), "Bundle")
+            self.assertEqual(b.get("total"), count)
+            self.assertLess(pages, 100)
+        self.assertEqual(len(set(seen)), len(seen), "a page repeated a resource: %s" % seen)
+        # Reading a returned resource by id gives the same resource.
+        r = self.assertOk(GW.get("fi", "/fhir/%s/%s" % (rtype, first["id"])), rtype)
+        self.assertEqual(without_meta(r), without_meta(first))
+        if count < 2:
+            self.skipTest("no patient has two %s rows: next link not exercised" % rtype)
+
+    def test_condition_paging(self):
+        self._paging("Condition")
+
+    def test_allergy_intolerance_paging(self):
+        self._paging("AllergyIntolerance")
+
+    def test_medication_statement_paging(self):
+        self._paging("MedicationStatement")
+
+    def test_immunization_paging(self):
+        self._paging("Immunization")
+
+    def test_observation_paging(self):
+        self._paging("Observation")
+
+    def test_count_100_accepted(self):
+        pid = PATIENTS[0][1]
+        b = self.assertOk(GW.get("fi", "/fhir/Condition?patient=%s&_count=100" % pid), "Bundle")
+        self.assertEqual(len(b.get("entry") or []), b.get("total"))
+        self.assertIsNone(link(b, "next"))
+
+
+class TestRequestErrors(GatewayTestCase):
+    def setUp(self):
+        self.pid = PATIENTS[0][1]
+
+    def test_missing_purpose_of_use_400(self):
+        self.assertOutcome(GW.get("fi", "/fhir/Patient/" + self.pid, purpose=None), 400)
+
+    def test_unknown_purpose_of_use_400(self):
+        self.assertOutcome(GW.get("fi", "/fhir/Patient/" + self.pid, purpose="SHOPPING"), 400)
+
+    def test_etreat_without_reason_400(self):
+        self.assertOutcome(GW.get("fi", "/fhir/Patient/" + self.pid, purpose="ETREAT"), 400)
+
+    def test_etreat_with_reason_ok(self):
+        r = GW.get("fi", "/fhir/Patient/" + self.pid, purpose="ETREAT",
+                   headers={"X-Emergency-Reason": "unconscious on arrival"})
+        self.assertOk(r, "Patient")
+
+    def test_unknown_search_parameter_400(self):
+        r = GW.get("fi", "/fhir/Condition?patient=%s&colour=blue" % self.pid)
+        self.assertOutcome(r, 400)
+
+    def test_count_zero_400(self):
+        r = GW.get("fi", "/fhir/Condition?patient=%s&_count=0" % self.pid)
+        self.assertOutcome(r, 400)
+
+    def test_count_1000_400(self):
+        r = GW.get("fi", "/fhir/Condition?patient=%s&_count=1000" % self.pid)
+        self.assertOutcome(r, 400)
+
+    def test_count_not_a_number_400(self):
+        r = GW.get("fi", "/fhir/Condition?patient=%s&_count=ten" % self.pid)
+        self.assertOutcome(r, 400)
+
+    def test_accept_xml_406(self):
+        r = GW.get("fi", "/fhir/Patient/" + self.pid, headers={"Accept": "application/fhir+xml"})
+        self.assertOutcome(r, 406)
+
+    def test_format_xml_406(self):
+        r = GW.get("fi", "/fhir/Patient/%s?_format=xml" % self.pid)
+        self.assertOutcome(r, 406)
+
+    def test_accept_json_variants_ok(self):
+        for accept in ("application/fhir+json", "application/json", "*/*",
+                       "application/fhir+xml;q=0.5, application/fhir+json"):
+            with self.subTest(accept=accept):
+                r = GW.get("fi", "/fhir/Patient/" + self.pid, headers={"Accept": accept})
+                self.assertOk(r, "Patient")
+
+    def test_post_xml_body_refused(self):
+        r = GW.request("fi", "POST", "/fhir/Patient",
+                       body=b'<Patient xmlns="http://hl7.org/fhir"><gender value="male"/></Patient>',
+                       headers={"Content-Type": "application/fhir+xml"})
+        self.assertOutcome(r, (405, 415))
+
+    def test_head_on_summary_405(self):
+        r = GW.request("fi", "HEAD", "/fhir/Patient/%s/$summary" % self.pid)
+        self.assertStatus(r, 405)
+        self.assertEqual(r.body, b"")
+
+    def test_put_on_summary_405(self):
+        r = GW.request("fi", "PUT", "/fhir/Patient/%s/$summary" % self.pid, body=b"{}",
+                       headers={"Content-Type": "application/fhir+json"})
+        self.assertOutcome(r, 405)
+
+    def test_unknown_type_404(self):
+        self.assertOutcome(GW.get("fi", "/fhir/Foo"), 404)
+
+    def test_path_outside_base_404(self):
+        self.assertOutcome(GW.get("fi", "/nothing-here"), 404)
+
+    def test_node_without_treatment_role_403(self):
+        r = GW.get("admin", "/fhir/Patient/" + self.pid)
+        self.assertOutcome(r, 403, code="forbidden")
+        self.assertNotIn(PATIENTS[0][0].encode(), r.body)
+
+    def test_node_without_treatment_role_403_on_search(self):
+        hetu = PATIENTS[0][0]
+        r = GW.get("auditor", identifier_query(FI_HETU_SYSTEM, hetu))
+        self.assertOutcome(r, 403, code="forbidden")
+
+    def test_node_without_treatment_role_gets_metadata(self):
+        self.assertOk(GW.get("admin", "/fhir/metadata"), "CapabilityStatement")
+
+
+if __name__ == "__main__":
+    unittest.main()

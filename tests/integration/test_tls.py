@@ -1,0 +1,193 @@
+"""Mutual TLS: who gets in.
+
+Refused means: the handshake fails, or the connection is closed, before a
+single byte of HTTP comes back.  With TLS 1.3 the server's verdict on the
+client certificate arrives after the client thinks the handshake is done,
+so every attempt also sends a request and reads: nothing may come back.
+"""
+
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+import unittest
+
+import harness
+from harness import GatewayTestCase, Pki, tls_context, try_tls
+
+CLUSTER = GW = None
+
+
+def setUpModule():
+    global CLUSTER, GW
+    CLUSTER = harness.Cluster()
+    try:
+        GW = harness.Gateway(CLUSTER, Pki.get(), patients=5)
+        GW.start()
+    except BaseException:
+        if GW is not None:
+            GW.cleanup()
+        CLUSTER.cleanup()
+        raise
+
+
+def tearDownModule():
+    try:
+        if GW is not None:
+            GW.stop()
+    finally:
+        if GW is not None:
+            GW.cleanup()
+        CLUSTER.cleanup()
+
+
+class RefusalMixin:
+    def assertRefused(self, port, ctx, what):
+        a = try_tls(port, ctx)
+        self.assertEqual(a.data, b"", "%s: the gateway answered over TLS (%d bytes): %r"
+                         % (what, len(a.data), a.data[:300]))
+        self.assertTrue(a.closed, "%s: the connection was neither refused nor closed "
+                        "within 5 s (handshake_ok=%s, error=%r)"
+                        % (what, a.handshake_ok, a.error))
+        return a
+
+
+class TestClientCertificates(RefusalMixin, GatewayTestCase):
+    def test_no_client_certificate_refused(self):
+        self.assertRefused(GW.port, tls_context(None), "no client certificate")
+
+    def test_rogue_ca_certificate_refused(self):
+        self.assertRefused(GW.port, tls_context("rogue"), "certificate of another CA")
+
+    def test_expired_certificate_refused(self):
+        # `expired` is registered as a treatment node: TLS must refuse it.
+        self.assertRefused(GW.port, tls_context("expired"), "expired certificate")
+
+    def test_unregistered_node_forbidden(self):
+        r = GW.get("unknown", "/fhir/metadata")
+        self.assertOutcome(r, 403, code="forbidden")
+
+    def test_unregistered_node_forbidden_on_patient_route(self):
+        pid = harness.patients(CLUSTER)[0][1]
+        r = GW.get("unknown", "/fhir/Patient/" + pid)
+        self.assertOutcome(r, 403, code="forbidden")
+        self.assertNotIn(pid.encode(), r.body)
+
+    def test_registered_node_gets_capability_statement(self):
+        r = GW.get("fi", "/fhir/metadata")
+        cs = self.assertOk(r, "CapabilityStatement")
+        self.assertEqual(cs.get("fhirVersion"), "4.0.1")
+        harness.validate_r4(cs)
+
+    def test_other_national_node_accepted(self):
+        # The `no` node is accepted here; TestCrl shows a CRL refuses it.
+        r = GW.get("no", "/fhir/metadata")
+        self.assertOk(r, "CapabilityStatement")
+
+
+class _OldTlsCanary:
+    """A local TLS server that accepts old protocol versions, to prove the
+    client context really offers them (else a 'refused' would be our own
+    client refusing)."""
+
+    def __init__(self, pki):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with harness._quiet_deprecation():
+            self.ctx.minimum_version = ssl.TLSVersion.TLSv1
+        self.ctx.load_cert_chain(pki.server_crt, pki.server_key)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(5)
+        self.port = self.sock.getsockname()[1]
+        self.version = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        try:
+            conn.settimeout(5)
+            tls = self.ctx.wrap_socket(conn, server_side=True)
+            self.version = tls.version()
+            tls.close()
+        except (OSError, ssl.SSLError):
+            conn.close()
+
+    def close(self):
+        self.thread.join(6)
+        self.sock.close()
+
+
+class TestProtocolVersions(RefusalMixin, GatewayTestCase):
+    def _old_version_refused(self, version, name):
+        ctx = tls_context("fi", minimum=version, maximum=version)
+        canary = _OldTlsCanary(GW.pki)
+        try:
+            try:
+                with socket.create_connection(("127.0.0.1", canary.port), timeout=5) as raw:
+                    ctx.wrap_socket(raw, server_hostname="localhost").close()
+            except (OSError, ssl.SSLError) as e:
+                self.skipTest("this OpenSSL cannot speak %s as a client (%r): "
+                              "nothing to test" % (name, e))
+        finally:
+            canary.close()
+        self.assertEqual(canary.version, name)
+        a = self.assertRefused(GW.port, ctx, name)
+        self.assertFalse(a.handshake_ok and a.error is None,
+                         "%s handshake completed" % name)
+
+    def test_tls10_refused(self):
+        self._old_version_refused(ssl.TLSVersion.TLSv1, "TLSv1")
+
+    def test_tls11_refused(self):
+        self._old_version_refused(ssl.TLSVersion.TLSv1_1, "TLSv1.1")
+
+
+class TestCrl(RefusalMixin, GatewayTestCase):
+    """A second gateway over the same database with tls.crl revoking the
+    `no` node's certificate."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="fhirgw-crl-", dir="/tmp")
+        cls.gw = None
+        try:
+            crl = GW.pki.make_crl(["no"], cls.tmp)
+            cls.gw = harness.Gateway(CLUSTER, GW.pki, id_key=GW.id_key,
+                                     provision=False, crl=crl)
+            cls.gw.start()
+        except BaseException:
+            cls._cleanup()
+            raise
+
+    @classmethod
+    def _cleanup(cls):
+        try:
+            if cls.gw is not None:
+                cls.gw.cleanup()
+        finally:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.gw.stop()
+        finally:
+            cls._cleanup()
+
+    def test_revoked_certificate_refused(self):
+        self.assertRefused(self.gw.port, tls_context("no"), "revoked certificate")
+
+    def test_unrevoked_certificate_accepted(self):
+        r = self.gw.get("fi", "/fhir/metadata")
+        self.assertOk(r, "CapabilityStatement")
+
+
+if __name__ == "__main__":
+    unittest.main()
