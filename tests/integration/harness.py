@@ -115,9 +115,13 @@ def _run_cleanups():
 
 
 def _on_sigterm(signum, frame):
-    # Turn SIGTERM (a CTest timeout, a CI cancel) into a normal exit so that
-    # atexit stops the gateway and PostgreSQL.
-    raise SystemExit(128 + signum)
+    # SIGTERM (a CTest timeout, a CI cancel): stop the gateways and
+    # PostgreSQL now and leave.  An exception would only fail the current
+    # test (unittest catches SystemExit) and run the rest.
+    signal.signal(signum, signal.SIG_DFL)
+    sys.stderr.write("harness: signal %d, cleaning up\n" % signum)
+    _run_cleanups()
+    os._exit(128 + signum)
 
 
 if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
@@ -142,6 +146,21 @@ def _die_with_parent():
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except Exception:
         pass
+
+
+def _after_death(shell):
+    """Run a shell snippet once this process is gone, however it died
+    (SIGKILL included): a detached watcher, backgrounded inside sh so that
+    it is nobody's child here."""
+    script = "while kill -0 %d 2>/dev/null; do sleep 1; done; %s" % (os.getpid(), shell)
+    subprocess.run(["/bin/sh", "-c", "( %s ) </dev/null >/dev/null 2>&1 &" % script],
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, start_new_session=True, check=True)
+
+
+def remove_after_death(path):
+    if not KEEP_TMP:
+        _after_death("rm -rf %s" % _shquote(path))
 
 
 def _tail(path, lines=60):
@@ -265,20 +284,14 @@ class Cluster:
         return _run(cmd, what, timeout=timeout, cwd=self.dir)
 
     def _watchdog(self):
-        """A detached shell that stops the cluster and removes its directory
-        once this process is gone, however it died."""
+        """Stop the cluster and remove its directory once this process is
+        gone, however it died."""
         runas = "runuser -u postgres -- " if self.as_root else ""
         rm = "" if KEEP_TMP else 'rm -rf "$D"'
-        script = (
-            'while kill -0 %d 2>/dev/null; do sleep 1; done; '
+        _after_death(
             'D=%s; if [ -f "$D/data/postmaster.pid" ]; then '
             '%s%s -D "$D/data" -m immediate -w -t 20 stop >/dev/null 2>&1; fi; %s'
-            % (os.getpid(), _shquote(self.dir), runas,
-               _shquote(self.pg_ctl), rm))
-        # Backgrounded inside sh so that the watchdog is nobody's child here.
-        subprocess.run(["/bin/sh", "-c", "( %s ) </dev/null >/dev/null 2>&1 &" % script],
-                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, start_new_session=True, check=True)
+            % (_shquote(self.dir), runas, _shquote(self.pg_ctl), rm))
 
     def start(self):
         """Start (or restart after stop()) the server and wait until it
@@ -407,6 +420,7 @@ class Pki:
             raise HarnessError("deploy/pki.sh not found at %s (set "
                                "FHIRGW_SOURCE_DIR to the repository root)" % script)
         self.tmp = tempfile.mkdtemp(prefix="fhirgw-pki-", dir="/tmp")
+        remove_after_death(self.tmp)
         if not KEEP_TMP:
             _register_cleanup(lambda: shutil.rmtree(self.tmp, ignore_errors=True))
         self.dir = os.path.join(self.tmp, "pki")
@@ -898,6 +912,7 @@ class Gateway:
         self.config_extra = config_extra or {}
         self.start_timeout = start_timeout
         self.dir = tempfile.mkdtemp(prefix="fhirgw-gw-", dir="/tmp")
+        remove_after_death(self.dir)
         self.config_path = os.path.join(self.dir, "config.json")
         self.log_path = os.path.join(self.dir, "fhirgw.log")
         self.proc = None
@@ -968,16 +983,17 @@ class Gateway:
         if self.proc is not None:
             return
         last = None
-        for attempt in range(3):
+        for _ in range(3):
             self._write_config()
             if self.provision and not self._provisioned:
                 self._provision()
+            mark = self.log_mark()
             try:
                 self._launch()
                 return
             except HarnessError as e:
                 last = e
-                log = _tail(self.log_path, 200).lower()
+                log = self.log_since(mark, 200).lower()
                 if "in use" not in log and "eaddrinuse" not in log:
                     raise
                 # A port was taken between picking and binding: try others.
@@ -1006,7 +1022,7 @@ class Gateway:
                     status, _, _ = self.admin_get(path, timeout=1)
                     if status == 200:
                         break
-                except OSError:
+                except (OSError, http.client.HTTPException):
                     pass
                 if time.monotonic() > deadline:
                     self._kill()

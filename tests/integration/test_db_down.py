@@ -6,6 +6,7 @@ one cluster; each first puts the database in the state it needs, so any of
 them also runs alone.
 """
 
+import http.client
 import time
 import unittest
 
@@ -58,8 +59,8 @@ class TestDatabaseDown(GatewayTestCase):
         start = time.monotonic()
         try:
             r = GW.get("fi", path, timeout=ANSWER_WITHIN)
-        except OSError as e:  # socket.timeout included
-            self.fail("GET %s: no answer within %ds with PostgreSQL down (%r)"
+        except (OSError, http.client.HTTPException) as e:  # timeouts included
+            self.fail("GET %s: no HTTP answer within %ds with PostgreSQL down (%r)"
                       % (path, ANSWER_WITHIN, e))
         return r, time.monotonic() - start
 
@@ -76,7 +77,7 @@ class TestDatabaseDown(GatewayTestCase):
         while time.monotonic() < deadline:
             try:
                 last = GW.admin_get(path, timeout=2)[0]
-            except OSError as e:
+            except (OSError, http.client.HTTPException) as e:
                 last = repr(e)
             if last == status:
                 return
@@ -121,7 +122,7 @@ class TestDatabaseDown(GatewayTestCase):
                 if r.status == 200:
                     break
                 self.assertOutcome(r, 503)  # until then: refused, never wrong
-            except OSError as e:
+            except (OSError, http.client.HTTPException) as e:
                 statuses.append(repr(e))
             if time.monotonic() > deadline:
                 self.fail("no 200 within %ds of PostgreSQL restarting: %s"

@@ -156,6 +156,7 @@ class TestCrl(RefusalMixin, GatewayTestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="fhirgw-crl-", dir="/tmp")
+        harness.remove_after_death(cls.tmp)
         cls.gw = None
         try:
             crl = GW.pki.make_crl(["no"], cls.tmp)
