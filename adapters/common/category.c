@@ -17,11 +17,11 @@ static const struct icd10_range {
 	const char *last;  /* inclusive, "F09" */
 	const char *category;
 } icd10_ranges[] = {
-	{ "F00", "F09", "mental-health" },   /* organic mental disorders */
-	{ "F10", "F19", "substance-abuse" }, /* psychoactive substance use */
-	{ "F20", "F99", "mental-health" },
-	{ "A50", "A64", "sexual-health" }, /* sexually transmitted infections */
-	{ "B20", "B24", "sexual-health" }, /* HIV disease */
+    {"F00", "F09", "mental-health"},   /* organic mental disorders */
+    {"F10", "F19", "substance-abuse"}, /* psychoactive substance use */
+    {"F20", "F99", "mental-health"},
+    {"A50", "A64", "sexual-health"}, /* sexually transmitted infections */
+    {"B20", "B24", "sexual-health"}, /* HIV disease */
 };
 
 static bool

@@ -19,29 +19,31 @@
 #include "adapters/fi/hetu.h"
 #include "gateway/gw.h"
 
+/* The SQL below is laid out by hand, clause per line. */
+/* clang-format off */
 /* The bigint of text parameter P, or NULL when P is not canonical. */
-#define FI_KEY(p)                                                      \
-	"(CASE WHEN " p "::text ~ '^[1-9][0-9]{0,17}$' THEN " p          \
+#define FI_KEY(p)                                                             \
+	"(CASE WHEN " p "::text ~ '^[1-9][0-9]{0,17}$' THEN " p               \
 	"::text::bigint END)"
 
 /* Read one clinical row by id, with its owner (kind, doc, patient_doc). */
-#define FI_READ(kind, table)                                           \
-	"SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "  \
-	"row_to_json(h)::text AS patient_doc "                          \
-	"FROM fi_rekisteri." table " r "                                \
-	"JOIN fi_rekisteri.henkilo h ON h.id = r.henkilo_id "            \
+#define FI_READ(kind, table)                                                  \
+	"SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "      \
+	"row_to_json(h)::text AS patient_doc "                                \
+	"FROM fi_rekisteri." table " r "                                      \
+	"JOIN fi_rekisteri.henkilo h ON h.id = r.henkilo_id "                 \
 	"WHERE r.id = " FI_KEY("$1")
 
 /*
  * One person's rows of a table, newest first (ties by id: a stable order
  * for paging), with the match count before LIMIT/OFFSET.
  */
-#define FI_SEARCH(kind, table, date)                                   \
-	"SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "  \
-	"count(*) OVER () AS total "                                   \
-	"FROM fi_rekisteri." table " r "                                \
-	"WHERE r.henkilo_id = " FI_KEY("$1") " "                         \
-	"ORDER BY r." date " DESC NULLS LAST, r.id DESC "                 \
+#define FI_SEARCH(kind, table, date)                                          \
+	"SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "      \
+	"count(*) OVER () AS total "                                          \
+	"FROM fi_rekisteri." table " r "                                      \
+	"WHERE r.henkilo_id = " FI_KEY("$1") " "                              \
+	"ORDER BY r." date " DESC NULLS LAST, r.id DESC "                     \
 	"LIMIT $2::text::bigint OFFSET $3::text::bigint"
 
 /*
@@ -51,25 +53,27 @@
  * is far beyond what a patient summary is meant to show.
  */
 #define FI_SUMMARY_LIMIT "100"
-#define FI_SECTION(kind, table, date, n)                               \
-	"(SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "  \
-	n " AS osio, r." date "::timestamptz AS pvm, r.id "                \
-	"FROM fi_rekisteri." table " r "                                \
-	"WHERE r.henkilo_id = " FI_KEY("$1") " "                         \
-	"ORDER BY r." date " DESC NULLS LAST, r.id DESC "                 \
+#define FI_SECTION(kind, table, date, n)                                      \
+	"(SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "     \
+	n " AS osio, r." date "::timestamptz AS pvm, r.id "                   \
+	"FROM fi_rekisteri." table " r "                                      \
+	"WHERE r.henkilo_id = " FI_KEY("$1") " "                              \
+	"ORDER BY r." date " DESC NULLS LAST, r.id DESC "                     \
 	"LIMIT " FI_SUMMARY_LIMIT ")"
+/* clang-format on */
 
 static const struct gw_id_system fi_ids[] = {
-	{ .system = ADAPTER_FI_HETU_SYSTEM, .emit = true,
-	    .valid = adapter_fi_hetu_valid },
-	{ .system = NULL },
+    {.system = ADAPTER_FI_HETU_SYSTEM,
+        .emit = true,
+        .valid = adapter_fi_hetu_valid},
+    {.system = NULL},
 };
 
 int
 adapter_fi_patient_identity(const cJSON *doc, struct gw_patient *p)
 {
-	const cJSON *token = cJSON_GetObjectItemCaseSensitive(doc,
-	    "fhir_tunniste");
+	const cJSON *token =
+	    cJSON_GetObjectItemCaseSensitive(doc, "fhir_tunniste");
 	const cJSON *hetu = cJSON_GetObjectItemCaseSensitive(doc, "hetu");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
 	int n;
@@ -88,10 +92,10 @@ adapter_fi_patient_identity(const cJSON *doc, struct gw_patient *p)
 	    adapter_fi.id_prefix, token->valuestring);
 	if (n < 0 || (size_t)n >= sizeof(p->logical_id))
 		goto err;
-	if (gw_strlcpy(p->system, ADAPTER_FI_HETU_SYSTEM,
-	    sizeof(p->system)) != GW_OK ||
+	if (gw_strlcpy(p->system, ADAPTER_FI_HETU_SYSTEM, sizeof(p->system)) !=
+	        GW_OK ||
 	    gw_strlcpy(p->national_id, hetu->valuestring,
-	    sizeof(p->national_id)) != GW_OK)
+	        sizeof(p->national_id)) != GW_OK)
 		goto err;
 	n = snprintf(p->registry_key, sizeof(p->registry_key), "%lld",
 	    (long long)id->valuedouble);
@@ -103,6 +107,7 @@ err:
 	return GW_ERR;
 }
 
+/* clang-format off */
 const struct gw_adapter adapter_fi = {
 	.abi = GW_ADAPTER_ABI,
 	.country = "FI",
@@ -165,3 +170,4 @@ const struct gw_adapter adapter_fi = {
 	.map = adapter_fi_map,
 	.seed = adapter_fi_seed,
 };
+/* clang-format on */

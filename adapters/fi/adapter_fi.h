@@ -35,8 +35,7 @@ int adapter_fi_patient_identity(const cJSON *doc, struct gw_patient *p);
  * *category is set only for Conditions with a sensitive ICD-10 code.
  */
 cJSON *adapter_fi_map(const char *kind, const cJSON *doc,
-    const struct gw_map_ctx *ctx, enum gw_rtype *rtype,
-    const char **category);
+    const struct gw_map_ctx *ctx, enum gw_rtype *rtype, const char **category);
 
 /*
  * The seed() hook: replace the fi_rekisteri tables with npatients

@@ -19,9 +19,9 @@ static const struct century {
 	int base;
 	const char *signs;
 } centuries[] = {
-	{ 1800, "+" },
-	{ 1900, "-YXWVU" },
-	{ 2000, "ABCDEF" },
+    {1800, "+"},
+    {1900, "-YXWVU"},
+    {2000, "ABCDEF"},
 };
 
 static bool
@@ -45,8 +45,8 @@ leap_year(int y)
 static bool
 valid_date(int y, int m, int d)
 {
-	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
-		31, 30, 31 };
+	static const int mdays[12] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int last;
 
 	if (m < 1 || m > 12 || d < 1)
@@ -88,8 +88,8 @@ adapter_fi_hetu_valid(const char *s)
 	const struct century *c;
 	int individual;
 
-	if (s == NULL || strnlen(s, ADAPTER_FI_HETU_LEN + 1) !=
-	    ADAPTER_FI_HETU_LEN)
+	if (s == NULL ||
+	    strnlen(s, ADAPTER_FI_HETU_LEN + 1) != ADAPTER_FI_HETU_LEN)
 		return false;
 	for (int i = 0; i < 10; i++) {
 		if (i == 6)
@@ -99,8 +99,8 @@ adapter_fi_hetu_valid(const char *s)
 	}
 	if ((c = century_of(s[6])) == NULL)
 		return false;
-	if (!valid_date(c->base + two_digits(s + 4), two_digits(s + 2),
-	    two_digits(s)))
+	if (!valid_date(
+	        c->base + two_digits(s + 4), two_digits(s + 2), two_digits(s)))
 		return false;
 	individual = (s[7] - '0') * 100 + two_digits(s + 8);
 	if (individual < 2)

@@ -17,15 +17,16 @@
 #include "adapters/fi/adapter_fi.h"
 #include "gateway/gw.h"
 
-#define FI_PROFILE_PATIENT \
-	"https://hl7.fi/fhir/finnish-base-profiles/StructureDefinition/fi-base-patient"
-#define FI_EXT_MUNICIPALITY \
-	"https://hl7.fi/fhir/finnish-base-profiles/StructureDefinition/municipality-code"
+#define FI_PROFILE_PATIENT                                                     \
+	"https://hl7.fi/fhir/finnish-base-profiles/StructureDefinition/"       \
+	"fi-base-patient"
+#define FI_EXT_MUNICIPALITY                                                    \
+	"https://hl7.fi/fhir/finnish-base-profiles/StructureDefinition/"       \
+	"municipality-code"
 #define FI_SYSTEM_MUNICIPALITY "urn:oid:1.2.246.537.6.21.2003"
 #define FI_SYSTEM_VNR "urn:oid:1.2.246.537.6.55"
 #define FI_SYSTEM_LAB "urn:oid:1.2.246.537.6.3.2006"
-#define IPS_PROFILE(name) \
-	"http://hl7.org/fhir/uv/ips/StructureDefinition/" name
+#define IPS_PROFILE(name) "http://hl7.org/fhir/uv/ips/StructureDefinition/" name
 #define SYSTEM_ATC "http://www.whocc.no/atc"
 #define SYSTEM_ICD10 "http://hl7.org/fhir/sid/icd-10"
 #define SYSTEM_LOINC "http://loinc.org"
@@ -106,8 +107,8 @@ leap_year(long y)
 static int
 month_days(long y, int m)
 {
-	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
-		31, 30, 31 };
+	static const int mdays[12] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	return m == 2 && leap_year(y) ? 29 : mdays[m - 1];
 }
@@ -146,14 +147,13 @@ civil_from_days(long z, long *y, int *m, int *d)
 static int
 parse_date(const char *s, long *y, int *m, int *d)
 {
-	if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
-	    s[7] != '-' || !digits(s + 8, 2))
+	if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+	    !digits(s + 8, 2))
 		return GW_ERR;
 	*y = num(s, 4);
 	*m = num(s + 5, 2);
 	*d = num(s + 8, 2);
-	if (*y < 1 || *m < 1 || *m > 12 || *d < 1 ||
-	    *d > month_days(*y, *m))
+	if (*y < 1 || *m < 1 || *m > 12 || *d < 1 || *d > month_days(*y, *m))
 		return GW_ERR;
 	return GW_OK;
 }
@@ -238,15 +238,15 @@ fhir_datetime(const char *in, char *out, size_t outsz)
 	if (*p != '\0')
 		return GW_ERR;
 	secs = hh * 3600L + mi * 60L + ss - off;
-	days = days_from_civil(y, m, d) + (secs >= 0 ? secs / 86400 :
-	    -((-secs + 86399) / 86400));
+	days = days_from_civil(y, m, d) +
+	       (secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400));
 	secs -= (days - days_from_civil(y, m, d)) * 86400;
 	civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return GW_ERR;
-	n = snprintf(out, outsz, "%04ld-%02d-%02dT%02ld:%02ld:%02ld%s%.*sZ",
-	    y, m, d, secs / 3600, secs / 60 % 60, secs % 60,
-	    fraclen ? "." : "", (int)fraclen, frac ? frac : "");
+	n = snprintf(out, outsz, "%04ld-%02d-%02dT%02ld:%02ld:%02ld%s%.*sZ", y,
+	    m, d, secs / 3600, secs / 60 % 60, secs % 60, fraclen ? "." : "",
+	    (int)fraclen, frac ? frac : "");
 	if (n < 0 || (size_t)n >= outsz)
 		return GW_ERR;
 	return GW_OK;
@@ -255,8 +255,7 @@ fhir_datetime(const char *in, char *out, size_t outsz)
 /* Add a date or dateTime member converted from a native field, when the
  * field is present and valid; GW_ERR if present but invalid. */
 static int
-add_datetime(cJSON *obj, const char *name, const cJSON *doc,
-    const char *field)
+add_datetime(cJSON *obj, const char *name, const cJSON *doc, const char *field)
 {
 	const char *in = field_str(doc, field);
 	char buf[DATETIME_MAX];
@@ -325,8 +324,8 @@ static bool
 is_atc(const char *code)
 {
 	return strlen(code) == 7 && code[0] >= 'A' && code[0] <= 'Z' &&
-	    digits(code + 1, 2) && code[3] >= 'A' && code[3] <= 'Z' &&
-	    code[4] >= 'A' && code[4] <= 'Z' && digits(code + 5, 2);
+	       digits(code + 1, 2) && code[3] >= 'A' && code[3] <= 'Z' &&
+	       code[4] >= 'A' && code[4] <= 'Z' && digits(code + 5, 2);
 }
 
 /* A SNOMED CT concept id: 6-18 digits, no leading zero. */
@@ -344,8 +343,8 @@ is_sctid(const char *code)
  * owner's logical id, or NULL.
  */
 static const char *
-clinical_frame(const cJSON *doc, const struct gw_map_ctx *ctx, char *id,
-    size_t idsz)
+clinical_frame(
+    const cJSON *doc, const struct gw_map_ctx *ctx, char *id, size_t idsz)
 {
 	const struct gw_patient *p;
 	long long row, owner;
@@ -405,8 +404,8 @@ add_given(cJSON *name, const char *names)
 }
 
 static cJSON *
-map_henkilo(const cJSON *doc, const struct gw_map_ctx *ctx,
-    const char **category)
+map_henkilo(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *token = field_str(doc, "fhir_tunniste");
 	const char *hetu = field_str(doc, "hetu");
@@ -439,15 +438,16 @@ map_henkilo(const cJSON *doc, const struct gw_map_ctx *ctx,
 		cJSON_AddStringToObject(obj, "url", FI_EXT_MUNICIPALITY);
 		cJSON_AddItemToObject(obj, "valueCoding",
 		    gw_fhir_coding(FI_SYSTEM_MUNICIPALITY, kunta,
-		    field_str(doc, "kotikunta_nimi")));
+		        field_str(doc, "kotikunta_nimi")));
 		cJSON_AddItemToArray(arr, obj);
 	}
 
 	arr = cJSON_AddArrayToObject(r, "identifier");
 	obj = cJSON_CreateObject();
 	cJSON_AddStringToObject(obj, "use", "official");
-	cJSON_AddItemToObject(obj, "type", gw_fhir_codeable(gw_fhir_coding(
-	    TERMINOLOGY "v2-0203", "NNFIN", NULL), NULL));
+	cJSON_AddItemToObject(obj, "type",
+	    gw_fhir_codeable(
+	        gw_fhir_coding(TERMINOLOGY "v2-0203", "NNFIN", NULL), NULL));
 	cJSON_AddStringToObject(obj, "system", ADAPTER_FI_HETU_SYSTEM);
 	cJSON_AddStringToObject(obj, "value", hetu);
 	cJSON_AddItemToArray(arr, obj);
@@ -484,8 +484,10 @@ map_henkilo(const cJSON *doc, const struct gw_map_ctx *ctx,
 
 	/* Finnish registry coding: 1 male, 2 female. */
 	if (sex != NULL)
-		cJSON_AddStringToObject(r, "gender", strcmp(sex, "1") == 0 ?
-		    "male" : strcmp(sex, "2") == 0 ? "female" : "unknown");
+		cJSON_AddStringToObject(r, "gender",
+		    strcmp(sex, "1") == 0   ? "male"
+		    : strcmp(sex, "2") == 0 ? "female"
+		                            : "unknown");
 	if (add_datetime(r, "birthDate", doc, "syntymaaika") != GW_OK ||
 	    cJSON_GetObjectItemCaseSensitive(r, "birthDate") == NULL)
 		goto err;
@@ -510,8 +512,9 @@ map_henkilo(const cJSON *doc, const struct gw_map_ctx *ctx,
 	if (kieli != NULL) {
 		arr = cJSON_AddArrayToObject(r, "communication");
 		obj = cJSON_CreateObject();
-		cJSON_AddItemToObject(obj, "language", gw_fhir_codeable(
-		    gw_fhir_coding(SYSTEM_BCP47, kieli, NULL), NULL));
+		cJSON_AddItemToObject(obj, "language",
+		    gw_fhir_codeable(
+		        gw_fhir_coding(SYSTEM_BCP47, kieli, NULL), NULL));
 		cJSON_AddItemToArray(arr, obj);
 	}
 	return r;
@@ -523,8 +526,8 @@ err:
 /* ---- diagnoosi -> Condition ---- */
 
 static cJSON *
-map_diagnoosi(const cJSON *doc, const struct gw_map_ctx *ctx,
-    const char **category)
+map_diagnoosi(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *code = field_str(doc, "icd10");
 	const char *name = field_str(doc, "nimi_fi");
@@ -548,13 +551,14 @@ map_diagnoosi(const cJSON *doc, const struct gw_map_ctx *ctx,
 	cJSON_AddItemToObject(r, "verificationStatus",
 	    status_concept("condition-ver-status", "confirmed"));
 	arr = cJSON_AddArrayToObject(r, "category");
-	cJSON_AddItemToArray(arr, gw_fhir_codeable(gw_fhir_coding(
-	    TERMINOLOGY "condition-category", "problem-list-item",
-	    "Problem List Item"), NULL));
-	cJSON_AddItemToObject(r, "code", gw_fhir_codeable(
-	    gw_fhir_coding(SYSTEM_ICD10, code, name), name));
-	cJSON_AddItemToObject(r, "subject",
-	    gw_fhir_reference("Patient", subject));
+	cJSON_AddItemToArray(arr,
+	    gw_fhir_codeable(gw_fhir_coding(TERMINOLOGY "condition-category",
+	                         "problem-list-item", "Problem List Item"),
+	        NULL));
+	cJSON_AddItemToObject(r, "code",
+	    gw_fhir_codeable(gw_fhir_coding(SYSTEM_ICD10, code, name), name));
+	cJSON_AddItemToObject(
+	    r, "subject", gw_fhir_reference("Patient", subject));
 	if (add_datetime(r, "onsetDateTime", doc, "todettu") != GW_OK ||
 	    add_datetime(r, "recordedDate", doc, "kirjattu") != GW_OK) {
 		cJSON_Delete(r);
@@ -567,8 +571,8 @@ map_diagnoosi(const cJSON *doc, const struct gw_map_ctx *ctx,
 /* ---- laakitys -> MedicationStatement ---- */
 
 static cJSON *
-map_laakitys(const cJSON *doc, const struct gw_map_ctx *ctx,
-    const char **category)
+map_laakitys(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *atc = field_str(doc, "atc");
 	const char *vnr = field_str(doc, "vnr");
@@ -578,7 +582,7 @@ map_laakitys(const cJSON *doc, const struct gw_map_ctx *ctx,
 	const char *tila = field_str(doc, "tila");
 	const char *subject, *status;
 	char id[GW_LOGICAL_ID_MAX], text[256];
-	cJSON *r, *med, *period, *arr, *dosage;
+	cJSON *r, *med, *period;
 
 	(void)category;
 	if ((subject = clinical_frame(doc, ctx, id, sizeof(id))) == NULL ||
@@ -601,8 +605,8 @@ map_laakitys(const cJSON *doc, const struct gw_map_ctx *ctx,
 	if (vnr != NULL)
 		add_coding(med, gw_fhir_coding(FI_SYSTEM_VNR, vnr, text));
 	cJSON_AddItemToObject(r, "medicationCodeableConcept", med);
-	cJSON_AddItemToObject(r, "subject",
-	    gw_fhir_reference("Patient", subject));
+	cJSON_AddItemToObject(
+	    r, "subject", gw_fhir_reference("Patient", subject));
 	period = cJSON_AddObjectToObject(r, "effectivePeriod");
 	if (add_datetime(period, "start", doc, "aloitettu") != GW_OK ||
 	    add_datetime(period, "end", doc, "lopetettu") != GW_OK ||
@@ -611,8 +615,9 @@ map_laakitys(const cJSON *doc, const struct gw_map_ctx *ctx,
 		return NULL;
 	}
 	if (dose != NULL) {
-		arr = cJSON_AddArrayToObject(r, "dosage");
-		dosage = cJSON_CreateObject();
+		cJSON *arr = cJSON_AddArrayToObject(r, "dosage");
+		cJSON *dosage = cJSON_CreateObject();
+
 		cJSON_AddStringToObject(dosage, "text", dose);
 		cJSON_AddItemToArray(arr, dosage);
 	}
@@ -622,8 +627,8 @@ map_laakitys(const cJSON *doc, const struct gw_map_ctx *ctx,
 /* ---- allergia -> AllergyIntolerance ---- */
 
 static cJSON *
-map_allergia(const cJSON *doc, const struct gw_map_ctx *ctx,
-    const char **category)
+map_allergia(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *code = field_str(doc, "aiheuttaja_koodi");
 	const char *agent = field_str(doc, "aiheuttaja_nimi");
@@ -659,16 +664,14 @@ map_allergia(const cJSON *doc, const struct gw_map_ctx *ctx,
 			return NULL;
 	}
 	if (is_atc(code))
-		concept = gw_fhir_codeable(gw_fhir_coding(SYSTEM_ATC, code,
-		    agent), agent);
-	else if (is_sctid(code))
-		concept = gw_fhir_codeable(gw_fhir_coding(SYSTEM_SNOMED, code,
-		    NULL), agent);
-	else
-		return NULL;
+	concept =
+	    gw_fhir_codeable(gw_fhir_coding(SYSTEM_ATC, code, agent), agent);
+	else if (is_sctid(code)) concept =
+	    gw_fhir_codeable(gw_fhir_coding(SYSTEM_SNOMED, code, NULL), agent);
+	else return NULL;
 
-	r = resource_new("AllergyIntolerance", id,
-	    IPS_PROFILE("AllergyIntolerance-uv-ips"));
+	r = resource_new(
+	    "AllergyIntolerance", id, IPS_PROFILE("AllergyIntolerance-uv-ips"));
 	cJSON_AddItemToObject(r, "clinicalStatus",
 	    status_concept("allergyintolerance-clinical", "active"));
 	cJSON_AddItemToObject(r, "verificationStatus",
@@ -681,19 +684,19 @@ map_allergia(const cJSON *doc, const struct gw_map_ctx *ctx,
 	if (criticality != NULL)
 		cJSON_AddStringToObject(r, "criticality", criticality);
 	cJSON_AddItemToObject(r, "code", concept);
-	cJSON_AddItemToObject(r, "patient",
-	    gw_fhir_reference("Patient", subject));
+	cJSON_AddItemToObject(
+	    r, "patient", gw_fhir_reference("Patient", subject));
 	if (add_datetime(r, "onsetDateTime", doc, "todettu") != GW_OK) {
 		cJSON_Delete(r);
 		return NULL;
 	}
 	if (reaction != NULL) {
 		cJSON *rx = cJSON_CreateObject();
-		cJSON *manifestations = cJSON_AddArrayToObject(rx,
-		    "manifestation");
+		cJSON *manifestations =
+		    cJSON_AddArrayToObject(rx, "manifestation");
 
-		cJSON_AddItemToArray(manifestations,
-		    gw_fhir_codeable(NULL, reaction));
+		cJSON_AddItemToArray(
+		    manifestations, gw_fhir_codeable(NULL, reaction));
 		if (severity != NULL)
 			cJSON_AddStringToObject(rx, "severity", severity);
 		arr = cJSON_AddArrayToObject(r, "reaction");
@@ -705,8 +708,8 @@ map_allergia(const cJSON *doc, const struct gw_map_ctx *ctx,
 /* ---- rokotus -> Immunization ---- */
 
 static cJSON *
-map_rokotus(const cJSON *doc, const struct gw_map_ctx *ctx,
-    const char **category)
+map_rokotus(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *atc = field_str(doc, "rokote_atc");
 	const char *name = field_str(doc, "rokote_nimi");
@@ -720,16 +723,15 @@ map_rokotus(const cJSON *doc, const struct gw_map_ctx *ctx,
 	if ((subject = clinical_frame(doc, ctx, id, sizeof(id))) == NULL ||
 	    atc == NULL || !is_atc(atc))
 		return NULL;
-	r = resource_new("Immunization", id,
-	    IPS_PROFILE("Immunization-uv-ips"));
+	r = resource_new(
+	    "Immunization", id, IPS_PROFILE("Immunization-uv-ips"));
 	cJSON_AddStringToObject(r, "status", "completed");
-	cJSON_AddItemToObject(r, "vaccineCode", gw_fhir_codeable(
-	    gw_fhir_coding(SYSTEM_ATC, atc, NULL), name));
-	cJSON_AddItemToObject(r, "patient",
-	    gw_fhir_reference("Patient", subject));
+	cJSON_AddItemToObject(r, "vaccineCode",
+	    gw_fhir_codeable(gw_fhir_coding(SYSTEM_ATC, atc, NULL), name));
+	cJSON_AddItemToObject(
+	    r, "patient", gw_fhir_reference("Patient", subject));
 	if (add_datetime(r, "occurrenceDateTime", doc, "annettu") != GW_OK ||
-	    cJSON_GetObjectItemCaseSensitive(r, "occurrenceDateTime") ==
-	    NULL) {
+	    cJSON_GetObjectItemCaseSensitive(r, "occurrenceDateTime") == NULL) {
 		cJSON_Delete(r);
 		return NULL;
 	}
@@ -750,8 +752,8 @@ map_rokotus(const cJSON *doc, const struct gw_map_ctx *ctx,
 /* ---- laboratoriotulos -> Observation ---- */
 
 static cJSON *
-map_laboratoriotulos(const cJSON *doc, const struct gw_map_ctx *ctx,
-    const char **category)
+map_laboratoriotulos(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *code = field_str(doc, "tutkimus_koodi");
 	const char *abbr = field_str(doc, "tutkimus_lyhenne");
@@ -774,21 +776,21 @@ map_laboratoriotulos(const cJSON *doc, const struct gw_map_ctx *ctx,
 	    IPS_PROFILE("Observation-results-laboratory-pathology-uv-ips"));
 	cJSON_AddStringToObject(r, "status", "final");
 	arr = cJSON_AddArrayToObject(r, "category");
-	cJSON_AddItemToArray(arr, gw_fhir_codeable(gw_fhir_coding(
-	    TERMINOLOGY "observation-category", "laboratory", "Laboratory"),
-	    NULL));
+	cJSON_AddItemToArray(arr,
+	    gw_fhir_codeable(gw_fhir_coding(TERMINOLOGY "observation-category",
+	                         "laboratory", "Laboratory"),
+	        NULL));
 	concept = cJSON_CreateObject();
 	if (loinc != NULL)
 		add_coding(concept, gw_fhir_coding(SYSTEM_LOINC, loinc, NULL));
-	add_coding(concept, gw_fhir_coding(FI_SYSTEM_LAB, code,
-	    display[0] ? display : NULL));
+	add_coding(concept,
+	    gw_fhir_coding(FI_SYSTEM_LAB, code, display[0] ? display : NULL));
 	gw_fhir_add_string(concept, "text", abbr ? abbr : name);
 	cJSON_AddItemToObject(r, "code", concept);
-	cJSON_AddItemToObject(r, "subject",
-	    gw_fhir_reference("Patient", subject));
+	cJSON_AddItemToObject(
+	    r, "subject", gw_fhir_reference("Patient", subject));
 	if (add_datetime(r, "effectiveDateTime", doc, "otettu") != GW_OK ||
-	    cJSON_GetObjectItemCaseSensitive(r, "effectiveDateTime") ==
-	    NULL) {
+	    cJSON_GetObjectItemCaseSensitive(r, "effectiveDateTime") == NULL) {
 		cJSON_Delete(r);
 		return NULL;
 	}
@@ -813,21 +815,19 @@ map_laboratoriotulos(const cJSON *doc, const struct gw_map_ctx *ctx,
 static const struct fi_mapping {
 	const char *kind;
 	enum gw_rtype rtype;
-	cJSON *(*map)(const cJSON *, const struct gw_map_ctx *,
-	    const char **);
+	cJSON *(*map)(const cJSON *, const struct gw_map_ctx *, const char **);
 } fi_mappings[] = {
-	{ "henkilo", GW_RT_PATIENT, map_henkilo },
-	{ "diagnoosi", GW_RT_CONDITION, map_diagnoosi },
-	{ "laakitys", GW_RT_MEDICATION_STATEMENT, map_laakitys },
-	{ "allergia", GW_RT_ALLERGY_INTOLERANCE, map_allergia },
-	{ "rokotus", GW_RT_IMMUNIZATION, map_rokotus },
-	{ "laboratoriotulos", GW_RT_OBSERVATION, map_laboratoriotulos },
+    {"henkilo", GW_RT_PATIENT, map_henkilo},
+    {"diagnoosi", GW_RT_CONDITION, map_diagnoosi},
+    {"laakitys", GW_RT_MEDICATION_STATEMENT, map_laakitys},
+    {"allergia", GW_RT_ALLERGY_INTOLERANCE, map_allergia},
+    {"rokotus", GW_RT_IMMUNIZATION, map_rokotus},
+    {"laboratoriotulos", GW_RT_OBSERVATION, map_laboratoriotulos},
 };
 
 cJSON *
-adapter_fi_map(const char *kind, const cJSON *doc,
-    const struct gw_map_ctx *ctx, enum gw_rtype *rtype,
-    const char **category)
+adapter_fi_map(const char *kind, const cJSON *doc, const struct gw_map_ctx *ctx,
+    enum gw_rtype *rtype, const char **category)
 {
 	const char *cat = NULL;
 

@@ -35,13 +35,13 @@
 
 #define SEED_BASE 0x46494e4c414e4421ULL /* "FINLAND!" */
 #define FIRST_YEAR 1925
-#define BIRTH_DAYS 36525L		 /* 1925-01-01 .. 2024-12-31 */
-#define INDIVIDUALS 100L		 /* 900-999 */
+#define BIRTH_DAYS 36525L                /* 1925-01-01 .. 2024-12-31 */
+#define INDIVIDUALS 100L                 /* 900-999 */
 #define SLOTS (BIRTH_DAYS * INDIVIDUALS) /* unique HETUs available */
-#define SLOT_STEP 400003L /* coprime with SLOTS; ~11 years per index */
+#define SLOT_STEP 400003L  /* coprime with SLOTS; ~11 years per index */
 #define SLOT_ZERO 1102955L /* index 0: 1955-03-14, individual 955 */
-#define COPY_BUF (1024 * 1024)
-#define COPY_FLUSH (COPY_BUF - 16 * 1024)
+#define COPY_BUF ((size_t)1024 * 1024)
+#define COPY_FLUSH (COPY_BUF - (size_t)16 * 1024)
 #define PROGRESS_EVERY 100000L
 #define MAX_DIAGNOSES 6
 #define MAX_MEDICATIONS 8
@@ -62,7 +62,7 @@ enum stream {
 };
 
 enum lang { LANG_FI, LANG_SV, LANG_SE };
-static const char *const lang_codes[] = { "fi", "sv", "se" };
+static const char *const lang_codes[] = {"fi", "sv", "se"};
 
 /* ---- catalogues ---- */
 
@@ -70,183 +70,211 @@ static const struct municipality {
 	const char *code, *name, *postal, *post_office;
 	int weight_fi, weight_sv, weight_sami;
 } municipalities[] = {
-	{ "091", "Helsinki", "00100", "Helsinki", 120, 25, 0 },
-	{ "049", "Espoo", "02100", "Espoo", 55, 15, 0 },
-	{ "092", "Vantaa", "01300", "Vantaa", 45, 5, 0 },
-	{ "837", "Tampere", "33100", "Tampere", 45, 0, 0 },
-	{ "853", "Turku", "20100", "Turku", 35, 8, 0 },
-	{ "564", "Oulu", "90100", "Oulu", 40, 0, 0 },
-	{ "179", "Jyväskylä", "40100", "Jyväskylä", 28, 0, 0 },
-	{ "398", "Lahti", "15100", "Lahti", 22, 0, 0 },
-	{ "297", "Kuopio", "70100", "Kuopio", 22, 0, 0 },
-	{ "609", "Pori", "28100", "Pori", 15, 0, 0 },
-	{ "167", "Joensuu", "80100", "Joensuu", 14, 0, 0 },
-	{ "698", "Rovaniemi", "96100", "Rovaniemi", 12, 0, 0 },
-	{ "743", "Seinäjoki", "60100", "Seinäjoki", 12, 0, 0 },
-	{ "109", "Hämeenlinna", "13100", "Hämeenlinna", 13, 0, 0 },
-	{ "020", "Akaa", "37800", "Akaa", 4, 0, 0 },
-	{ "905", "Vaasa", "65100", "Vaasa", 6, 20, 0 },
-	{ "638", "Porvoo", "06100", "Porvoo", 4, 15, 0 },
-	{ "445", "Parainen", "21600", "Parainen", 1, 10, 0 },
-	{ "478", "Maarianhamina", "22100", "Maarianhamina", 0, 12, 0 },
-	{ "148", "Inari", "99800", "Ivalo", 0, 0, 40 },
-	{ "890", "Utsjoki", "99980", "Utsjoki", 0, 0, 25 },
-	{ "047", "Enontekiö", "99400", "Enontekiö", 0, 0, 20 },
-	{ "758", "Sodankylä", "99600", "Sodankylä", 0, 0, 15 },
+    {"091", "Helsinki", "00100", "Helsinki", 120, 25, 0},
+    {"049", "Espoo", "02100", "Espoo", 55, 15, 0},
+    {"092", "Vantaa", "01300", "Vantaa", 45, 5, 0},
+    {"837", "Tampere", "33100", "Tampere", 45, 0, 0},
+    {"853", "Turku", "20100", "Turku", 35, 8, 0},
+    {"564", "Oulu", "90100", "Oulu", 40, 0, 0},
+    {"179", "Jyväskylä", "40100", "Jyväskylä", 28, 0, 0},
+    {"398", "Lahti", "15100", "Lahti", 22, 0, 0},
+    {"297", "Kuopio", "70100", "Kuopio", 22, 0, 0},
+    {"609", "Pori", "28100", "Pori", 15, 0, 0},
+    {"167", "Joensuu", "80100", "Joensuu", 14, 0, 0},
+    {"698", "Rovaniemi", "96100", "Rovaniemi", 12, 0, 0},
+    {"743", "Seinäjoki", "60100", "Seinäjoki", 12, 0, 0},
+    {"109", "Hämeenlinna", "13100", "Hämeenlinna", 13, 0, 0},
+    {"020", "Akaa", "37800", "Akaa", 4, 0, 0},
+    {"905", "Vaasa", "65100", "Vaasa", 6, 20, 0},
+    {"638", "Porvoo", "06100", "Porvoo", 4, 15, 0},
+    {"445", "Parainen", "21600", "Parainen", 1, 10, 0},
+    {"478", "Maarianhamina", "22100", "Maarianhamina", 0, 12, 0},
+    {"148", "Inari", "99800", "Ivalo", 0, 0, 40},
+    {"890", "Utsjoki", "99980", "Utsjoki", 0, 0, 25},
+    {"047", "Enontekiö", "99400", "Enontekiö", 0, 0, 20},
+    {"758", "Sodankylä", "99600", "Sodankylä", 0, 0, 15},
 };
 
-static const char *const surnames_fi[] = { "Virtanen", "Korhonen", "Mäkinen",
-	"Nieminen", "Mäkelä", "Hämäläinen", "Laine", "Heikkinen", "Koskinen",
-	"Järvinen", "Lehtonen", "Lehtinen", "Saarinen", "Salminen", "Heinonen",
-	"Niemi", "Heikkilä", "Kinnunen", "Salonen", "Turunen", "Salo",
-	"Laitinen", "Tuominen", "Rantanen", "Karjalainen", "Jokinen",
-	"Mattila", "Savolainen", "Lahtinen", "Ahonen", "Kärkkäinen",
-	"Räsänen", "Väisänen", "Pöyhönen" };
-static const char *const male_fi[] = { "Juhani", "Johannes", "Mikael",
-	"Olavi", "Onni", "Matti", "Timo", "Antero", "Kalevi", "Tapani", "Eino",
-	"Elias", "Väinö", "Leo", "Mikko", "Jari", "Pekka", "Ilmari", "Oskari",
-	"Eero", "Jukka", "Veikko", "Ville-Pekka" };
-static const char *const female_fi[] = { "Maria", "Helena", "Johanna",
-	"Anneli", "Kaarina", "Marjatta", "Aino", "Sofia", "Emilia", "Tuula",
-	"Ritva", "Päivi", "Sari", "Aada", "Eevi", "Hilla", "Liisa",
-	"Kristiina", "Elina", "Anna-Liisa", "Siiri", "Pirjo" };
-static const char *const surnames_sv[] = { "Lindholm", "Johansson",
-	"Nyström", "Karlsson", "Lindqvist", "Andersson", "Holmström",
-	"Sjöberg", "Åberg", "Grönroos", "Lindroos", "Wikström" };
-static const char *const male_sv[] = { "Erik", "Johan", "Anders", "Mikael",
-	"Henrik", "Lars", "Fredrik", "Carl", "Gustav" };
-static const char *const female_sv[] = { "Anna", "Maria", "Sofia",
-	"Linnéa", "Ebba", "Ingrid", "Kristina", "Elin", "Åsa" };
-static const char *const surnames_se[] = { "Aikio", "Valle", "Magga",
-	"Näkkäläjärvi", "Guttorm", "Länsman", "Sara", "Morottaja", "Kitti",
-	"Vuolab", "Jomppanen", "Labba" };
-static const char *const male_se[] = { "Ánde", "Niillas", "Máhtte",
-	"Jovnna", "Piera", "Ovllá", "Heikki" };
-static const char *const female_se[] = { "Máret", "Sunná", "Elle", "Ánne",
-	"Inga", "Biret", "Kirsti" };
-static const char *const streets[] = { "Mannerheimintie", "Hämeentie",
-	"Koulukatu", "Kirkkotie", "Rantatie", "Myllytie", "Koivukuja",
-	"Asemakatu", "Puistokatu", "Kauppakatu", "Pihlajatie", "Sepänkatu",
-	"Tunturitie", "Järvitie", "Männikkötie" };
+static const char *const surnames_fi[] = {"Virtanen", "Korhonen", "Mäkinen",
+    "Nieminen", "Mäkelä", "Hämäläinen", "Laine", "Heikkinen", "Koskinen",
+    "Järvinen", "Lehtonen", "Lehtinen", "Saarinen", "Salminen", "Heinonen",
+    "Niemi", "Heikkilä", "Kinnunen", "Salonen", "Turunen", "Salo", "Laitinen",
+    "Tuominen", "Rantanen", "Karjalainen", "Jokinen", "Mattila", "Savolainen",
+    "Lahtinen", "Ahonen", "Kärkkäinen", "Räsänen", "Väisänen", "Pöyhönen"};
+static const char *const male_fi[] = {"Juhani", "Johannes", "Mikael", "Olavi",
+    "Onni", "Matti", "Timo", "Antero", "Kalevi", "Tapani", "Eino", "Elias",
+    "Väinö", "Leo", "Mikko", "Jari", "Pekka", "Ilmari", "Oskari", "Eero",
+    "Jukka", "Veikko", "Ville-Pekka"};
+static const char *const female_fi[] = {"Maria", "Helena", "Johanna", "Anneli",
+    "Kaarina", "Marjatta", "Aino", "Sofia", "Emilia", "Tuula", "Ritva", "Päivi",
+    "Sari", "Aada", "Eevi", "Hilla", "Liisa", "Kristiina", "Elina",
+    "Anna-Liisa", "Siiri", "Pirjo"};
+static const char *const surnames_sv[] = {"Lindholm", "Johansson", "Nyström",
+    "Karlsson", "Lindqvist", "Andersson", "Holmström", "Sjöberg", "Åberg",
+    "Grönroos", "Lindroos", "Wikström"};
+static const char *const male_sv[] = {"Erik", "Johan", "Anders", "Mikael",
+    "Henrik", "Lars", "Fredrik", "Carl", "Gustav"};
+static const char *const female_sv[] = {"Anna", "Maria", "Sofia", "Linnéa",
+    "Ebba", "Ingrid", "Kristina", "Elin", "Åsa"};
+static const char *const surnames_se[] = {"Aikio", "Valle", "Magga",
+    "Näkkäläjärvi", "Guttorm", "Länsman", "Sara", "Morottaja", "Kitti",
+    "Vuolab", "Jomppanen", "Labba"};
+static const char *const male_se[] = {
+    "Ánde", "Niillas", "Máhtte", "Jovnna", "Piera", "Ovllá", "Heikki"};
+static const char *const female_se[] = {
+    "Máret", "Sunná", "Elle", "Ánne", "Inga", "Biret", "Kirsti"};
+static const char *const streets[] = {"Mannerheimintie", "Hämeentie",
+    "Koulukatu", "Kirkkotie", "Rantatie", "Myllytie", "Koivukuja", "Asemakatu",
+    "Puistokatu", "Kauppakatu", "Pihlajatie", "Sepänkatu", "Tunturitie",
+    "Järvitie", "Männikkötie"};
+
+/* Rows of medications[]; diagnoses name the medicines they bring. */
+enum med {
+	MED_NONE = -1,
+	MED_METFORMIN,
+	MED_RAMIPRIL,
+	MED_AMLODIPINE,
+	MED_SALBUTAMOL,
+	MED_BUDESONIDE,
+	MED_ATORVASTATIN,
+	MED_APIXABAN,
+	MED_METOPROLOL,
+	MED_LEVOTHYROXINE,
+	MED_PANTOPRAZOLE,
+	MED_PARACETAMOL,
+	MED_SUMATRIPTAN,
+	MED_TRIMETHOPRIM,
+	MED_AZITHROMYCIN,
+	MED_IBUPROFEN,
+	MED_VITAMIN_D,
+};
 
 /* Diagnoses: who gets them (age and probability) and their medicines. */
 static const struct diagnosis {
 	const char *icd10, *name;
 	bool chronic;
-	int min_age;	     /* years */
-	int old_age;	     /* at or above: permille_old */
+	int min_age; /* years */
+	int old_age; /* at or above: permille_old */
 	int permille_young, permille_old;
-	int meds[2]; /* rows of medications, -1 none */
+	enum med meds[2];
 } diagnoses[] = {
-	{ "E11.9", "Tyypin 2 diabetes ilman komplikaatioita", true, 30, 50,
-	    15, 110, { 0, -1 } },
-	{ "I10", "Essentiaalinen verenpainetauti", true, 25, 50, 30, 280,
-	    { 1, 2 } },
-	{ "J45.9", "Astma, määrittämätön", true, 3, 200, 70, 70, { 3, 4 } },
-	{ "E78.0", "Puhdas hyperkolesterolemia", true, 30, 50, 30, 150,
-	    { 5, -1 } },
-	{ "I48.9", "Eteisvärinä tai eteislepatus, määrittämätön", true, 45, 65,
-	    10, 90, { 6, 7 } },
-	{ "M17.1", "Muu primaarinen polven nivelrikko", true, 40, 60, 10, 90,
-	    { 10, -1 } },
-	{ "K21.9", "Refluksitauti ilman ruokatorven tulehdusta", true, 18, 200,
-	    45, 45, { 9, -1 } },
-	{ "E03.9", "Kilpirauhasen vajaatoiminta, määrittämätön", true, 18, 200,
-	    40, 40, { 8, -1 } },
-	{ "G43.9", "Migreeni, määrittämätön", true, 12, 200, 40, 40,
-	    { 11, -1 } },
-	{ "J06.9", "Äkillinen ylähengitystieinfektio, määrittämätön", false, 0,
-	    200, 250, 250, { -1, -1 } },
-	{ "N39.0", "Virtsatieinfektio, paikka määrittämätön", false, 15, 200,
-	    80, 80, { 12, -1 } },
-	{ "S52.5", "Värttinäluun alaosan murtuma", false, 5, 60, 25, 40,
-	    { -1, -1 } },
-	/* Sensitive (adapters/common/category.c): keep them rare. */
-	{ "F32.9", "Masennustila, määrittämätön", true, 15, 200, 30, 30,
-	    { -1, -1 } },
-	{ "F10.2", "Alkoholiriippuvuus", true, 20, 200, 10, 10, { -1, -1 } },
-	{ "B20", "HIV-tauti, josta on seurauksena infektio- tai loistauti",
-	    true, 18, 200, 3, 3, { -1, -1 } },
-	{ "A56.0", "Alempien virtsa- ja sukupuolielinten klamydiainfektio",
-	    false, 15, 200, 10, 10, { 13, -1 } },
+    {"E11.9", "Tyypin 2 diabetes ilman komplikaatioita", true, 30, 50, 15, 110,
+        {MED_METFORMIN, MED_NONE}},
+    {"I10", "Essentiaalinen verenpainetauti", true, 25, 50, 30, 280,
+        {MED_RAMIPRIL, MED_AMLODIPINE}},
+    {"J45.9", "Astma, määrittämätön", true, 3, 200, 70, 70,
+        {MED_SALBUTAMOL, MED_BUDESONIDE}},
+    {"E78.0", "Puhdas hyperkolesterolemia", true, 30, 50, 30, 150,
+        {MED_ATORVASTATIN, MED_NONE}},
+    {"I48.9", "Eteisvärinä tai eteislepatus, määrittämätön", true, 45, 65, 10,
+        90, {MED_APIXABAN, MED_METOPROLOL}},
+    {"M17.1", "Muu primaarinen polven nivelrikko", true, 40, 60, 10, 90,
+        {MED_PARACETAMOL, MED_NONE}},
+    {"K21.9", "Refluksitauti ilman ruokatorven tulehdusta", true, 18, 200, 45,
+        45, {MED_PANTOPRAZOLE, MED_NONE}},
+    {"E03.9", "Kilpirauhasen vajaatoiminta, määrittämätön", true, 18, 200, 40,
+        40, {MED_LEVOTHYROXINE, MED_NONE}},
+    {"G43.9", "Migreeni, määrittämätön", true, 12, 200, 40, 40,
+        {MED_SUMATRIPTAN, MED_NONE}},
+    {"J06.9", "Äkillinen ylähengitystieinfektio, määrittämätön", false, 0, 200,
+        250, 250, {MED_NONE, MED_NONE}},
+    {"N39.0", "Virtsatieinfektio, paikka määrittämätön", false, 15, 200, 80, 80,
+        {MED_TRIMETHOPRIM, MED_NONE}},
+    {"S52.5", "Värttinäluun alaosan murtuma", false, 5, 60, 25, 40,
+        {MED_NONE, MED_NONE}},
+    /* Sensitive (adapters/common/category.c): keep them rare. */
+    {"F32.9", "Masennustila, määrittämätön", true, 15, 200, 30, 30,
+        {MED_NONE, MED_NONE}},
+    {"F10.2", "Alkoholiriippuvuus", true, 20, 200, 10, 10,
+        {MED_NONE, MED_NONE}},
+    {"B20", "HIV-tauti, josta on seurauksena infektio- tai loistauti", true, 18,
+        200, 3, 3, {MED_NONE, MED_NONE}},
+    {"A56.0", "Alempien virtsa- ja sukupuolielinten klamydiainfektio", false,
+        15, 200, 10, 10, {MED_AZITHROMYCIN, MED_NONE}},
 };
 enum {
-	DX_E11 = 0, DX_I10 = 1, DX_J45 = 2, DX_E78 = 3, DX_E03 = 7, DX_J06 = 9,
-	DX_F32 = 12, DX_F10 = 13, DX_B20 = 14
+	DX_E11 = 0,
+	DX_I10 = 1,
+	DX_J45 = 2,
+	DX_E78 = 3,
+	DX_E03 = 7,
+	DX_J06 = 9,
+	DX_F32 = 12,
+	DX_F10 = 13,
+	DX_B20 = 14
 };
 
 static const struct medication {
 	const char *atc, *vnr, *product, *strength, *dosage;
 	int course_days; /* 0: continuous */
 } medications[] = {
-	{ "A10BA02", NULL, "Metforem", "500 mg",
-	    "1 tabletti 2 kertaa päivässä aterian yhteydessä", 0 },
-	/* The VNR of Cardace 5 mg as in the FI Base medication example. */
-	{ "C09AA05", "403048", "Cardace", "5 mg",
-	    "1 tabletti kerran päivässä", 0 },
-	{ "C08CA01", NULL, "Norvasc", "5 mg", "1 tabletti aamulla", 0 },
-	{ "R03AC02", NULL, "Ventoline Evohaler", "0,1 mg/annos",
-	    "1–2 inhalaatiota tarvittaessa", 0 },
-	{ "R03BA02", NULL, "Pulmicort Turbuhaler", "200 mikrog/annos",
-	    "1 inhalaatio 2 kertaa päivässä", 0 },
-	{ "C10AA05", NULL, "Lipitor", "20 mg", "1 tabletti illalla", 0 },
-	{ "B01AF02", NULL, "Eliquis", "5 mg", "1 tabletti 2 kertaa päivässä",
-	    0 },
-	{ "C07AB02", NULL, "Seloken ZOC", "47,5 mg",
-	    "1 tabletti kerran päivässä", 0 },
-	{ "H03AA01", NULL, "Thyroxin", "100 mikrog",
-	    "1 tabletti aamulla tyhjään vatsaan", 0 },
-	{ "A02BC02", NULL, "Somac", "40 mg", "1 tabletti aamulla", 0 },
-	{ "N02BE01", NULL, "Panadol Forte", "1 g",
-	    "1 tabletti tarvittaessa, enintään 3 kertaa päivässä", 0 },
-	{ "N02CC01", NULL, "Imigran", "50 mg",
-	    "1 tabletti kohtauksen alkaessa", 0 },
-	{ "J01EA01", NULL, "Trimetin", "160 mg",
-	    "1 tabletti 2 kertaa päivässä 3 päivän ajan", 3 },
-	{ "J01FA10", NULL, "Azithromycin", "500 mg",
-	    "2 tablettia kerta-annoksena", 1 },
-	/* Not tied to a diagnosis. */
-	{ "M01AE01", NULL, "Burana", "400 mg",
-	    "1 tabletti tarvittaessa, enintään 3 kertaa päivässä", 10 },
-	{ "A11CC05", NULL, "Devisol", "20 mikrog", "1 tabletti päivässä", 0 },
+    [MED_METFORMIN] = {"A10BA02", NULL, "Metforem", "500 mg",
+        "1 tabletti 2 kertaa päivässä aterian yhteydessä", 0},
+    /* The VNR of Cardace 5 mg as in the FI Base medication example. */
+    [MED_RAMIPRIL] = {"C09AA05", "403048", "Cardace", "5 mg",
+        "1 tabletti kerran päivässä", 0},
+    [MED_AMLODIPINE] = {"C08CA01", NULL, "Norvasc", "5 mg",
+        "1 tabletti aamulla", 0},
+    [MED_SALBUTAMOL] = {"R03AC02", NULL, "Ventoline Evohaler", "0,1 mg/annos",
+        "1–2 inhalaatiota tarvittaessa", 0},
+    [MED_BUDESONIDE] = {"R03BA02", NULL, "Pulmicort Turbuhaler",
+        "200 mikrog/annos", "1 inhalaatio 2 kertaa päivässä", 0},
+    [MED_ATORVASTATIN] = {"C10AA05", NULL, "Lipitor", "20 mg",
+        "1 tabletti illalla", 0},
+    [MED_APIXABAN] = {"B01AF02", NULL, "Eliquis", "5 mg",
+        "1 tabletti 2 kertaa päivässä", 0},
+    [MED_METOPROLOL] = {"C07AB02", NULL, "Seloken ZOC", "47,5 mg",
+        "1 tabletti kerran päivässä", 0},
+    [MED_LEVOTHYROXINE] = {"H03AA01", NULL, "Thyroxin", "100 mikrog",
+        "1 tabletti aamulla tyhjään vatsaan", 0},
+    [MED_PANTOPRAZOLE] = {"A02BC02", NULL, "Somac", "40 mg",
+        "1 tabletti aamulla", 0},
+    [MED_PARACETAMOL] = {"N02BE01", NULL, "Panadol Forte", "1 g",
+        "1 tabletti tarvittaessa, enintään 3 kertaa päivässä", 0},
+    [MED_SUMATRIPTAN] = {"N02CC01", NULL, "Imigran", "50 mg",
+        "1 tabletti kohtauksen alkaessa", 0},
+    [MED_TRIMETHOPRIM] = {"J01EA01", NULL, "Trimetin", "160 mg",
+        "1 tabletti 2 kertaa päivässä 3 päivän ajan", 3},
+    [MED_AZITHROMYCIN] = {"J01FA10", NULL, "Azithromycin", "500 mg",
+        "2 tablettia kerta-annoksena", 1},
+    /* Not tied to a diagnosis. */
+    [MED_IBUPROFEN] = {"M01AE01", NULL, "Burana", "400 mg",
+        "1 tabletti tarvittaessa, enintään 3 kertaa päivässä", 10},
+    [MED_VITAMIN_D] = {"A11CC05", NULL, "Devisol", "20 mikrog",
+        "1 tabletti päivässä", 0},
 };
-#define MED_EXTRA_FIRST 14
 
 static const struct allergen {
 	const char *code, *name;
 } allergens[] = {
-	{ "J01CE02", "fenoksimetyylipenisilliini" },
-	{ "J01CA04", "amoksisilliini" },
-	{ "M01AE01", "ibuprofeeni" },
-	{ "N02BA01", "asetyylisalisyylihappo" },
-	{ "J01EE01", "sulfametoksatsoli ja trimetopriimi" },
-	{ "762952008", "maapähkinä" },	/* SNOMED CT: peanut */
-	{ "111088007", "lateksi" },	/* SNOMED CT: latex */
+    {"J01CE02", "fenoksimetyylipenisilliini"}, {"J01CA04", "amoksisilliini"},
+    {"M01AE01", "ibuprofeeni"}, {"N02BA01", "asetyylisalisyylihappo"},
+    {"J01EE01", "sulfametoksatsoli ja trimetopriimi"},
+    {"762952008", "maapähkinä"}, /* SNOMED CT: peanut */
+    {"111088007", "lateksi"},    /* SNOMED CT: latex */
 };
 static const struct reaction {
 	const char *text, *severity, *criticality;
 } reactions[] = {
-	{ "urtikaria", "lievä", "matala" },
-	{ "ihottuma", "lievä", "matala" },
-	{ "pahoinvointi", "lievä", "ei arvioitavissa" },
-	{ "angioedeema", "kohtalainen", "korkea" },
-	{ "hengenahdistus", "kohtalainen", "korkea" },
-	{ "anafylaksia", "vakava", "korkea" },
+    {"urtikaria", "lievä", "matala"},
+    {"ihottuma", "lievä", "matala"},
+    {"pahoinvointi", "lievä", "ei arvioitavissa"},
+    {"angioedeema", "kohtalainen", "korkea"},
+    {"hengenahdistus", "kohtalainen", "korkea"},
+    {"anafylaksia", "vakava", "korkea"},
 };
 
-enum vaccine {
-	VX_FLU, VX_COVID, VX_DITE, VX_MPR, VX_HEPB, VX_HPV, VX_ROTA
-};
+enum vaccine { VX_FLU, VX_COVID, VX_DITE, VX_MPR, VX_HEPB, VX_HPV, VX_ROTA };
 static const struct vaccine_def {
 	const char *atc, *name, *lot_prefix;
 } vaccines[] = {
-	[VX_FLU] = { "J07BB02", "Vaxigrip Tetra", "VT" },
-	[VX_COVID] = { "J07BX03", "Comirnaty", "FE" },
-	[VX_DITE] = { "J07AM51", "diTeBooster", "DT" },
-	[VX_MPR] = { "J07BD52", "M-M-RVAXPRO", "MR" },
-	[VX_HEPB] = { "J07BC01", "Engerix-B", "EB" },
-	[VX_HPV] = { "J07BM03", "Gardasil 9", "GA" },
-	[VX_ROTA] = { "J07BH01", "Rotarix", "RX" },
+    [VX_FLU] = {"J07BB02", "Vaxigrip Tetra", "VT"},
+    [VX_COVID] = {"J07BX03", "Comirnaty", "FE"},
+    [VX_DITE] = {"J07AM51", "diTeBooster", "DT"},
+    [VX_MPR] = {"J07BD52", "M-M-RVAXPRO", "MR"},
+    [VX_HEPB] = {"J07BC01", "Engerix-B", "EB"},
+    [VX_HPV] = {"J07BM03", "Gardasil 9", "GA"},
+    [VX_ROTA] = {"J07BH01", "Rotarix", "RX"},
 };
 
 /* Lab tests: values are integers scaled by 10^decimals. */
@@ -256,35 +284,41 @@ static const struct lab {
 	int ref_low, ref_high; /* -1: none */
 	int mean, spread;
 } lab_tests[] = {
-	{ "2143", "P-Krea", "Kreatiniini", "14682-9", "umol/L", 0, 50, 100, 78,
-	    22 },
-	{ "4770", "B-HbA1c", "Hemoglobiini A1c", "59261-8", "mmol/mol", 0, 20,
-	    42, 36, 5 },
-	{ "4599", "fP-Kol-LDL", "LDL-kolesteroli", "22748-8", "mmol/L", 1, -1,
-	    30, 31, 9 },
-	{ "4515", "fP-Kol", "Kolesteroli", "14647-2", "mmol/L", 1, -1, 50, 51,
-	    9 },
-	{ "4516", "fP-Kol-HDL", "HDL-kolesteroli", "14646-4", "mmol/L", 1, 10,
-	    -1, 15, 4 },
-	{ "4568", "fP-Trigly", "Triglyseridit", "14927-8", "mmol/L", 1, -1, 17,
-	    13, 6 },
-	{ "1468", "fP-Gluk", "Glukoosi", "14771-0", "mmol/L", 1, 40, 60, 55,
-	    6 },
-	{ "3085", "P-K", "Kalium", "2823-3", "mmol/L", 1, 33, 49, 41, 3 },
-	{ "3099", "P-Na", "Natrium", "2951-2", "mmol/L", 0, 137, 145, 140, 3 },
-	{ "1552", "B-Hb", "Hemoglobiini", "718-7", "g/L", 0, 117, 167, 142,
-	    14 },
-	{ "4520", "P-CRP", "C-reaktiivinen proteiini", "1988-5", "mg/L", 0, -1,
-	    10, 4, 4 },
-	/* No LOINC mapping in the registry for these two. */
-	{ "3222", "P-TSH", "Tyreotropiini", NULL, "m[IU]/L", 2, 50, 360, 180,
-	    80 },
-	{ "1024", "P-ALAT", "Alaniiniaminotransferaasi", NULL, "U/L", 0, 10,
-	    70, 28, 12 },
+    {"2143", "P-Krea", "Kreatiniini", "14682-9", "umol/L", 0, 50, 100, 78, 22},
+    {"4770", "B-HbA1c", "Hemoglobiini A1c", "59261-8", "mmol/mol", 0, 20, 42,
+        36, 5},
+    {"4599", "fP-Kol-LDL", "LDL-kolesteroli", "22748-8", "mmol/L", 1, -1, 30,
+        31, 9},
+    {"4515", "fP-Kol", "Kolesteroli", "14647-2", "mmol/L", 1, -1, 50, 51, 9},
+    {"4516", "fP-Kol-HDL", "HDL-kolesteroli", "14646-4", "mmol/L", 1, 10, -1,
+        15, 4},
+    {"4568", "fP-Trigly", "Triglyseridit", "14927-8", "mmol/L", 1, -1, 17, 13,
+        6},
+    {"1468", "fP-Gluk", "Glukoosi", "14771-0", "mmol/L", 1, 40, 60, 55, 6},
+    {"3085", "P-K", "Kalium", "2823-3", "mmol/L", 1, 33, 49, 41, 3},
+    {"3099", "P-Na", "Natrium", "2951-2", "mmol/L", 0, 137, 145, 140, 3},
+    {"1552", "B-Hb", "Hemoglobiini", "718-7", "g/L", 0, 117, 167, 142, 14},
+    {"4520", "P-CRP", "C-reaktiivinen proteiini", "1988-5", "mg/L", 0, -1, 10,
+        4, 4},
+    /* No LOINC mapping in the registry for these two. */
+    {"3222", "P-TSH", "Tyreotropiini", NULL, "m[IU]/L", 2, 50, 360, 180, 80},
+    {"1024", "P-ALAT", "Alaniiniaminotransferaasi", NULL, "U/L", 0, 10, 70, 28,
+        12},
 };
 enum {
-	LAB_KREA, LAB_HBA1C, LAB_LDL, LAB_KOL, LAB_HDL, LAB_TRIGLY, LAB_GLUK,
-	LAB_K, LAB_NA, LAB_HB, LAB_CRP, LAB_TSH, LAB_ALAT
+	LAB_KREA,
+	LAB_HBA1C,
+	LAB_LDL,
+	LAB_KOL,
+	LAB_HDL,
+	LAB_TRIGLY,
+	LAB_GLUK,
+	LAB_K,
+	LAB_NA,
+	LAB_HB,
+	LAB_CRP,
+	LAB_TSH,
+	LAB_ALAT
 };
 
 /* ---- randomness ---- */
@@ -307,7 +341,7 @@ static void
 rng_init(struct rng *r, long index, unsigned stream)
 {
 	r->s = SEED_BASE ^ ((uint64_t)index * 0xd1342543de82ef95ULL) ^
-	    ((uint64_t)stream << 40);
+	       ((uint64_t)stream << 40);
 	(void)rng_next(r);
 }
 
@@ -405,10 +439,10 @@ years(long n)
 
 struct person {
 	long index;
-	long id;	   /* henkilo.id = index + 1 */
+	long id;           /* henkilo.id = index + 1 */
 	long birth, death; /* days; death NO_DAY when alive */
-	long end;	   /* last day with records */
-	int age;	   /* whole years at end */
+	long end;          /* last day with records */
+	int age;           /* whole years at end */
 	int by, bm, bd, individual;
 	char hetu[12];
 	int sex; /* 1 male, 2 female */
@@ -432,15 +466,17 @@ pick_municipality(struct rng *r, int which)
 	for (size_t i = 0; i < GW_ARRAY_LEN(municipalities); i++) {
 		const struct municipality *m = &municipalities[i];
 
-		total += which == 0 ? m->weight_fi :
-		    which == 1 ? m->weight_sv : m->weight_sami;
+		total += which == 0   ? m->weight_fi
+		         : which == 1 ? m->weight_sv
+		                      : m->weight_sami;
 	}
 	x = rng_below(r, total);
 	for (size_t i = 0; i < GW_ARRAY_LEN(municipalities); i++) {
 		const struct municipality *m = &municipalities[i];
 
-		x -= which == 0 ? m->weight_fi :
-		    which == 1 ? m->weight_sv : m->weight_sami;
+		x -= which == 0   ? m->weight_fi
+		     : which == 1 ? m->weight_sv
+		                  : m->weight_sami;
 		if (x < 0)
 			return m;
 	}
@@ -451,7 +487,7 @@ pick_municipality(struct rng *r, int which)
 static int
 pick_sign_variant(struct rng *r)
 {
-	static const int cumulative[] = { 880, 920, 950, 970, 990, 1000 };
+	static const int cumulative[] = {880, 920, 950, 970, 990, 1000};
 	long x = rng_below(r, 1000);
 
 	for (int v = 0; v < 6; v++)
@@ -486,14 +522,14 @@ person_make(long index, struct person *p)
 	p->id = index + 1;
 	rng_init(&r, index, ST_PERSON);
 
-	slot = (long)(((uint64_t)index * SLOT_STEP + SLOT_ZERO) %
-	    (uint64_t)SLOTS);
+	slot =
+	    (long)(((uint64_t)index * SLOT_STEP + SLOT_ZERO) % (uint64_t)SLOTS);
 	day = days_from_civil(FIRST_YEAR, 1, 1) + slot / INDIVIDUALS;
 	p->individual = 900 + (int)(slot % INDIVIDUALS);
 	p->birth = day;
 	civil_from_days(day, &p->by, &p->bm, &p->bd);
-	(void)adapter_fi_hetu_make(p->by, p->bm, p->bd, p->individual,
-	    pick_sign_variant(&r), p->hetu);
+	(void)adapter_fi_hetu_make(
+	    p->by, p->bm, p->bd, p->individual, pick_sign_variant(&r), p->hetu);
 	p->sex = p->individual % 2 == 1 ? 1 : 2;
 
 	if (rng_permille(&r, 40)) {
@@ -523,8 +559,8 @@ person_make(long index, struct person *p)
 	/* Fixed people first, then chance. */
 	switch (index) {
 	case 0:
-		p->dx = 1u << DX_E11 | 1u << DX_I10 | 1u << DX_E78 |
-		    1u << DX_J06;
+		p->dx =
+		    1u << DX_E11 | 1u << DX_I10 | 1u << DX_E78 | 1u << DX_J06;
 		return;
 	case 1:
 		p->dx = 1u << DX_F32 | 1u << DX_J45;
@@ -579,9 +615,9 @@ struct copy {
 static void
 copy_flush(struct copy *c)
 {
-	if (c->failed || c->len == 0)
-		return;
-	if (PQputCopyData(c->conn, c->buf, (int)c->len) != 1) {
+	/* After a failure the buffer is only emptied: the stream is dead. */
+	if (!c->failed && c->len > 0 &&
+	    PQputCopyData(c->conn, c->buf, (int)c->len) != 1) {
 		gw_error("fi seed: COPY: %s", PQerrorMessage(c->conn));
 		c->failed = true;
 	}
@@ -677,7 +713,7 @@ put_timestamp(struct copy *c, long days, long secs)
 static void
 put_scaled(struct copy *c, long v, int decimals)
 {
-	static const long pow10[] = { 1, 10, 100, 1000 };
+	static const long pow10[] = {1, 10, 100, 1000};
 	long div = pow10[decimals], mag = v < 0 ? -v : v;
 
 	if (decimals == 0)
@@ -710,15 +746,15 @@ static const struct name_set {
 	const char *const *surnames, *const *male, *const *female;
 	long nsurnames, nmale, nfemale;
 } name_sets[] = {
-	[LANG_FI] = { surnames_fi, male_fi, female_fi,
-	    (long)GW_ARRAY_LEN(surnames_fi), (long)GW_ARRAY_LEN(male_fi),
-	    (long)GW_ARRAY_LEN(female_fi) },
-	[LANG_SV] = { surnames_sv, male_sv, female_sv,
-	    (long)GW_ARRAY_LEN(surnames_sv), (long)GW_ARRAY_LEN(male_sv),
-	    (long)GW_ARRAY_LEN(female_sv) },
-	[LANG_SE] = { surnames_se, male_se, female_se,
-	    (long)GW_ARRAY_LEN(surnames_se), (long)GW_ARRAY_LEN(male_se),
-	    (long)GW_ARRAY_LEN(female_se) },
+    [LANG_FI] = {surnames_fi, male_fi, female_fi,
+        (long)GW_ARRAY_LEN(surnames_fi), (long)GW_ARRAY_LEN(male_fi),
+        (long)GW_ARRAY_LEN(female_fi)},
+    [LANG_SV] = {surnames_sv, male_sv, female_sv,
+        (long)GW_ARRAY_LEN(surnames_sv), (long)GW_ARRAY_LEN(male_sv),
+        (long)GW_ARRAY_LEN(female_sv)},
+    [LANG_SE] = {surnames_se, male_se, female_se,
+        (long)GW_ARRAY_LEN(surnames_se), (long)GW_ARRAY_LEN(male_se),
+        (long)GW_ARRAY_LEN(female_se)},
 };
 
 static void
@@ -728,7 +764,7 @@ rows_henkilo(struct copy *c, const struct person *p, const struct seed_key *k)
 	const char *const *given_pool = p->sex == 1 ? ns->male : ns->female;
 	long npool = p->sex == 1 ? ns->nmale : ns->nfemale;
 	const char *surname, *picked[3];
-	char token[32], given[160], street[96], phone[24];
+	char token[32], given[160], street[96];
 	struct rng r;
 	long lo;
 	int ngiven, want;
@@ -762,8 +798,8 @@ rows_henkilo(struct copy *c, const struct person *p, const struct seed_key *k)
 			len += (size_t)n;
 	}
 
-	if (gw_adapter_token(k->key, k->len, "FI", p->hetu, token,
-	    sizeof(token)) != GW_OK) {
+	if (gw_adapter_token(
+	        k->key, k->len, "FI", p->hetu, token, sizeof(token)) != GW_OK) {
 		gw_error("fi seed: cannot compute the id token");
 		c->failed = true;
 		return;
@@ -795,6 +831,8 @@ rows_henkilo(struct copy *c, const struct person *p, const struct seed_key *k)
 	put(c, p->kunta->postal);
 	put(c, p->kunta->post_office);
 	if (rng_permille(&r, 750)) {
+		char phone[24];
+
 		snprintf(phone, sizeof(phone), "+358%s%07ld",
 		    rng_permille(&r, 500) ? "40" : "50",
 		    rng_below(&r, 10000000));
@@ -805,14 +843,13 @@ rows_henkilo(struct copy *c, const struct person *p, const struct seed_key *k)
 	put(c, lang_codes[p->lang]);
 	put_date(c, p->death);
 	lo = days_from_civil(2019, 1, 1);
-	put_timestamp(c, rng_range(&r, lo, reference_day()),
-	    rng_below(&r, 86400));
+	put_timestamp(
+	    c, rng_range(&r, lo, reference_day()), rng_below(&r, 86400));
 	row_end(c);
 }
 
 static void
-rows_diagnoosi(struct copy *c, const struct person *p,
-    const struct seed_key *k)
+rows_diagnoosi(struct copy *c, const struct person *p, const struct seed_key *k)
 {
 	struct rng r;
 
@@ -876,8 +913,7 @@ put_medication(struct copy *c, struct rng *r, const struct person *p,
 }
 
 static void
-rows_laakitys(struct copy *c, const struct person *p,
-    const struct seed_key *k)
+rows_laakitys(struct copy *c, const struct person *p, const struct seed_key *k)
 {
 	struct rng r;
 	int n = 0;
@@ -892,7 +928,7 @@ rows_laakitys(struct copy *c, const struct person *p,
 			continue;
 		onset = onset_day(p, i);
 		for (int j = 0; j < 2 && n < MAX_MEDICATIONS; j++) {
-			if (diagnoses[i].meds[j] < 0)
+			if (diagnoses[i].meds[j] == MED_NONE)
 				continue;
 			put_medication(c, &r, p,
 			    &medications[diagnoses[i].meds[j]],
@@ -902,20 +938,20 @@ rows_laakitys(struct copy *c, const struct person *p,
 	}
 	if (p->age < 12)
 		return;
+	/* Up to two of the rows after the diagnosis-bound ones. */
 	extras = rng_permille(&r, 600) ? 0 : rng_permille(&r, 750) ? 1 : 2;
 	for (long e = 0; e < extras && n < MAX_MEDICATIONS; e++, n++) {
 		long lo = p->birth + years(12);
 
 		if (lo < p->end - years(5))
 			lo = p->end - years(5);
-		put_medication(c, &r, p, &medications[MED_EXTRA_FIRST + e],
+		put_medication(c, &r, p, &medications[MED_IBUPROFEN + e],
 		    rng_range(&r, lo, p->end));
 	}
 }
 
 static void
-rows_allergia(struct copy *c, const struct person *p,
-    const struct seed_key *k)
+rows_allergia(struct copy *c, const struct person *p, const struct seed_key *k)
 {
 	struct rng r;
 	long n, first = -1;
@@ -939,8 +975,10 @@ rows_allergia(struct copy *c, const struct person *p,
 		put(c, rx->text);
 		put(c, rx->severity);
 		put(c, rx->criticality);
-		put_date(c, rng_range(&r, p->birth + 365 < p->end ?
-		    p->birth + 365 : p->birth, p->end));
+		put_date(
+		    c, rng_range(&r,
+		           p->birth + 365 < p->end ? p->birth + 365 : p->birth,
+		           p->end));
 		row_end(c);
 	}
 }
@@ -964,8 +1002,7 @@ add_vaccination(struct vaccination *list, int *n, int max,
 }
 
 static void
-rows_rokotus(struct copy *c, const struct person *p,
-    const struct seed_key *k)
+rows_rokotus(struct copy *c, const struct person *p, const struct seed_key *k)
 {
 	struct vaccination list[24];
 	const int max = (int)GW_ARRAY_LEN(list);
@@ -978,8 +1015,8 @@ rows_rokotus(struct copy *c, const struct person *p,
 	if (p->birth >= days_from_civil(2009, 9, 1)) {
 		d = p->birth + rng_range(&r, 42, 70);
 		add_vaccination(list, &n, max, p, d, VX_ROTA, 1);
-		add_vaccination(list, &n, max, p, d + rng_range(&r, 28, 42),
-		    VX_ROTA, 2);
+		add_vaccination(
+		    list, &n, max, p, d + rng_range(&r, 28, 42), VX_ROTA, 2);
 	}
 	if (p->birth >= days_from_civil(1982, 1, 1)) {
 		add_vaccination(list, &n, max, p,
@@ -1000,15 +1037,16 @@ rows_rokotus(struct copy *c, const struct person *p,
 
 		if (lo < p->end - years(10))
 			lo = p->end - years(10);
-		add_vaccination(list, &n, max, p, rng_range(&r, lo, p->end),
-		    VX_DITE, 1);
+		add_vaccination(
+		    list, &n, max, p, rng_range(&r, lo, p->end), VX_DITE, 1);
 	}
 	if (p->age >= 65 || rng_permille(&r, 250)) {
 		for (int y = 2019; y <= 2024; y++)
 			if (rng_permille(&r, 600))
 				add_vaccination(list, &n, max, p,
 				    days_from_civil(y, 10, 15) +
-				    rng_below(&r, 46), VX_FLU, 1);
+				        rng_below(&r, 46),
+				    VX_FLU, 1);
 	}
 	if (p->by <= 2009 && rng_permille(&r, 850)) {
 		d = days_from_civil(2021, 5, 1) + rng_below(&r, 91);
@@ -1019,7 +1057,8 @@ rows_rokotus(struct copy *c, const struct person *p,
 			if (rng_permille(&r, 700))
 				add_vaccination(list, &n, max, p,
 				    days_from_civil(2022, 1, 1) +
-				    rng_below(&r, 76), VX_COVID, 3);
+				        rng_below(&r, 76),
+				    VX_COVID, 3);
 		}
 	}
 	if (p->age >= 18 && rng_permille(&r, 50)) {
@@ -1039,8 +1078,8 @@ rows_rokotus(struct copy *c, const struct person *p,
 			    rng_range(&r, p->birth + years(14), p->end),
 			    VX_DITE, 1);
 		else
-			add_vaccination(list, &n, max, p, p->birth + 60,
-			    VX_ROTA, 1);
+			add_vaccination(
+			    list, &n, max, p, p->birth + 60, VX_ROTA, 1);
 	}
 	/* Chronological order (insertion sort: a handful of rows); the
 	 * registry keeps the latest MAX_VACCINATIONS. */
@@ -1069,8 +1108,8 @@ rows_rokotus(struct copy *c, const struct person *p,
 }
 
 static void
-put_lab(struct copy *c, struct rng *r, const struct person *p, int t,
-    long day, long secs)
+put_lab(struct copy *c, struct rng *r, const struct person *p, int t, long day,
+    long secs)
 {
 	const struct lab *l = &lab_tests[t];
 	int mean = l->mean, spread = l->spread, low = l->ref_low;
@@ -1105,8 +1144,8 @@ put_lab(struct copy *c, struct rng *r, const struct person *p, int t,
 		mean = 450;
 		spread = 200;
 	}
-	v = mean + (rng_range(r, -spread, spread) +
-	    rng_range(r, -spread, spread)) / 2;
+	v = mean +
+	    (rng_range(r, -spread, spread) + rng_range(r, -spread, spread)) / 2;
 	if (v < 1)
 		v = 1;
 	putf(c, "%ld", p->id);
@@ -1129,8 +1168,8 @@ put_lab(struct copy *c, struct rng *r, const struct person *p, int t,
 }
 
 static void
-rows_laboratoriotulos(struct copy *c, const struct person *p,
-    const struct seed_key *k)
+rows_laboratoriotulos(
+    struct copy *c, const struct person *p, const struct seed_key *k)
 {
 	int tests[MAX_LABS + 4], n = 0;
 	bool seen[GW_ARRAY_LEN(lab_tests)];
@@ -1140,12 +1179,12 @@ rows_laboratoriotulos(struct copy *c, const struct person *p,
 	(void)k;
 	memset(seen, 0, sizeof(seen));
 	rng_init(&r, p->index, ST_LAB);
-#define WANT(t)                                                  \
-	do {                                                     \
-		if (!seen[t] && n < MAX_LABS) {                  \
-			seen[t] = true;                          \
-			tests[n++] = (t);                        \
-		}                                                \
+#define WANT(t)                                                                \
+	do {                                                                   \
+		if (!seen[t] && n < MAX_LABS) {                                \
+			seen[t] = true;                                        \
+			tests[n++] = (t);                                      \
+		}                                                              \
 	} while (0)
 	if (p->dx & 1u << DX_E11) {
 		WANT(LAB_HBA1C);
@@ -1169,8 +1208,8 @@ rows_laboratoriotulos(struct copy *c, const struct person *p,
 	if (p->index == 0 && extras == 0)
 		extras = 1;
 	for (long e = 0; e < extras; e++) {
-		static const int pool[] = { LAB_HB, LAB_CRP, LAB_ALAT,
-			LAB_KREA, LAB_TSH };
+		static const int pool[] = {
+		    LAB_HB, LAB_CRP, LAB_ALAT, LAB_KREA, LAB_TSH};
 
 		WANT(PICK(&r, pool));
 	}
@@ -1184,10 +1223,9 @@ rows_laboratoriotulos(struct copy *c, const struct person *p,
 	for (int i = 0; i < n; i++)
 		put_lab(c, &r, p, tests[i], day, secs);
 	/* Diabetics: the previous HbA1c half a year earlier. */
-	if (seen[LAB_HBA1C] && n < MAX_LABS &&
-	    day - 210 >= p->birth)
-		put_lab(c, &r, p, LAB_HBA1C, day - rng_range(&r, 150, 210),
-		    secs);
+	if (seen[LAB_HBA1C] && n < MAX_LABS && day - 210 >= p->birth)
+		put_lab(
+		    c, &r, p, LAB_HBA1C, day - rng_range(&r, 150, 210), secs);
 }
 
 /* ---- passes ---- */
@@ -1195,39 +1233,39 @@ rows_laboratoriotulos(struct copy *c, const struct person *p,
 static const struct fi_table {
 	const char *name;
 	const char *copy_sql;
-	void (*rows)(struct copy *, const struct person *,
-	    const struct seed_key *);
+	void (*rows)(
+	    struct copy *, const struct person *, const struct seed_key *);
 } fi_tables[] = {
-	{ "henkilo",
-	    "COPY fi_rekisteri.henkilo (id, hetu, fhir_tunniste, sukunimi, "
-	    "etunimet, kutsumanimi, sukupuoli, syntymaaika, kotikunta, "
-	    "kotikunta_nimi, lahiosoite, postinumero, postitoimipaikka, "
-	    "puhelin, aidinkieli, kuolinpaiva, muutettu) "
-	    "FROM STDIN WITH (FREEZE)",
-	    rows_henkilo },
-	{ "diagnoosi",
-	    "COPY fi_rekisteri.diagnoosi (henkilo_id, icd10, nimi_fi, tila, "
-	    "pysyvyys, todettu, kirjattu) FROM STDIN WITH (FREEZE)",
-	    rows_diagnoosi },
-	{ "laakitys",
-	    "COPY fi_rekisteri.laakitys (henkilo_id, atc, vnr, valmiste, "
-	    "vahvuus, annostus, aloitettu, lopetettu, tila) "
-	    "FROM STDIN WITH (FREEZE)",
-	    rows_laakitys },
-	{ "allergia",
-	    "COPY fi_rekisteri.allergia (henkilo_id, aiheuttaja_koodi, "
-	    "aiheuttaja_nimi, reaktio, vakavuus, kriittisyys, todettu) "
-	    "FROM STDIN WITH (FREEZE)",
-	    rows_allergia },
-	{ "rokotus",
-	    "COPY fi_rekisteri.rokotus (henkilo_id, rokote_atc, rokote_nimi, "
-	    "annettu, annos_nro, \"erä\") FROM STDIN WITH (FREEZE)",
-	    rows_rokotus },
-	{ "laboratoriotulos",
-	    "COPY fi_rekisteri.laboratoriotulos (henkilo_id, tutkimus_koodi, "
-	    "tutkimus_lyhenne, tutkimus_nimi, loinc, tulos, yksikko, "
-	    "viitevali_ala, viitevali_yla, otettu) FROM STDIN WITH (FREEZE)",
-	    rows_laboratoriotulos },
+    {"henkilo",
+        "COPY fi_rekisteri.henkilo (id, hetu, fhir_tunniste, sukunimi, "
+        "etunimet, kutsumanimi, sukupuoli, syntymaaika, kotikunta, "
+        "kotikunta_nimi, lahiosoite, postinumero, postitoimipaikka, "
+        "puhelin, aidinkieli, kuolinpaiva, muutettu) "
+        "FROM STDIN WITH (FREEZE)",
+        rows_henkilo},
+    {"diagnoosi",
+        "COPY fi_rekisteri.diagnoosi (henkilo_id, icd10, nimi_fi, tila, "
+        "pysyvyys, todettu, kirjattu) FROM STDIN WITH (FREEZE)",
+        rows_diagnoosi},
+    {"laakitys",
+        "COPY fi_rekisteri.laakitys (henkilo_id, atc, vnr, valmiste, "
+        "vahvuus, annostus, aloitettu, lopetettu, tila) "
+        "FROM STDIN WITH (FREEZE)",
+        rows_laakitys},
+    {"allergia",
+        "COPY fi_rekisteri.allergia (henkilo_id, aiheuttaja_koodi, "
+        "aiheuttaja_nimi, reaktio, vakavuus, kriittisyys, todettu) "
+        "FROM STDIN WITH (FREEZE)",
+        rows_allergia},
+    {"rokotus",
+        "COPY fi_rekisteri.rokotus (henkilo_id, rokote_atc, rokote_nimi, "
+        "annettu, annos_nro, \"erä\") FROM STDIN WITH (FREEZE)",
+        rows_rokotus},
+    {"laboratoriotulos",
+        "COPY fi_rekisteri.laboratoriotulos (henkilo_id, tutkimus_koodi, "
+        "tutkimus_lyhenne, tutkimus_nimi, loinc, tulos, yksikko, "
+        "viitevali_ala, viitevali_yla, otettu) FROM STDIN WITH (FREEZE)",
+        rows_laboratoriotulos},
 };
 
 static int
@@ -1252,7 +1290,7 @@ seconds_since(const struct timespec *t0)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) +
-	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 /* Stream one table's rows for npatients people. */
@@ -1307,8 +1345,8 @@ int
 adapter_fi_seed(PGconn *conn, long npatients, const unsigned char *id_key,
     size_t id_key_len)
 {
-	struct seed_key k = { id_key, id_key_len };
-	struct copy c = { .conn = conn };
+	struct seed_key k = {id_key, id_key_len};
+	struct copy c = {.conn = conn};
 	struct timespec t0;
 	bool own_tx;
 
@@ -1329,18 +1367,20 @@ adapter_fi_seed(PGconn *conn, long npatients, const unsigned char *id_key,
 	if (own_tx && exec(conn, "BEGIN") != GW_OK)
 		return GW_ERR;
 	if (exec(conn, "SET LOCAL client_encoding TO 'UTF8'") != GW_OK ||
-	    exec(conn, "TRUNCATE fi_rekisteri.laboratoriotulos, "
-	    "fi_rekisteri.rokotus, fi_rekisteri.allergia, "
-	    "fi_rekisteri.laakitys, fi_rekisteri.diagnoosi, "
-	    "fi_rekisteri.henkilo RESTART IDENTITY CASCADE") != GW_OK)
+	    exec(conn,
+	        "TRUNCATE fi_rekisteri.laboratoriotulos, "
+	        "fi_rekisteri.rokotus, fi_rekisteri.allergia, "
+	        "fi_rekisteri.laakitys, fi_rekisteri.diagnoosi, "
+	        "fi_rekisteri.henkilo RESTART IDENTITY CASCADE") != GW_OK)
 		goto err;
 	c.buf = gw_malloc(COPY_BUF);
 	for (size_t i = 0; i < GW_ARRAY_LEN(fi_tables); i++)
 		if (copy_table(&c, &fi_tables[i], npatients, &k) != GW_OK)
 			goto err;
-	if (exec(conn, "ANALYZE fi_rekisteri.henkilo, fi_rekisteri.diagnoosi, "
-	    "fi_rekisteri.laakitys, fi_rekisteri.allergia, "
-	    "fi_rekisteri.rokotus, fi_rekisteri.laboratoriotulos") != GW_OK)
+	if (exec(conn,
+	        "ANALYZE fi_rekisteri.henkilo, fi_rekisteri.diagnoosi, "
+	        "fi_rekisteri.laakitys, fi_rekisteri.allergia, "
+	        "fi_rekisteri.rokotus, fi_rekisteri.laboratoriotulos") != GW_OK)
 		goto err;
 	if (own_tx && exec(conn, "COMMIT") != GW_OK)
 		goto err;
