@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
 
 #include "gateway/consent.h"
 #include "gateway/gw.h"
@@ -168,7 +171,7 @@ const struct gw_db_statement gw_consent_statements[] = {
 	    " array_to_string(purposes, ','),"
 	    " array_to_string(recipient_countries, ','),"
 	    " array_to_string(excluded_categories, ','),"
-	    " emergency_override::text"
+	    " emergency_override::text, null"
 	    " from gw.consent_rule"
 	    " where patient_system = $1 and patient_id = $2"
 	    " and revoked_at is null"
@@ -178,7 +181,16 @@ const struct gw_db_statement gw_consent_statements[] = {
 	    " select 'default', 'consent_default/' || country || '/' || purpose,"
 	    " case when purpose in ('HRESCH', 'PUBHLTH') then 'research'"
 	    " else 'treatment' end, decision, purpose, '', '',"
-	    " emergency_override::text"
+	    " emergency_override::text,"
+	    /* Seconds until a rule of this patient starts or ends: the
+	     * decision may change then without any NOTIFY. */
+	    " (select ceil(extract(epoch from min(t) - now()))::bigint::text"
+	    "  from (select valid_from t from gw.consent_rule"
+	    "   where patient_system = $1 and patient_id = $2"
+	    "   and revoked_at is null and valid_from > now()"
+	    "   union all select valid_to from gw.consent_rule"
+	    "   where patient_system = $1 and patient_id = $2"
+	    "   and revoked_at is null and valid_to > now()) b)"
 	    " from gw.consent_default where country = $3 and purpose = $4"
 	    " order by 1 desc, 2" },
 	{ .name = NULL },
@@ -221,13 +233,120 @@ row_to_rule(const PGresult *res, int row, struct gw_consent_rule *r)
 }
 
 #define MAX_RULES 64
+#define CACHE_SLOTS 4096 /* direct-mapped: a collision just evicts */
+#define CACHE_TTL_S 60
+
+struct cache_slot {
+	bool used;
+	char key[160];	/* system|id|purpose|country|emergency|holder */
+	size_t patient_len; /* length of the "system|id" prefix */
+	time_t expires;
+	struct gw_consent_decision d;
+};
+
+struct gw_consent_cache {
+	struct gw_db *db;
+	struct cache_slot *slots;
+	unsigned long hits, misses;
+};
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void
+cache_flush(struct gw_consent_cache *cache)
+{
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		cache->slots[i].used = false;
+}
+
+/* NOTIFY payload "system|id" drops that patient's entries; anything else
+ * (a default changed, or channel NULL after a reconnect) drops them all. */
+static void
+cache_notify(const char *channel, const char *payload, void *arg)
+{
+	struct gw_consent_cache *cache = arg;
+	size_t n;
+
+	if (channel == NULL || payload == NULL || strchr(payload, '|') == NULL) {
+		cache_flush(cache);
+		return;
+	}
+	n = strlen(payload);
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		struct cache_slot *s = &cache->slots[i];
+
+		if (s->used && s->patient_len == n &&
+		    memcmp(s->key, payload, n) == 0)
+			s->used = false;
+	}
+}
+
+struct gw_consent_cache *
+gw_consent_cache_new(struct gw_db *db)
+{
+	struct gw_consent_cache *cache = gw_calloc(1, sizeof(*cache));
+
+	cache->db = db;
+	cache->slots = gw_calloc(CACHE_SLOTS, sizeof(*cache->slots));
+	gw_db_listen(db, GW_CONSENT_CHANNEL, cache_notify, cache);
+	return cache;
+}
+
+void
+gw_consent_cache_free(struct gw_consent_cache *cache)
+{
+	if (cache == NULL)
+		return;
+	gw_free_zero(cache->slots, CACHE_SLOTS * sizeof(*cache->slots));
+	free(cache);
+}
+
+unsigned long
+gw_consent_cache_hits(const struct gw_consent_cache *cache)
+{
+	return cache->hits;
+}
+
+unsigned long
+gw_consent_cache_misses(const struct gw_consent_cache *cache)
+{
+	return cache->misses;
+}
 
 struct decide_ctx {
+	struct gw_consent_cache *cache;
 	struct gw_consent_request req;
 	char country[3];
+	char key[160];
+	size_t patient_len;
 	gw_consent_cb cb;
 	void *arg;
+	struct gw_consent_decision d; /* for answers from the cache */
 };
+
+static void
+cache_store(struct decide_ctx *ctx, const struct gw_consent_decision *d,
+    long ttl)
+{
+	struct cache_slot *s = &ctx->cache->slots[fnv1a(ctx->key) %
+	    CACHE_SLOTS];
+
+	if (ttl <= 0)
+		return;
+	s->used = true;
+	gw_strlcpy(s->key, ctx->key, sizeof(s->key));
+	s->patient_len = ctx->patient_len;
+	s->expires = time(NULL) + (ttl < CACHE_TTL_S ? ttl : CACHE_TTL_S);
+	s->d = *d;
+}
 
 static void
 decide_done(const PGresult *res, const char *error, void *arg)
@@ -236,6 +355,7 @@ decide_done(const PGresult *res, const char *error, void *arg)
 	struct gw_consent_rule *rules = NULL, def;
 	struct gw_consent_decision d;
 	bool have_default = false;
+	long ttl = CACHE_TTL_S;
 	int nrules = 0, n;
 
 	if (res == NULL) {
@@ -250,6 +370,9 @@ decide_done(const PGresult *res, const char *error, void *arg)
 		if (strcmp(PQgetvalue(res, i, 0), "default") == 0) {
 			row_to_rule(res, i, &def);
 			have_default = true;
+			if (!PQgetisnull(res, i, 8))
+				gw_parse_long(PQgetvalue(res, i, 8), 0,
+				    CACHE_TTL_S, &ttl);
 		} else {
 			row_to_rule(res, i, &rules[nrules++]);
 		}
@@ -263,14 +386,28 @@ decide_done(const PGresult *res, const char *error, void *arg)
 	} else {
 		gw_consent_evaluate(rules, nrules, have_default ? &def : NULL,
 		    &ctx->req, &d);
+		/* Without a default row the boundary query did not run:
+		 * do not cache what we could not bound. */
+		cache_store(ctx, &d, have_default ? ttl : 0);
 		ctx->cb(true, &d, ctx->arg);
 	}
 	free(rules);
-	free(ctx);
+	gw_free_zero(ctx, sizeof(*ctx));
+}
+
+static void
+cached_answer(evutil_socket_t fd, short what, void *arg)
+{
+	struct decide_ctx *ctx = arg;
+
+	(void)fd;
+	(void)what;
+	ctx->cb(true, &ctx->d, ctx->arg);
+	gw_free_zero(ctx, sizeof(*ctx));
 }
 
 int
-gw_consent_decide(struct gw_db *db, const char *system,
+gw_consent_decide(struct gw_consent_cache *cache, const char *system,
     const char *national_id, const char *holder_country,
     const struct gw_consent_request *req, gw_consent_cb cb, void *arg)
 {
@@ -281,15 +418,42 @@ gw_consent_decide(struct gw_db *db, const char *system,
 	    GW_PURPOSE_TREAT : req->purpose;
 	const char *params[4] = { system, national_id, holder_country,
 		purpose_names[base] };
+	struct cache_slot *slot;
+	int n;
 
+	ctx->cache = cache;
 	ctx->req = *req;
 	ctx->req.recipient_country = ctx->country;
 	gw_strlcpy(ctx->country, req->recipient_country ?
 	    req->recipient_country : "", sizeof(ctx->country));
 	ctx->cb = cb;
 	ctx->arg = arg;
-	if (gw_db_query(db, "gw_consent_rules", 4, params, decide_done, ctx) !=
-	    GW_OK) {
+	n = snprintf(ctx->key, sizeof(ctx->key), "%s|%s", system, national_id);
+	ctx->patient_len = n > 0 ? (size_t)n : 0;
+	n = snprintf(ctx->key + ctx->patient_len,
+	    sizeof(ctx->key) - ctx->patient_len, "|%s|%s|%d|%s",
+	    purpose_names[req->purpose], ctx->country, req->emergency_reason,
+	    holder_country);
+	if (n < 0 || ctx->patient_len + (size_t)n >= sizeof(ctx->key))
+		ctx->key[0] = '\0'; /* too long to cache: always ask */
+
+	/* Apply every rule change already announced before trusting the
+	 * cache: "effective for the next request". */
+	gw_db_poll_notifies(cache->db);
+	slot = &cache->slots[fnv1a(ctx->key) % CACHE_SLOTS];
+	if (ctx->key[0] != '\0' && slot->used &&
+	    strcmp(slot->key, ctx->key) == 0 && slot->expires > time(NULL)) {
+		cache->hits++;
+		ctx->d = slot->d;
+		if (gw_db_defer(cache->db, cached_answer, ctx) != GW_OK) {
+			free(ctx);
+			return GW_ERR;
+		}
+		return GW_OK;
+	}
+	cache->misses++;
+	if (gw_db_query(cache->db, "gw_consent_rules", 4, params, decide_done,
+		ctx) != GW_OK) {
 		free(ctx);
 		return GW_ERR;
 	}

@@ -82,12 +82,34 @@ typedef void (*gw_consent_cb)(bool ok, const struct gw_consent_decision *d,
 /* The SQL the decision needs, prepared on every connection. */
 extern const struct gw_db_statement gw_consent_statements[];
 
+/* The NOTIFY channel of rule changes; the payload is "system|national_id"
+ * of the patient whose rules changed, or "*" for a national default. */
+#define GW_CONSENT_CHANNEL "gw_consent"
+
 /*
- * Decide asynchronously for patient (system, national id) held by
- * holder_country.  cb is called exactly once from the loop.  GW_OK, or
- * GW_ERR if the query could not be issued (cb not called).
+ * A worker's decision cache.  Entries live until a NOTIFY names their
+ * patient, until the next validity boundary of the patient's rules, or for
+ * at most a minute; a database reconnect drops them all (notifications may
+ * have been missed).  Not thread-safe: one per worker.
  */
-int gw_consent_decide(struct gw_db *db, const char *system,
+struct gw_consent_cache;
+
+/* A cache on db: LISTENs on GW_CONSENT_CHANNEL (call before the loop
+ * runs). */
+struct gw_consent_cache *gw_consent_cache_new(struct gw_db *db);
+void gw_consent_cache_free(struct gw_consent_cache *cache);
+
+/* Cache counters for /metrics. */
+unsigned long gw_consent_cache_hits(const struct gw_consent_cache *cache);
+unsigned long gw_consent_cache_misses(const struct gw_consent_cache *cache);
+
+/*
+ * Decide for patient (system, national id) held by holder_country, from
+ * the cache or asynchronously from the database.  cb is called exactly once
+ * from the loop (never inside this call).  GW_OK, or GW_ERR if the query
+ * could not be issued (cb not called).
+ */
+int gw_consent_decide(struct gw_consent_cache *cache, const char *system,
     const char *national_id, const char *holder_country,
     const struct gw_consent_request *req, gw_consent_cb cb, void *arg);
 

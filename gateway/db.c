@@ -436,11 +436,13 @@ send_query(struct db_conn *c, struct db_query *q)
 	set_io(c, PQflush(c->pg) == 1);
 }
 
+/* The listening connection (index 0) is taken last, so that it is usually
+ * idle and gw_db_poll_notifies can read it at any time. */
 static void
 dispatch(struct gw_db *db)
 {
-	for (int i = 0; i < db->size && !TAILQ_EMPTY(&db->queue); i++) {
-		struct db_conn *c = &db->conns[i];
+	for (int k = 1; k <= db->size && !TAILQ_EMPTY(&db->queue); k++) {
+		struct db_conn *c = &db->conns[k % db->size];
 		struct db_query *q;
 
 		if (c->state != DB_IDLE)
@@ -603,6 +605,29 @@ gw_db_listen(struct gw_db *db, const char *channel, gw_db_notify_cb cb,
 	/* Connections already up pick it up on their next reconnect; register
 	 * listens before the loop runs. */
 	return GW_OK;
+}
+
+void
+gw_db_poll_notifies(struct gw_db *db)
+{
+	struct db_conn *c = &db->conns[0];
+
+	if (c->state != DB_IDLE || db->nlistens == 0)
+		return;
+	if (PQconsumeInput(c->pg) == 0) {
+		conn_down(c, PQerrorMessage(c->pg));
+		return;
+	}
+	deliver_notifies(c);
+}
+
+int
+gw_db_defer(struct gw_db *db, void (*fn)(int, short, void *), void *arg)
+{
+	struct timeval now = { 0, 0 };
+
+	return event_base_once(db->base, -1, EV_TIMEOUT, fn, arg, &now) == 0 ?
+	    GW_OK : GW_ERR;
 }
 
 bool

@@ -67,6 +67,15 @@ void gw_db_cancel(struct gw_db *db, void *arg);
 int gw_db_listen(struct gw_db *db, const char *channel, gw_db_notify_cb cb,
     void *arg);
 
+/* Read notifications already waiting on the listening connection and
+ * deliver them now, without blocking (only while it has no query in
+ * flight, so no result is consumed behind the loop's back). */
+void gw_db_poll_notifies(struct gw_db *db);
+
+/* Call fn(-1, 0, arg) once from the loop, soon.  GW_OK or GW_ERR. */
+int gw_db_defer(struct gw_db *db, void (*fn)(int, short, void *),
+    void *arg);
+
 /* True when at least one connection is ready for queries. */
 bool gw_db_ready(const struct gw_db *db);
 

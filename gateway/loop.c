@@ -28,7 +28,7 @@ collect_statements(void)
 	size_t cap = 16, n = 0;
 	struct gw_db_statement *all = gw_calloc(cap, sizeof(*all));
 	const struct gw_db_statement *fixed[] = { gw_router_statements,
-		gw_consent_statements };
+		gw_consent_statements, gw_consent_api_statements };
 
 #define ADD(nm, sq, np)                                                     \
 	do {                                                                \
@@ -185,6 +185,7 @@ worker_init(struct gw_server *s, struct gw_worker *w, int id)
 		return GW_ERR;
 	w->db = gw_db_new(w->base, cfg->db_conninfo, cfg->db_pool_size,
 	    s->statements);
+	w->consent = gw_consent_cache_new(w->db);
 	w->listener = listen_on(w, cfg->listen_host, cfg->listen_port,
 	    accept_tls, true);
 	if (w->listener == NULL)
@@ -207,6 +208,7 @@ worker_free(struct gw_worker *w)
 	if (w->admin != NULL)
 		evconnlistener_free(w->admin);
 	gw_db_free(w->db);
+	gw_consent_cache_free(w->consent);
 	if (w->base != NULL)
 		event_base_free(w->base);
 }

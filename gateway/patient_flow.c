@@ -126,7 +126,7 @@ gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *))
 
 	req->next = next;
 	req->pending = true;
-	if (gw_consent_decide(req->worker->db, req->patient.system,
+	if (gw_consent_decide(req->worker->consent, req->patient.system,
 		req->patient.national_id, req->adapter->country, &creq,
 		consent_done, req) != GW_OK) {
 		req->pending = false;
@@ -147,7 +147,8 @@ patient_loaded(const PGresult *res, const char *error, void *arg)
 		return;
 	}
 	if (PQntuples(res) == 0) {
-		gw_req_reply_error(req, 404, NULL, "no such patient");
+		gw_req_reply_error(req, req->missing_status ?
+		    req->missing_status : 404, "not-found", "no such patient");
 		return;
 	}
 	if (gw_flow_identify(req, PQgetvalue(res, 0, 1)) != GW_OK) {
@@ -158,7 +159,30 @@ patient_loaded(const PGresult *res, const char *error, void *arg)
 	req->held = cJSON_Parse(PQgetvalue(res, 0, 1));
 	gw_strlcpy(req->held_kind, PQgetvalue(res, 0, 0),
 	    sizeof(req->held_kind));
-	gw_flow_decide(req, req->next);
+	if (req->no_decision)
+		req->next(req);
+	else
+		gw_flow_decide(req, req->next);
+}
+
+void
+gw_flow_resolve_by(struct gw_req *req, const char *statement,
+    const char *const *params, int nparams, void (*next)(struct gw_req *))
+{
+	req->next = next;
+	req->no_decision = true;
+	req->missing_status = 422;
+	req->pending = true;
+	gw_db_query(req->worker->db, statement, nparams, params,
+	    patient_loaded, req);
+}
+
+void
+gw_flow_resolve_patient(struct gw_req *req, const char *logical_id,
+    void (*next)(struct gw_req *))
+{
+	req->no_decision = true;
+	gw_flow_load_patient(req, logical_id, next);
 }
 
 void

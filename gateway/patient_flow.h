@@ -35,4 +35,14 @@ void gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *));
 void gw_flow_load_patient(struct gw_req *req, const char *logical_id,
     void (*next)(struct gw_req *));
 
+/* Load the patient with this logical id (404 if none) without a consent
+ * decision (consent administration), then call next. */
+void gw_flow_resolve_patient(struct gw_req *req, const char *logical_id,
+    void (*next)(struct gw_req *));
+
+/* The same with an adapter statement already chosen (req->adapter set):
+ * 422 if no patient matches. */
+void gw_flow_resolve_by(struct gw_req *req, const char *statement,
+    const char *const *params, int nparams, void (*next)(struct gw_req *));
+
 #endif

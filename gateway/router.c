@@ -16,15 +16,38 @@
 #include "gateway/gw.h"
 #include "gateway/server.h"
 
+#define TREATMENT "treatment"
+#define CONSENT_ADMIN "consent-admin"
+
+/* Specific patterns before the generic "/fhir/{}" rows. */
 static const struct gw_route routes[] = {
-	/* method	pattern			handler	 patient typed */
-	{ GW_HTTP_GET, "/fhir/metadata", gw_handle_metadata, false, false },
-	{ GW_HTTP_GET, "/fhir/Patient", gw_handle_patient_search, true, false },
-	{ GW_HTTP_GET, "/fhir/Patient/{}/$summary", gw_handle_summary, true,
-	    false },
-	{ GW_HTTP_GET, "/fhir/Patient/{}", gw_handle_patient_read, true, false },
-	{ GW_HTTP_GET, "/fhir/{}", gw_handle_type_search, true, true },
-	{ GW_HTTP_GET, "/fhir/{}/{}", gw_handle_type_read, true, true },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/metadata",
+	    .handler = gw_handle_metadata },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/Patient",
+	    .handler = gw_handle_patient_search, .roles = TREATMENT,
+	    .patient_data = true },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/Patient/{}/$summary",
+	    .handler = gw_handle_summary, .roles = TREATMENT,
+	    .patient_data = true },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/Patient/{}",
+	    .handler = gw_handle_patient_read, .roles = TREATMENT,
+	    .patient_data = true },
+	{ .method = GW_HTTP_POST, .pattern = "/fhir/Consent",
+	    .handler = gw_handle_consent_create, .roles = CONSENT_ADMIN },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/Consent",
+	    .handler = gw_handle_consent_search, .roles = CONSENT_ADMIN },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/Consent/{}",
+	    .handler = gw_handle_consent_read, .roles = CONSENT_ADMIN },
+	{ .method = GW_HTTP_PUT, .pattern = "/fhir/Consent/{}",
+	    .handler = gw_handle_consent_update, .roles = CONSENT_ADMIN },
+	{ .method = GW_HTTP_DELETE, .pattern = "/fhir/Consent/{}",
+	    .handler = gw_handle_consent_delete, .roles = CONSENT_ADMIN },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/{}",
+	    .handler = gw_handle_type_search, .roles = TREATMENT,
+	    .patient_data = true, .typed = true },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/{}/{}",
+	    .handler = gw_handle_type_read, .roles = TREATMENT,
+	    .patient_data = true, .typed = true },
 };
 
 const struct gw_db_statement gw_router_statements[] = {
@@ -154,6 +177,7 @@ gw_req_free(struct gw_req *req)
 	}
 	cJSON_Delete(req->held);
 	cJSON_Delete(req->held_resource);
+	free(req->ctx);
 	/* The patient's national id and key were on this request. */
 	gw_free_zero(req, sizeof(*req));
 }
@@ -186,15 +210,28 @@ accepts_json(const struct gw_req *req)
 }
 
 static bool
-has_role(const struct gw_node *node, const char *role)
+in_list(const char *list, const char *item, size_t n)
 {
-	size_t n = strlen(role);
-
-	for (const char *p = node->roles; *p != '\0';) {
+	for (const char *p = list; *p != '\0';) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 
-		if (len == n && memcmp(p, role, n) == 0)
+		if (len == n && memcmp(p, item, n) == 0)
+			return true;
+		p += len + (comma != NULL);
+	}
+	return false;
+}
+
+/* Does the node hold any of the comma-separated roles? */
+static bool
+has_any_role(const struct gw_node *node, const char *roles)
+{
+	for (const char *p = roles; *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (in_list(node->roles, p, len))
 			return true;
 		p += len + (comma != NULL);
 	}
@@ -256,12 +293,13 @@ route_checked(struct gw_req *req)
 		    "client certificate key is not a registered node");
 		return;
 	}
+	if (req->route->roles != NULL &&
+	    !has_any_role(&c->node, req->route->roles)) {
+		gw_req_reply_error(req, 403, "forbidden",
+		    "node %s lacks role %s", c->node.name, req->route->roles);
+		return;
+	}
 	if (req->route->patient_data) {
-		if (!has_role(&c->node, "treatment")) {
-			gw_req_reply_error(req, 403, "forbidden",
-			    "node %s lacks role treatment", c->node.name);
-			return;
-		}
 		purpose = gw_http_header(&req->http, "X-Purpose-Of-Use");
 		if (purpose == NULL ||
 		    gw_purpose_parse(purpose, &req->purpose) != GW_OK) {

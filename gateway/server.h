@@ -49,6 +49,7 @@ struct gw_worker {
 	struct evconnlistener *listener;
 	struct evconnlistener *admin; /* worker 0 only */
 	struct gw_db *db;
+	struct gw_consent_cache *consent; /* this worker's decisions */
 	pthread_t thread;
 	struct gw_counters counters;
 	struct gw_conn *conns; /* every open connection, for shutdown */
@@ -119,6 +120,9 @@ struct gw_req {
 	cJSON *held_resource;	/* a resource awaiting its consent decision */
 	const char *held_category; /* its sensitive category, or NULL */
 	void (*next)(struct gw_req *req); /* continuation after consent */
+	void *ctx;		/* a handler's own state, freed with the request */
+	bool no_decision;	/* resolve the patient only (consent admin) */
+	int missing_status;	/* answer when the patient is unknown */
 };
 
 typedef void (*gw_route_fn)(struct gw_req *req);
@@ -127,7 +131,9 @@ struct gw_route {
 	enum gw_http_method method;
 	const char *pattern; /* "/fhir/Patient/{}/$summary" */
 	gw_route_fn handler;
-	bool patient_data;   /* needs role treatment and a purpose */
+	const char *roles;   /* any one of these (comma-separated); NULL: any
+				registered node */
+	bool patient_data;   /* clinical data: a purpose is required */
 	bool typed;	     /* first capture must be a served clinical type */
 };
 
@@ -153,6 +159,7 @@ void gw_router_dispatch(struct gw_req *req);
 void gw_admin_dispatch(struct gw_req *req);
 /* The statements the gateway itself prepares. */
 extern const struct gw_db_statement gw_router_statements[];
+extern const struct gw_db_statement gw_consent_api_statements[];
 
 /* handlers_*.c: the route handlers the table in router.c names. */
 void gw_handle_metadata(struct gw_req *req);
@@ -161,6 +168,11 @@ void gw_handle_patient_read(struct gw_req *req);
 void gw_handle_summary(struct gw_req *req);
 void gw_handle_type_search(struct gw_req *req);
 void gw_handle_type_read(struct gw_req *req);
+void gw_handle_consent_create(struct gw_req *req);
+void gw_handle_consent_search(struct gw_req *req);
+void gw_handle_consent_read(struct gw_req *req);
+void gw_handle_consent_update(struct gw_req *req);
+void gw_handle_consent_delete(struct gw_req *req);
 
 /* A query parameter's value, or NULL. */
 const char *gw_req_param(const struct gw_req *req, const char *name);
