@@ -13,6 +13,7 @@
  * ETREAT with a stated reason turns a deny into a break-glass permit only
  * where the deciding rule allows emergency override.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,7 +248,7 @@ struct cache_slot {
 struct gw_consent_cache {
 	struct gw_db *db;
 	struct cache_slot *slots;
-	unsigned long hits, misses;
+	atomic_ulong hits, misses; /* read by /metrics on another thread */
 };
 
 static uint64_t
@@ -312,13 +313,14 @@ gw_consent_cache_free(struct gw_consent_cache *cache)
 unsigned long
 gw_consent_cache_hits(const struct gw_consent_cache *cache)
 {
-	return cache->hits;
+	return atomic_load(&((struct gw_consent_cache *)(uintptr_t)cache)->hits);
 }
 
 unsigned long
 gw_consent_cache_misses(const struct gw_consent_cache *cache)
 {
-	return cache->misses;
+	return atomic_load(
+	    &((struct gw_consent_cache *)(uintptr_t)cache)->misses);
 }
 
 struct decide_ctx {
@@ -443,7 +445,7 @@ gw_consent_decide(struct gw_consent_cache *cache, const char *system,
 	slot = &cache->slots[fnv1a(ctx->key) % CACHE_SLOTS];
 	if (ctx->key[0] != '\0' && slot->used &&
 	    strcmp(slot->key, ctx->key) == 0 && slot->expires > time(NULL)) {
-		cache->hits++;
+		atomic_fetch_add(&cache->hits, 1);
 		ctx->d = slot->d;
 		if (gw_db_defer(cache->db, cached_answer, ctx) != GW_OK) {
 			free(ctx);
@@ -451,7 +453,7 @@ gw_consent_decide(struct gw_consent_cache *cache, const char *system,
 		}
 		return GW_OK;
 	}
-	cache->misses++;
+	atomic_fetch_add(&cache->misses, 1);
 	if (gw_db_query(cache->db, "gw_consent_rules", 4, params, decide_done,
 		ctx) != GW_OK) {
 		free(ctx);

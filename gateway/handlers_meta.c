@@ -151,6 +151,22 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    "# HELP %s %s\n# TYPE %s counter\n%s %lu\n", rows[i].name,
 		    rows[i].help, rows[i].name, rows[i].name, sum);
 	}
+	{
+		unsigned long hits = 0, misses = 0;
+
+		for (int w = 0; w < s->nworkers; w++) {
+			hits += gw_consent_cache_hits(s->workers[w].consent);
+			misses += gw_consent_cache_misses(s->workers[w].consent);
+		}
+		n += (size_t)snprintf(out + n, cap - n,
+		    "# HELP fhirgw_consent_cache_hits_total Decisions from the "
+		    "cache\n# TYPE fhirgw_consent_cache_hits_total counter\n"
+		    "fhirgw_consent_cache_hits_total %lu\n"
+		    "# HELP fhirgw_consent_cache_misses_total Decisions from "
+		    "PostgreSQL\n# TYPE fhirgw_consent_cache_misses_total "
+		    "counter\nfhirgw_consent_cache_misses_total %lu\n",
+		    hits, misses);
+	}
 	for (int w = 0; w < s->nworkers; w++)
 		conns += atomic_load(&s->workers[w].counters.connections);
 	n += (size_t)snprintf(out + n, cap - n,

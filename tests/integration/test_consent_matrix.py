@@ -139,6 +139,14 @@ class Matrix(GatewayTestCase):
             for c in clients.values():
                 c.close()
         self.assertEqual(cells, len(STATES) * len(PURPOSES) * len(NODES) * 4)
+        # Four operations per (patient, purpose, country): three come from
+        # the cache.
+        status, _, body = GW.admin_get("/metrics")
+        self.assertEqual(status, 200)
+        hits = [l for l in body.decode().splitlines()
+                if l.startswith("fhirgw_consent_cache_hits_total ")]
+        self.assertTrue(hits and int(hits[0].split()[1]) >= cells // 2,
+                        "decision cache unused: %s" % hits)
 
     def check(self, r, kind, permitted, glass, hidden, state, rule_id, purpose):
         if not permitted:
