@@ -51,7 +51,6 @@ conn_close(struct gw_conn *c, const char *reason)
 {
 	struct conn_state *cs = state_of(c);
 
-	(void)reason;
 	if (c->req != NULL) {
 		/* A query still pending will find the request orphaned and
 		 * free it; otherwise it is ours to free. */
@@ -71,6 +70,9 @@ conn_close(struct gw_conn *c, const char *reason)
 	if (cs->resume != NULL)
 		event_free(cs->resume);
 	atomic_fetch_sub(&c->worker->counters.connections, 1);
+	if (c->tls_ok && !c->admin && c->closing &&
+	    strcmp(reason, "done") == 0)
+		SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
 	bufferevent_free(c->bev);
 	free(cs);
 }
@@ -104,7 +106,13 @@ write_response(struct gw_conn *c, int status, const char *content_type,
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	struct gw_counters *k = &c->worker->counters;
+	char both[1024];
 
+	if (c->http10 && keep_alive) {
+		snprintf(both, sizeof(both), "Connection: keep-alive\r\n%s",
+		    extra != NULL ? extra : "");
+		extra = both;
+	}
 	gw_http_write_response(out, status, content_type, extra, body, len,
 	    keep_alive);
 	atomic_fetch_add(&k->requests, 1);
@@ -292,6 +300,7 @@ process_input(struct gw_conn *c)
 		return;
 	}
 	evbuffer_drain(in, consumed);
+	c->http10 = req->http.minor_version == 0;
 	req->conn = c;
 	req->worker = c->worker;
 	c->req = req;

@@ -84,6 +84,7 @@ struct gw_conn {
 	bool admin;	  /* plain HTTP admin connection */
 	bool tls_ok;	  /* handshake done */
 	bool closing;	  /* close once the output is flushed */
+	bool http10;	  /* the current request is HTTP/1.0 */
 	enum gw_node_state node_state;
 	struct gw_node node;
 	struct gw_req *req; /* in flight */
