@@ -695,6 +695,181 @@ out:
 }
 
 /*
+ * Check a status-line "HTTP/1.x DDD reason": returns 0 with *code and
+ * *minor set, or 400 (502 to the relay's client: the caller maps it).
+ */
+static int
+check_status_line(const char *s, size_t n, bool complete, int *code,
+    int *minor)
+{
+	static const char proto[] = "HTTP/1.";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i < 7 ? c != (unsigned char)proto[i] :
+		    i == 7 ? (c != '0' && c != '1') :
+		    i == 8 || i == 12 ? c != ' ' :
+		    i < 12 ? !is_digit(c) :
+		    !(c == '\t' || (c >= 0x20 && c != 0x7f)))
+			return 400;
+	}
+	if (!complete)
+		return 0;
+	if (n < 12 || (n > 12 && s[12] != ' '))
+		return 400;
+	*minor = s[7] - '0';
+	*code = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+	return *code >= 100 ? 0 : 400;
+}
+
+enum gw_http_parse_result
+gw_http_parse_response(const char *buf, size_t len, enum gw_http_method method,
+    const struct gw_http_limits *lim, struct gw_http_response *resp,
+    size_t *consumed, int *status)
+{
+	const struct field_span *cl = NULL, *te = NULL;
+	enum gw_http_parse_result r;
+	struct http_storage *st;
+	struct head h;
+	size_t wend, eol, body_len = 0, end, length = 0;
+	bool complete, saw_close = false, saw_keep_alive = false, no_body;
+	int code = 0, minor = 1, bad;
+	char *s, *body;
+
+	memset(resp, 0, sizeof(*resp));
+	memset(&h, 0, sizeof(h));
+	*consumed = 0;
+	*status = 0;
+	wend = min_size(len, lim->max_request_line);
+	eol = find_eol(buf, 0, wend);
+	complete = eol < wend && buf[eol] == '\r';
+	if ((bad = check_status_line(buf, eol, complete, &code, &minor)) != 0) {
+		*status = bad;
+		return GW_HTTP_INVALID;
+	}
+	r = end_line(buf, len, eol, wend, 0, lim->max_request_line, 400,
+	    status);
+	if (r != GW_HTTP_DONE)
+		return r;
+	r = walk_fields(buf, len, eol + 2, lim->max_header_bytes, 431, &h,
+	    &h.end, status);
+	if (r != GW_HTTP_DONE)
+		return r;
+	for (size_t i = 0; i < h.nfields; i++) {
+		const struct field_span *fs = &h.fields[i];
+		const char *name = buf + fs->name;
+
+		if (span_equals(name, fs->name_len, "content-length")) {
+			if (cl != NULL)
+				goto bad;
+			cl = fs;
+		} else if (span_equals(name, fs->name_len,
+			       "transfer-encoding")) {
+			if (te != NULL)
+				goto bad;
+			te = fs;
+		} else if (span_equals(name, fs->name_len, "connection"))
+			connection_options(buf + fs->value, fs->value_len,
+			    &saw_close, &saw_keep_alive);
+	}
+	no_body = method == GW_HTTP_HEAD || code < 200 || code == 204 ||
+	    code == 304;
+	if (cl != NULL) {
+		if (cl->value_len == 0)
+			goto bad;
+		for (size_t i = 0; i < cl->value_len; i++) {
+			unsigned char c = (unsigned char)buf[cl->value + i];
+
+			if (!is_digit(c) ||
+			    length > (SIZE_MAX - (size_t)(c - '0')) / 10)
+				goto bad;
+			length = length * 10 + (size_t)(c - '0');
+		}
+	}
+	if (te != NULL && (cl != NULL || minor == 0 ||
+	    !span_equals(buf + te->value, te->value_len, "chunked")))
+		goto bad;
+	if (!no_body && cl == NULL && te == NULL)
+		goto bad; /* delimited by close: indistinguishable from cut */
+	if (no_body) {
+		end = h.end;
+	} else if (te != NULL) {
+		r = walk_chunked(buf, len, h.end, lim, NULL, &body_len, &end,
+		    status);
+		if (r != GW_HTTP_DONE)
+			return r;
+	} else {
+		if (length > lim->max_body) {
+			*status = 413;
+			return GW_HTTP_INVALID;
+		}
+		body_len = length;
+		if (len - h.end < body_len)
+			return GW_HTTP_NEED_MORE;
+		end = h.end + body_len;
+	}
+	st = gw_malloc(sizeof(*st) + h.end + body_len + 1);
+	st->size = h.end + body_len + 1;
+	s = st->data;
+	memcpy(s, buf, h.end);
+	for (size_t i = 0; i < h.nfields; i++) {
+		const struct field_span *fs = &h.fields[i];
+
+		s[fs->name + fs->name_len] = '\0';
+		s[fs->value + fs->value_len] = '\0';
+		resp->headers[i].name = s + fs->name;
+		resp->headers[i].value = s + fs->value;
+	}
+	resp->nheaders = h.nfields;
+	body = s + h.end;
+	if (te != NULL && !no_body) {
+		size_t total, e2;
+
+		r = walk_chunked(buf, len, h.end, lim, body, &total, &e2,
+		    status);
+		assert(r == GW_HTTP_DONE && total == body_len);
+	} else {
+		memcpy(body, buf + h.end, body_len);
+	}
+	body[body_len] = '\0';
+	resp->body = body_len > 0 ? body : NULL;
+	resp->body_len = body_len;
+	resp->status = code;
+	resp->keep_alive = minor == 1 ? !saw_close : saw_keep_alive;
+	resp->storage = s;
+	*consumed = end;
+	return GW_HTTP_DONE;
+bad:
+	*status = 400;
+	return GW_HTTP_INVALID;
+}
+
+void
+gw_http_response_free(struct gw_http_response *resp)
+{
+	struct http_storage *st;
+
+	if (resp->storage != NULL) {
+		st = (struct http_storage *)(void *)(resp->storage -
+		    offsetof(struct http_storage, data));
+		gw_free_zero(st, sizeof(*st) + st->size);
+	}
+	memset(resp, 0, sizeof(*resp));
+}
+
+const char *
+gw_http_response_header(const struct gw_http_response *resp,
+    const char *name)
+{
+	for (size_t i = 0; i < resp->nheaders; i++)
+		if (span_equals(resp->headers[i].name,
+		    strlen(resp->headers[i].name), name))
+			return resp->headers[i].value;
+	return NULL;
+}
+
+/*
  * Wipe and free what gw_http_parse() allocated and zero *req.  A zeroed
  * request may be freed again.
  */

@@ -86,6 +86,36 @@ const char *gw_http_header(const struct gw_http_request *req,
 size_t gw_http_header_count(const struct gw_http_request *req,
     const char *name);
 
+/* A response from a peer (the relay's side of HTTP). */
+struct gw_http_response {
+	int status;
+	struct gw_http_header headers[GW_HTTP_MAX_HEADERS];
+	size_t nheaders;
+	char *body;	 /* decoded, NUL-terminated; NULL if empty */
+	size_t body_len;
+	bool keep_alive; /* the peer keeps the connection */
+	char *storage;	 /* owns every string above */
+};
+
+/*
+ * Parse one response to a request with method `method` from buf[0..len),
+ * as strictly as requests: a status line "HTTP/1.x DDD reason", header
+ * fields, and a body framed by Content-Length or chunked (a body that runs
+ * to the close of the connection is refused: we could not tell it from a
+ * truncation).  No body after HEAD, 1xx, 204 or 304.  Limits as for
+ * requests (max_request_line bounds the status line).  Same results and
+ * ownership as gw_http_parse; free with gw_http_response_free.
+ */
+enum gw_http_parse_result gw_http_parse_response(const char *buf, size_t len,
+    enum gw_http_method method, const struct gw_http_limits *lim,
+    struct gw_http_response *resp, size_t *consumed, int *status);
+
+void gw_http_response_free(struct gw_http_response *resp);
+
+/* Case-insensitive header lookup in a response; first match or NULL. */
+const char *gw_http_response_header(const struct gw_http_response *resp,
+    const char *name);
+
 /* The reason phrase of a status code ("Not Found"), "Unknown" if none. */
 const char *gw_http_reason(int status);
 

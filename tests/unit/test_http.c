@@ -1059,6 +1059,116 @@ test_write_response(void)
 	evbuffer_free(out);
 }
 
+/* --- responses (the relay reads a peer's answers) --------------------- */
+
+static enum gw_http_parse_result
+parse_resp(const char *raw, enum gw_http_method m, struct gw_http_response *r,
+    size_t *used, int *st)
+{
+	static const struct gw_http_limits lim = { 8192, 8192, 1024 };
+
+	return gw_http_parse_response(raw, strlen(raw), m, &lim, r, used, st);
+}
+
+static void
+test_response_ok(void)
+{
+	static const char raw[] = "HTTP/1.1 200 OK\r\nContent-Type: "
+	    "application/fhir+json\r\nContent-Length: 2\r\n\r\n{}"
+	    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+	struct gw_http_response r;
+	size_t used;
+	int st;
+
+	CU_ASSERT_EQUAL(parse_resp(raw, GW_HTTP_GET, &r, &used, &st),
+	    GW_HTTP_DONE);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_EQUAL(r.body_len, 2);
+	CU_ASSERT_STRING_EQUAL(r.body, "{}");
+	CU_ASSERT_TRUE(r.keep_alive);
+	CU_ASSERT_STRING_EQUAL(gw_http_response_header(&r, "content-type"),
+	    "application/fhir+json");
+	gw_http_response_free(&r);
+	CU_ASSERT_EQUAL(parse_resp(raw + used, GW_HTTP_GET, &r, &used, &st),
+	    GW_HTTP_DONE);
+	CU_ASSERT_EQUAL(r.status, 404);
+	CU_ASSERT_PTR_NULL(r.body);
+	gw_http_response_free(&r);
+}
+
+static void
+test_response_chunked_and_empty(void)
+{
+	struct gw_http_response r;
+	size_t used;
+	int st;
+
+	CU_ASSERT_EQUAL(parse_resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	    GW_HTTP_GET, &r, &used, &st), GW_HTTP_DONE);
+	CU_ASSERT_STRING_EQUAL(r.body, "abc");
+	CU_ASSERT_FALSE(r.keep_alive);
+	gw_http_response_free(&r);
+	CU_ASSERT_EQUAL(parse_resp("HTTP/1.1 204 No Content\r\n\r\n",
+	    GW_HTTP_DELETE, &r, &used, &st), GW_HTTP_DONE);
+	CU_ASSERT_EQUAL(r.status, 204);
+	gw_http_response_free(&r);
+	CU_ASSERT_EQUAL(parse_resp("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	    "\r\n", GW_HTTP_HEAD, &r, &used, &st), GW_HTTP_DONE);
+	CU_ASSERT_PTR_NULL(r.body);
+	gw_http_response_free(&r);
+}
+
+static void
+test_response_refusals(void)
+{
+	static const char *const bad[] = {
+		"HTTP/1.1 200 OK\r\n\r\nbody-until-close",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1"
+		"\r\n\r\nx",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: "
+		"chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+		"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 099 X\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200OK\r\nContent-Length: 0\r\n\r\n",
+		"XTTP/1.1 200 OK\r\n",
+	};
+	struct gw_http_response r;
+	size_t used;
+	int st;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(parse_resp(bad[i], GW_HTTP_GET, &r, &used, &st),
+		    GW_HTTP_INVALID);
+		CU_ASSERT_PTR_NULL(r.storage);
+	}
+	CU_ASSERT_EQUAL(parse_resp("HTTP/1.1 200 OK\r\nContent-Length: 2000"
+	    "\r\n\r\n", GW_HTTP_GET, &r, &used, &st), GW_HTTP_INVALID);
+	CU_ASSERT_EQUAL(st, 413);
+}
+
+static void
+test_response_need_more_every_split(void)
+{
+	static const char raw[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	    "chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+	static const struct gw_http_limits lim = { 8192, 8192, 1024 };
+	struct gw_http_response r;
+	size_t used;
+	int st;
+
+	for (size_t n = 0; n < sizeof(raw) - 1; n++)
+		CU_ASSERT_EQUAL(gw_http_parse_response(raw, n, GW_HTTP_GET,
+		    &lim, &r, &used, &st), GW_HTTP_NEED_MORE);
+	CU_ASSERT_EQUAL(gw_http_parse_response(raw, sizeof(raw) - 1,
+	    GW_HTTP_GET, &lim, &r, &used, &st), GW_HTTP_DONE);
+	CU_ASSERT_EQUAL(used, sizeof(raw) - 1);
+	gw_http_response_free(&r);
+}
+
 /* The "http" suite's cases; the runner registers them by suite name. */
 CU_TestInfo test_http_cases[] = {
 	{ "simple GET", test_simple_get },
@@ -1083,5 +1193,10 @@ CU_TestInfo test_http_cases[] = {
 	{ "header lookup", test_header_lookup },
 	{ "reason phrases", test_reason },
 	{ "write_response", test_write_response },
+	{ "responses", test_response_ok },
+	{ "responses: chunked and bodiless", test_response_chunked_and_empty },
+	{ "responses: refusals", test_response_refusals },
+	{ "responses: NEED_MORE at every split",
+	    test_response_need_more_every_split },
 	CU_TEST_INFO_NULL,
 };
