@@ -1,0 +1,543 @@
+/*
+ * relay.c: see relay.h.  A connection is CONNECTING (TCP + TLS, under the
+ * connect deadline), IDLE in its peer's pool, or BUSY with one call (under
+ * the response deadline).  Calls wait in one FIFO per peer; a finished
+ * call hands its connection to the next.  Every path that ends a call goes
+ * through call_finish(), every path that ends a connection through
+ * conn_close().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "gateway/gw.h"
+#include "gateway/relay.h"
+
+#define BREAKER_FAILURES 3
+#define BREAKER_COOLDOWN_S 10
+#define IDLE_CLOSE_S 30
+#define MAX_QUEUE 1024
+
+/* What a peer may send back: a large $summary is tens of KB; 16 MB leaves
+ * room for big searchsets and still bounds memory per call. */
+static const struct gw_http_limits response_limits = {
+	.max_request_line = 8192,
+	.max_header_bytes = 65536,
+	.max_body = 16 * 1024 * 1024,
+};
+
+struct gw_relay_peers {
+	const struct gw_peer *peers;
+	SSL_CTX **ctx;
+	int n;
+};
+
+enum conn_state { RC_CONNECTING, RC_IDLE, RC_BUSY };
+
+struct relay_call {
+	TAILQ_ENTRY(relay_call) link;
+	enum gw_http_method method;
+	char *request; /* the whole request head */
+	gw_relay_cb cb;
+	void *arg;
+	bool retried;
+	bool want_fresh; /* the retry must not reuse a connection */
+	int retry_after; /* seconds, for calls refused by the breaker */
+};
+
+TAILQ_HEAD(call_queue, relay_call);
+
+struct relay_conn;
+LIST_HEAD(conn_list, relay_conn);
+
+struct peer_state {
+	struct gw_relay *relay;
+	const struct gw_peer *peer;
+	SSL_CTX *ctx;
+	struct conn_list conns;
+	int nconns;
+	struct call_queue queue;
+	int nqueued;
+	int failures; /* consecutive */
+	time_t open_until;
+};
+
+struct relay_conn {
+	LIST_ENTRY(relay_conn) link;
+	struct peer_state *ps;
+	struct bufferevent *bev;
+	struct event *timer;
+	enum conn_state state;
+	bool used;	   /* has carried a call before */
+	bool got_bytes;	   /* the current call has seen response bytes */
+	struct relay_call *call;
+};
+
+struct gw_relay {
+	struct event_base *base;
+	struct peer_state *ps;
+	int n;
+	struct call_queue done; /* calls failed before any I/O */
+	struct event *done_ev;
+};
+
+static void dispatch(struct peer_state *ps);
+
+static const char *
+method_name(enum gw_http_method m)
+{
+	switch (m) {
+	case GW_HTTP_GET:
+		return "GET";
+	case GW_HTTP_HEAD:
+		return "HEAD";
+	case GW_HTTP_POST:
+		return "POST";
+	case GW_HTTP_PUT:
+		return "PUT";
+	case GW_HTTP_DELETE:
+		return "DELETE";
+	default:
+		return NULL;
+	}
+}
+
+static void
+call_free(struct relay_call *call)
+{
+	gw_free_zero(call->request, strlen(call->request));
+	free(call);
+}
+
+/* Finish a call that got no answer, counting the failure toward the
+ * breaker (503s are not the peer's fault and do not count). */
+static void
+call_fail(struct peer_state *ps, struct relay_call *call, int status,
+    const char *why)
+{
+	int retry_after = 0;
+
+	if (status != 503 && ++ps->failures >= BREAKER_FAILURES) {
+		ps->open_until = time(NULL) + BREAKER_COOLDOWN_S;
+		gw_warn("relay: peer %s failed %d times; skipped for %d s",
+		    ps->peer->country, ps->failures, BREAKER_COOLDOWN_S);
+	}
+	if (status == 503)
+		retry_after = ps->open_until > time(NULL) ?
+		    (int)(ps->open_until - time(NULL)) : 1;
+	call->cb(status, NULL, why, retry_after, call->arg);
+	call_free(call);
+}
+
+static void
+conn_close(struct relay_conn *c)
+{
+	struct peer_state *ps = c->ps;
+
+	LIST_REMOVE(c, link);
+	ps->nconns--;
+	event_free(c->timer);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* A call failed on connection c: retry a GET once on a fresh connection
+ * when nothing of an answer arrived, else fail it; close c either way. */
+static void
+conn_failed(struct relay_conn *c, int status, const char *why)
+{
+	struct peer_state *ps = c->ps;
+	struct relay_call *call = c->call;
+	bool got_bytes = c->got_bytes;
+
+	c->call = NULL;
+	conn_close(c);
+	if (call == NULL)
+		return;
+	if (status == 502 && call->method == GW_HTTP_GET && !call->retried &&
+	    !got_bytes) {
+		call->retried = true;
+		call->want_fresh = true;
+		TAILQ_INSERT_HEAD(&ps->queue, call, link);
+		ps->nqueued++;
+		dispatch(ps);
+		return;
+	}
+	call_fail(ps, call, status, why);
+	dispatch(ps);
+}
+
+static void
+arm(struct relay_conn *c, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_add(c->timer, &tv);
+}
+
+static void
+start_call(struct relay_conn *c, struct relay_call *call)
+{
+	c->call = call;
+	c->state = RC_BUSY;
+	c->got_bytes = false;
+	c->used = true;
+	bufferevent_write(c->bev, call->request, strlen(call->request));
+	arm(c, c->ps->peer->response_timeout_ms);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct relay_conn *c = arg;
+	struct peer_state *ps = c->ps;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct gw_http_response resp;
+	struct relay_call *call = c->call;
+	size_t len = evbuffer_get_length(in), used = 0;
+	enum gw_http_parse_result r;
+	int st = 0;
+
+	if (call == NULL) {
+		/* Bytes on an idle connection: the peer is confused. */
+		conn_close(c);
+		return;
+	}
+	c->got_bytes = c->got_bytes || len > 0;
+	r = gw_http_parse_response((const char *)evbuffer_pullup(in, -1), len,
+	    call->method, &response_limits, &resp, &used, &st);
+	if (r == GW_HTTP_NEED_MORE)
+		return;
+	if (r == GW_HTTP_INVALID) {
+		conn_failed(c, 502, "invalid response from peer");
+		return;
+	}
+	evbuffer_drain(in, used);
+	event_del(c->timer);
+	c->call = NULL;
+	ps->failures = 0;
+	call->cb(resp.status, &resp, NULL, 0, call->arg);
+	call_free(call);
+	if (resp.keep_alive && evbuffer_get_length(in) == 0) {
+		c->state = RC_IDLE;
+		arm(c, IDLE_CLOSE_S * 1000);
+	} else {
+		conn_close(c);
+	}
+	gw_http_response_free(&resp);
+	dispatch(ps);
+}
+
+/* The peer must be who we pinned, not merely someone our CA signed. */
+static bool
+pinned(struct relay_conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	char hash[GW_KEY_HASH_LEN];
+
+	return gw_tls_peer_key_hash(ssl, hash) == GW_OK &&
+	    strcmp(hash, c->ps->peer->pin) == 0;
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct relay_conn *c = arg;
+	struct peer_state *ps = c->ps;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		struct relay_call *call;
+
+		event_del(c->timer);
+		if (!pinned(c)) {
+			gw_warn("relay: peer %s presented an unpinned key",
+			    ps->peer->country);
+			/* Not retried: a wrong key will be wrong again. */
+			if (c->call != NULL)
+				c->call->retried = true;
+			conn_failed(c, 502, "peer key does not match its pin");
+			return;
+		}
+		call = c->call;
+		if (call != NULL) {
+			c->call = NULL;
+			start_call(c, call);
+		} else {
+			c->state = RC_IDLE;
+			dispatch(ps);
+		}
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		unsigned long e = ERR_peek_last_error();
+		char why[160];
+
+		if (c->state == RC_IDLE) {
+			ERR_clear_error();
+			conn_close(c);
+			return;
+		}
+		snprintf(why, sizeof(why), "peer %s: %s", ps->peer->country,
+		    e != 0 ? ERR_reason_error_string(e) :
+		    (what & BEV_EVENT_EOF) ? "connection closed" :
+		    "connection failed");
+		ERR_clear_error();
+		conn_failed(c, 502, why);
+	}
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == RC_IDLE) {
+		conn_close(c);
+		return;
+	}
+	/* A hung peer is not retried: it would double the wait. */
+	if (c->call != NULL)
+		c->call->retried = true;
+	conn_failed(c, 504, c->state == RC_CONNECTING ?
+	    "peer did not accept the connection in time" :
+	    "peer did not answer in time");
+}
+
+static struct relay_conn *
+conn_open(struct peer_state *ps, struct relay_call *call)
+{
+	struct gw_relay *r = ps->relay;
+	struct relay_conn *c;
+	SSL *ssl = SSL_new(ps->ctx);
+
+	if (ssl == NULL)
+		return NULL;
+	SSL_set_tlsext_host_name(ssl, ps->peer->host);
+	SSL_set1_host(ssl, ps->peer->host);
+	c = gw_calloc(1, sizeof(*c));
+	c->ps = ps;
+	c->bev = bufferevent_openssl_socket_new(r->base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(ssl);
+		free(c);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	c->timer = evtimer_new(r->base, timer_cb, c);
+	c->state = RC_CONNECTING;
+	c->call = call;
+	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	LIST_INSERT_HEAD(&ps->conns, c, link);
+	ps->nconns++;
+	arm(c, ps->peer->connect_timeout_ms);
+	if (bufferevent_socket_connect_hostname(c->bev, NULL, AF_UNSPEC,
+		ps->peer->host, ps->peer->port) != 0) {
+		c->call = NULL;
+		conn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+dispatch(struct peer_state *ps)
+{
+	struct relay_call *call;
+	struct relay_conn *c;
+
+	while ((call = TAILQ_FIRST(&ps->queue)) != NULL) {
+		struct relay_conn *idle = NULL;
+
+		if (!call->want_fresh)
+			LIST_FOREACH(c, &ps->conns, link)
+				if (c->state == RC_IDLE) {
+					idle = c;
+					break;
+				}
+		if (idle == NULL && ps->nconns >= ps->peer->max_connections)
+			return; /* wait for a connection to come free */
+		TAILQ_REMOVE(&ps->queue, call, link);
+		ps->nqueued--;
+		if (idle != NULL) {
+			event_del(idle->timer);
+			start_call(idle, call);
+		} else if (conn_open(ps, call) == NULL) {
+			call_fail(ps, call, 502, "cannot open a connection");
+		}
+	}
+}
+
+static void
+done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_relay *r = arg;
+	struct relay_call *call;
+
+	(void)fd;
+	(void)what;
+	while ((call = TAILQ_FIRST(&r->done)) != NULL) {
+		TAILQ_REMOVE(&r->done, call, link);
+		call->cb(503, NULL, call->retry_after > 0 ?
+		    "peer skipped after repeated failures" :
+		    "too many calls waiting for the peer", call->retry_after,
+		    call->arg);
+		call_free(call);
+	}
+}
+
+int
+gw_relay_send(struct gw_relay *r, const char *country,
+    enum gw_http_method method, const char *target, const char *headers,
+    gw_relay_cb cb, void *arg)
+{
+	struct peer_state *ps = NULL;
+	struct relay_call *call;
+	const char *m = method_name(method);
+	size_t n;
+
+	for (int i = 0; i < r->n; i++)
+		if (strcmp(r->ps[i].peer->country, country) == 0)
+			ps = &r->ps[i];
+	if (ps == NULL || m == NULL)
+		return GW_ERR;
+	call = gw_calloc(1, sizeof(*call));
+	call->method = method;
+	call->cb = cb;
+	call->arg = arg;
+	n = strlen(m) + strlen(ps->peer->base_path) + strlen(target) +
+	    strlen(ps->peer->host) + (headers ? strlen(headers) : 0) + 64;
+	call->request = gw_malloc(n);
+	snprintf(call->request, n, "%s %s%s HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n",
+	    m, ps->peer->base_path, target, ps->peer->host, ps->peer->port,
+	    headers ? headers : "");
+	if (ps->open_until > time(NULL) || ps->nqueued >= MAX_QUEUE) {
+		/* Answer from the loop, not from inside this call. */
+		call->retry_after = ps->open_until > time(NULL) ?
+		    (int)(ps->open_until - time(NULL)) : 1;
+		TAILQ_INSERT_TAIL(&r->done, call, link);
+		event_active(r->done_ev, 0, 0);
+		return GW_OK;
+	}
+	TAILQ_INSERT_TAIL(&ps->queue, call, link);
+	ps->nqueued++;
+	dispatch(ps);
+	return GW_OK;
+}
+
+struct gw_relay_peers *
+gw_relay_peers_new(const struct gw_peer *peers, int n)
+{
+	struct gw_relay_peers *p = gw_calloc(1, sizeof(*p));
+
+	p->peers = peers;
+	p->n = n;
+	p->ctx = gw_calloc((size_t)(n > 0 ? n : 1), sizeof(*p->ctx));
+	for (int i = 0; i < n; i++) {
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+		p->ctx[i] = ctx;
+		if (ctx == NULL ||
+		    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+		    SSL_CTX_use_certificate_chain_file(ctx, peers[i].cert) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(ctx, peers[i].key,
+			SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_check_private_key(ctx) != 1 ||
+		    SSL_CTX_load_verify_locations(ctx, peers[i].ca, NULL) != 1) {
+			gw_error("relay: peer %s: cannot load our certificate,"
+			    " key or its CA", peers[i].country);
+			ERR_clear_error();
+			gw_relay_peers_free(p);
+			return NULL;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	}
+	return p;
+}
+
+void
+gw_relay_peers_free(struct gw_relay_peers *p)
+{
+	if (p == NULL)
+		return;
+	for (int i = 0; i < p->n; i++)
+		SSL_CTX_free(p->ctx[i]);
+	free(p->ctx);
+	free(p);
+}
+
+const struct gw_peer *
+gw_relay_peer(const struct gw_relay_peers *p, const char *country)
+{
+	for (int i = 0; p != NULL && i < p->n; i++)
+		if (strcmp(p->peers[i].country, country) == 0)
+			return &p->peers[i];
+	return NULL;
+}
+
+struct gw_relay *
+gw_relay_new(struct event_base *base, const struct gw_relay_peers *peers)
+{
+	struct gw_relay *r = gw_calloc(1, sizeof(*r));
+
+	r->base = base;
+	r->n = peers != NULL ? peers->n : 0;
+	r->ps = gw_calloc((size_t)(r->n > 0 ? r->n : 1), sizeof(*r->ps));
+	TAILQ_INIT(&r->done);
+	r->done_ev = event_new(base, -1, 0, done_cb, r);
+	for (int i = 0; i < r->n; i++) {
+		struct peer_state *ps = &r->ps[i];
+
+		ps->relay = r;
+		ps->peer = &peers->peers[i];
+		ps->ctx = peers->ctx[i];
+		LIST_INIT(&ps->conns);
+		TAILQ_INIT(&ps->queue);
+	}
+	return r;
+}
+
+void
+gw_relay_free(struct gw_relay *r)
+{
+	struct relay_call *call;
+
+	if (r == NULL)
+		return;
+	for (int i = 0; i < r->n; i++) {
+		struct peer_state *ps = &r->ps[i];
+
+		while (!LIST_EMPTY(&ps->conns)) {
+			struct relay_conn *c = LIST_FIRST(&ps->conns);
+
+			call = c->call;
+			c->call = NULL;
+			conn_close(c);
+			if (call != NULL)
+				call_fail(ps, call, 503, "shutting down");
+		}
+		while ((call = TAILQ_FIRST(&ps->queue)) != NULL) {
+			TAILQ_REMOVE(&ps->queue, call, link);
+			call_fail(ps, call, 503, "shutting down");
+		}
+	}
+	done_cb(-1, 0, r);
+	event_free(r->done_ev);
+	free(r->ps);
+	free(r);
+}

@@ -1,0 +1,1068 @@
+#!/usr/bin/env python3
+"""tests/bench/bench.py: fhirgw against nginx serving the same bytes over the same mutual TLS.
+
+Normally started by tests/bench/run.sh (which builds build/ and checks the tools first); see
+docs/benchmarks.md.  What it does:
+
+  1. a throwaway PostgreSQL, the dev PKI and `fhirgw serve` with workers: 1, from
+     tests/integration/harness.py (imported, not copied); seeds --patients N;
+  2. picks a patient (the median-sized $summary among the first 41, all answered 200) and
+     fetches the exact response bytes of GET /fhir/Patient/{id} and .../$summary with the
+     fi node certificate and X-Purpose-Of-Use: TREAT;
+  3. starts nginx (one worker, daemon off, config in a temporary directory, 127.0.0.1 on a
+     free port, TLS 1.3, ssl_verify_client on with the same CA, the same server cert/key,
+     keep-alive) serving those bytes at the same paths as application/fhir+json;
+  4. pins the gateway and nginx to the first allowed CPU and the load generator to the
+     second (when there are two); runs interleaved rounds: for each test nginx, then the
+     gateway;
+  5. prints the table (medians over rounds; ratio = median of per-round ratios) beside the
+     DESIGN.md section 9 targets, the response sizes, and writes --json FILE;
+  6. stops everything it started, by pid, on any exit.
+
+Load generator: ApacheBench (`ab`), as in the project's reference harness, when the gateway
+passes the HTTP/1.0 keep-alive probe (ab -k sends HTTP/1.0 "Connection: Keep-Alive" and
+only reuses the connection if the response says keep-alive); otherwise, or with
+--client mtls_load, tests/bench/mtls_load.c (our HTTP/1.1 client, compiled here) for both
+servers, so that every ratio compares like with like.
+
+Any non-2xx response, failed request or gateway crash fails the run (exit 1).
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+# The integration harness (Cluster, Pki, Gateway) of the tree being benchmarked: that of
+# FHIRGW_SOURCE_DIR when set (run.sh --rev), else this repository's.
+_TREE = os.environ.get("FHIRGW_SOURCE_DIR") or ROOT
+sys.path.insert(0, os.path.join(_TREE, "tests", "integration"))
+import harness  # noqa: E402
+
+PURPOSE = "X-Purpose-Of-Use: TREAT"
+NODE = "fi"
+
+# DESIGN.md section 9, for GET Patient/{id} and GET Patient/{id}/$summary.
+TARGETS = {
+    "patient_c16_ka": {"ratio_min": 0.6, "text": "ratio >= 0.6"},
+    "summary_c16_ka": {"ratio_min": 0.3, "text": "ratio >= 0.3"},
+    "summary_c64_ka": {"ratio_min": 0.3, "p99_max_ms": 20.0,
+                       "text": "ratio >= 0.3, p99 < 20 ms"},
+}
+
+TESTS = [
+    # key, path kind, concurrency, keep-alive, label
+    ("patient_c16_ka", "patient", 16, True, "GET Patient/{id}"),
+    ("summary_c16_ka", "summary", 16, True, "GET Patient/{id}/$summary"),
+    ("summary_c64_ka", "summary", 64, True, "GET Patient/{id}/$summary"),
+    ("patient_c16_hs", "patient", 16, False, "GET Patient/{id}, new TLS conn each"),
+]
+
+
+class BenchError(Exception):
+    """The benchmark cannot produce a valid result."""
+
+
+def say(msg=""):
+    print(msg, flush=True)
+
+
+def note(msg):
+    print("# " + msg, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Signals: unwind (finally blocks, then harness's atexit cleanup) on TERM/HUP.
+
+def _on_signal(signum, frame):
+    signal.signal(signum, signal.SIG_IGN)
+    raise SystemExit(128 + signum)
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+
+def _cpu_list():
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return list(range(os.cpu_count() or 1))
+
+
+def _die_with_parent():
+    """preexec_fn: the load generator gets SIGKILL if this process dies (Linux)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def _taskset(cpu):
+    return ["taskset", "-c", str(cpu)] if cpu is not None else []
+
+
+def _children_of(pid):
+    """pids whose parent is pid (from /proc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            out.append(int(d))
+    return out
+
+
+def _descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        kids = _children_of(todo.pop())
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
+def _pin_pid_tree(pid, cpu, include_children=False):
+    pids = [pid] + (_descendants(pid) if include_children else [])
+    for p in pids:
+        subprocess.run(["taskset", "-a", "-p", "-c", str(cpu), str(p)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return pids
+
+
+def _tail(path, lines=20):
+    try:
+        with open(path, "rb") as f:
+            return "\n".join(f.read().decode("utf-8", "replace").splitlines()[-lines:])
+    except OSError as e:
+        return "(%s)" % e
+
+
+def _affinity(pid):
+    try:
+        return sorted(os.sched_getaffinity(pid))
+    except OSError:
+        return None
+
+
+def _median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def _cmd_out(cmd):
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        return p.stdout.decode("utf-8", "replace").strip()
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "(%s)" % e
+
+
+def machine_info():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            mem = f.readline().split(":", 1)[1].strip()
+    except OSError:
+        pass
+    if os.environ.get("FHIRGW_BENCH_REV"):
+        commit, dirty = os.environ["FHIRGW_BENCH_REV"][:12] + " (run.sh --rev)", ""
+    elif os.environ.get("FHIRGW_BIN"):
+        commit, dirty = "FHIRGW_BIN=%s" % os.environ["FHIRGW_BIN"], ""
+    else:
+        commit = _cmd_out(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+        dirty = _cmd_out(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"])
+    return {
+        "cpus_online": os.cpu_count(),
+        "cpus_allowed": _cpu_list(),
+        "cpu_model": model,
+        "memory": mem,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "nginx": _cmd_out([nginx_binary(), "-v"]),
+        "ab": _cmd_out(["ab", "-V"]).splitlines()[0] if shutil.which("ab") else None,
+        "openssl": _cmd_out(["openssl", "version"]),
+        "fhirgw_commit": commit + (" (work tree modified)" if dirty else ""),
+        "loadavg": _loadavg(),
+    }
+
+
+def _loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return None
+
+
+def nginx_binary():
+    env = os.environ.get("FHIRGW_BENCH_NGINX")
+    if env:
+        return env
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+# --------------------------------------------------------------------------
+# nginx, the reference
+
+class Nginx:
+    """One nginx master + one worker, daemon off, config and files in a temporary
+    directory, 127.0.0.1 only.  files: URL path -> bytes served there."""
+
+    def __init__(self, pki, files, cpu=None):
+        self.pki = pki
+        self.files = files
+        self.cpu = cpu
+        self.bin = nginx_binary()
+        self.dir = tempfile.mkdtemp(prefix="fhirgw-bench-nginx-", dir="/tmp")
+        self.proc = None
+        self.port = None
+        self.watchdog = None
+        self.worker_pids = []
+
+    @property
+    def error_log(self):
+        return os.path.join(self.dir, "error.log")
+
+    def _write(self):
+        www = os.path.join(self.dir, "www")
+        tmp = os.path.join(self.dir, "tmp")
+        os.makedirs(www, exist_ok=True)
+        os.makedirs(tmp, exist_ok=True)
+        locations = []
+        for i, (urlpath, body) in enumerate(sorted(self.files.items())):
+            fn = os.path.join(www, "f%d.json" % i)
+            with open(fn, "wb") as f:
+                f.write(body)
+            os.chmod(fn, 0o644)
+            if '"' in urlpath or "\\" in urlpath or " " in urlpath or ";" in urlpath:
+                raise BenchError("unexpected characters in path %r" % urlpath)
+            locations.append('    location = "%s" { alias %s; }' % (urlpath, fn))
+        # Worker processes drop to nobody when the master runs as root: let them read.
+        for d in (self.dir, www):
+            os.chmod(d, 0o755)
+        user = ""
+        if os.geteuid() == 0:
+            group = "nogroup"
+            try:
+                import grp
+                grp.getgrnam(group)
+            except KeyError:
+                group = "nobody"
+            user = "user nobody %s;" % group
+        conf = """%(user)s
+worker_processes 1;
+daemon off;
+master_process on;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %(tmp)s/body;
+  proxy_temp_path %(tmp)s/proxy;
+  fastcgi_temp_path %(tmp)s/fastcgi;
+  uwsgi_temp_path %(tmp)s/uwsgi;
+  scgi_temp_path %(tmp)s/scgi;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 65s;
+  keepalive_requests 1000000;
+  server_tokens off;
+  etag off;
+  types { }
+  default_type application/fhir+json;
+  charset utf-8;
+  charset_types application/fhir+json;
+  server {
+    listen 127.0.0.1:%(port)d ssl;
+    ssl_protocols TLSv1.3;
+    ssl_certificate %(crt)s;
+    ssl_certificate_key %(key)s;
+    ssl_client_certificate %(ca)s;
+    ssl_verify_client on;
+    ssl_verify_depth 2;
+%(locations)s
+    location / { return 404; }
+  }
+}
+""" % {"user": user, "dir": self.dir, "tmp": tmp, "port": self.port,
+       "crt": self.pki.server_crt, "key": self.pki.server_key, "ca": self.pki.ca,
+       "locations": "\n".join(locations)}
+        path = os.path.join(self.dir, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        return path
+
+    def start(self):
+        last = None
+        for _ in range(3):
+            self.port = harness.free_port()
+            conf = self._write()
+            base = [self.bin, "-c", conf, "-p", self.dir, "-e", self.error_log]
+            t = subprocess.run(base + ["-t", "-q"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=30)
+            if t.returncode != 0:
+                raise BenchError("nginx -t failed:\n%s" % t.stdout.decode("utf-8", "replace"))
+            self.proc = subprocess.Popen(_taskset(self.cpu) + base, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True)
+            self._start_watchdog()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                    self.worker_pids = _children_of(self.proc.pid)
+                    if self.worker_pids:
+                        return
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            log = _tail(self.error_log, 20)
+            last = BenchError("nginx did not start on 127.0.0.1:%d:\n%s" % (self.port, log))
+            self.stop(remove=False)
+            if "in use" not in log:
+                break
+        raise last
+
+    def _start_watchdog(self):
+        """A detached shell that kills nginx if this process dies without stopping it."""
+        script = ('while kill -0 %d 2>/dev/null; do sleep 1; done; '
+                  'for p in %d $(cat /proc/%d/task/%d/children 2>/dev/null); do '
+                  '[ "$(cat /proc/$p/comm 2>/dev/null)" = nginx ] && kill -KILL $p; done; '
+                  'rm -rf %s' % (os.getpid(), self.proc.pid, self.proc.pid, self.proc.pid,
+                                 shlex.quote(self.dir)))
+        self.watchdog = subprocess.Popen(["/bin/sh", "-c", script], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, remove=True):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGQUIT)  # graceful: the worker finishes
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(5)
+            # A worker outliving its master (it should not): ours, by pid.
+            for p in self.worker_pids:
+                try:
+                    with open("/proc/%d/comm" % p) as f:
+                        if f.read().strip() == "nginx":
+                            os.kill(p, signal.SIGKILL)
+                except (OSError, ProcessLookupError):
+                    pass
+            self.proc = None
+        if self.watchdog is not None:
+            if self.watchdog.poll() is None:
+                self.watchdog.kill()
+            self.watchdog.wait(5)
+            self.watchdog = None
+        if remove and not harness.KEEP_TMP:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# Probes
+
+def probe_http10_keepalive(port, pki, path):
+    """What `ab -k` needs: an HTTP/1.0 request with Connection: Keep-Alive answered with
+    a head that says keep-alive.  Returns (ok, status line + headers)."""
+    ctx = harness.tls_context(NODE, pki)
+    req = ("GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\nConnection: Keep-Alive\r\n%s\r\n\r\n"
+           % (path, port, PURPOSE)).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname="localhost") as t:
+            t.sendall(req)
+            data = b""
+            while b"\r\n\r\n" not in data and len(data) < 65536:
+                try:
+                    chunk = t.recv(65536)
+                except (socket.timeout, ssl.SSLError, OSError):
+                    break
+                if not chunk:
+                    break
+                data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    return (b"keep-alive" in data.split(b"\r\n\r\n", 1)[0].lower()), head
+
+
+def probe_close_notify(port, pki, path):
+    """Does the server end a `Connection: close` exchange with a TLS close_notify?
+    Returns True, False, or None (could not tell)."""
+    ctx = harness.tls_context(NODE, pki)
+    req = ("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n%s\r\n\r\n"
+           % (path, PURPOSE)).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname="localhost",
+                             suppress_ragged_eofs=False) as t:
+            t.sendall(req)
+            while True:
+                try:
+                    if not t.recv(65536):
+                        return True
+                except ssl.SSLEOFError:
+                    return False
+                except (socket.timeout, OSError):
+                    return None
+
+
+# --------------------------------------------------------------------------
+# Load generators
+
+class LoadError(BenchError):
+    pass
+
+
+def _num(pattern, text, conv=float, default=None):
+    m = re.search(pattern, text, re.M)
+    return conv(m.group(1)) if m else default
+
+
+def run_ab(url, c, n, keepalive, pem, cpu, tmpdir):
+    csv = os.path.join(tmpdir, "ab-pct.csv")
+    cmd = _taskset(cpu) + ["ab", "-q", "-s", "10", "-f", "TLS1.3", "-E", pem, "-H", PURPOSE,
+                           "-c", str(c), "-n", str(n), "-e", csv]
+    if keepalive:
+        cmd.append("-k")
+    cmd.append(url)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
+                           preexec_fn=_die_with_parent)
+    except subprocess.TimeoutExpired:
+        raise LoadError("ab timed out: %s" % " ".join(cmd))
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    rps = _num(r"^Requests per second:\s+([\d.]+)", out)
+    if p.returncode != 0 or rps is None:
+        raise LoadError("ab failed (exit %d): %s\n%s%s" % (p.returncode, " ".join(cmd),
+                                                           out[-1500:], err[-1500:]))
+    pct = {}
+    try:
+        with open(csv) as f:
+            for line in f:
+                k, _, v = line.strip().partition(",")
+                if k.isdigit():
+                    pct[int(k)] = float(v)
+    except OSError:
+        pass
+    complete = _num(r"^Complete requests:\s+(\d+)", out, int, 0)
+    total = _num(r"^Total transferred:\s+(\d+)", out, int, 0)
+    html = _num(r"^HTML transferred:\s+(\d+)", out, int, 0)
+    m = re.search(r"\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)", out)
+    connect_f, receive_f, length_f, exc_f = (int(x) for x in m.groups()) if m else (0, 0, 0, 0)
+    tls = _num(r"^SSL/TLS Protocol:\s+(\S+)", out, str, "")
+    return {
+        "tool": "ab",
+        "requests": n,
+        "complete": complete,
+        "non2xx": _num(r"^Non-2xx responses:\s+(\d+)", out, int, 0),
+        "failed": _num(r"^Failed requests:\s+(\d+)", out, int, 0),
+        "failed_hard": connect_f + receive_f + exc_f,
+        "length_mismatch": length_f,
+        "keepalive_reqs": _num(r"^Keep-Alive requests:\s+(\d+)", out, int, 0),
+        "rps": rps,
+        "p50_ms": pct.get(50),
+        "p90_ms": pct.get(90),
+        "p99_ms": pct.get(99),
+        "max_ms": pct.get(100),
+        "body_bytes_per_resp": (html / complete) if complete else None,
+        "head_bytes_per_resp": ((total - html) / complete) if complete else None,
+        "tls": tls,
+        "stderr": err.strip()[-600:],
+    }
+
+
+def run_mtls_load(binary, url, c, n, keepalive, pem, cpu):
+    cmd = _taskset(cpu) + [binary, "-c", str(c), "-n", str(n), "-s", "10", "-E", pem,
+                           "-H", PURPOSE]
+    if keepalive:
+        cmd.append("-k")
+    cmd.append(url)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600,
+                           preexec_fn=_die_with_parent)
+    except subprocess.TimeoutExpired:
+        raise LoadError("mtls_load timed out: %s" % " ".join(cmd))
+    out = p.stdout.decode("utf-8", "replace")
+    err = p.stderr.decode("utf-8", "replace")
+    line = [l for l in out.splitlines() if l.startswith("RESULT ")]
+    if p.returncode == 2 or not line:
+        raise LoadError("mtls_load failed (exit %d): %s\n%s%s" % (
+            p.returncode, " ".join(cmd), out[-1500:], err[-1500:]))
+    kv = dict(item.split("=", 1) for item in line[-1].split()[1:])
+    complete = int(kv["complete"])
+
+    def f(k):
+        v = float(kv[k])
+        return None if v != v else v  # NaN -> None
+    return {
+        "tool": "mtls_load",
+        "requests": n,
+        "complete": complete,
+        "non2xx": int(kv["non2xx"]),
+        "failed": int(kv["failed"]),
+        "failed_hard": int(kv["failed"]),
+        "failed_detail": {k: int(kv[k]) for k in ("connect_err", "tls_err", "read_err",
+                                                  "timeouts", "proto_err")},
+        "reconnects": int(kv["reconnects"]),
+        "length_mismatch": int(kv["length_mismatch"]),
+        "keepalive_reqs": int(kv["keepalive_reqs"]),
+        "connections": int(kv["connections"]),
+        "rps": f("rps"),
+        "p50_ms": f("p50_ms"),
+        "p90_ms": f("p90_ms"),
+        "p99_ms": f("p99_ms"),
+        "max_ms": f("max_ms"),
+        "body_bytes_per_resp": int(kv["body_bytes"]) / complete if complete else None,
+        "head_bytes_per_resp": int(kv["head_bytes"]) / complete if complete else None,
+        "tls": "%s,%s" % (kv["proto"], kv["cipher"]),
+        "stderr": err.strip()[-600:],
+    }
+
+
+def build_mtls_load(tmpdir):
+    out = os.path.join(tmpdir, "mtls_load")
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or "cc"
+    cmd = [cc, "-std=c11", "-O2", "-Wall", "-o", out, os.path.join(HERE, "mtls_load.c"),
+           "-lssl", "-lcrypto", "-lm"]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    if p.returncode != 0:
+        raise BenchError("could not compile mtls_load.c (needs libssl-dev):\n%s"
+                         % p.stdout.decode("utf-8", "replace"))
+    return out
+
+
+# --------------------------------------------------------------------------
+# The benchmark
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.cluster = None
+        self.gw = None
+        self.nginx = None
+        self.tmp = tempfile.mkdtemp(prefix="fhirgw-bench-", dir="/tmp")
+        harness.remove_after_death(self.tmp)  # even if this process is SIGKILLed
+        self.problems = []     # fatal findings (the run fails)
+        self.warnings = []     # worth knowing, not fatal
+        cpus = _cpu_list()
+        if len(cpus) >= 2 and not args.no_pin:
+            self.server_cpu, self.client_cpu = cpus[0], cpus[1]
+        else:
+            self.server_cpu = self.client_cpu = None
+        self.t0 = time.monotonic()
+        self.loadavg_start = _loadavg()
+
+    # -- setup
+
+    def setup(self):
+        a = self.args
+        note("starting PostgreSQL, dev PKI and fhirgw (workers: 1), seeding %d patients"
+             % a.patients)
+        t = time.monotonic()
+        self.cluster = harness.Cluster()
+        pki = harness.Pki.get()
+        self.pki = pki
+        self.gw = harness.Gateway(self.cluster, pki, patients=a.patients, workers=1)
+        self.gw.start()
+        self.setup_seconds = time.monotonic() - t
+        note("gateway up on 127.0.0.1:%d after %.1f s" % (self.gw.port, self.setup_seconds))
+        crt, key = pki.node(NODE)
+        self.pem = os.path.join(self.tmp, "%s-certkey.pem" % NODE)
+        fd = os.open(self.pem, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(open(crt).read() + open(key).read())
+
+        self.pick_patient()
+
+        if self.server_cpu is not None:
+            _pin_pid_tree(self.gw.proc.pid, self.server_cpu)
+            if a.pin_db:
+                pm = self._postmaster_pid()
+                if pm:
+                    _pin_pid_tree(pm, self.server_cpu, include_children=True)
+        self.gw_threads = len(os.listdir("/proc/%d/task" % self.gw.proc.pid))
+
+        self.nginx = Nginx(pki, {self.paths["patient"]: self.bodies["patient"],
+                                 self.paths["summary"]: self.bodies["summary"]},
+                           cpu=self.server_cpu)
+        self.nginx.start()
+        note("nginx up on 127.0.0.1:%d (master %d, worker %s)"
+             % (self.nginx.port, self.nginx.proc.pid, self.nginx.worker_pids))
+        self.check_same_bytes()
+        self.choose_client()
+
+    def _postmaster_pid(self):
+        try:
+            with open(os.path.join(self.cluster.data, "postmaster.pid")) as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
+
+    def pick_patient(self):
+        a = self.args
+        if a.patient_id:
+            candidates = [a.patient_id]
+        else:
+            candidates = [row[0] for row in self.cluster.rows(
+                "select 'fi-' || fhir_tunniste from fi_rekisteri.henkilo order by id limit 41")]
+        sized = []
+        with self.gw.client(NODE) as cl:
+            for pid in candidates:
+                r = cl.get("/fhir/Patient/%s/$summary" % pid)
+                if r.status == 200:
+                    sized.append((len(r.body), pid))
+                elif a.patient_id:
+                    raise BenchError("GET $summary of %s: %d %s" % (pid, r.status, r.body[:300]))
+        if not sized:
+            raise BenchError("no patient among %d candidates has a 200 $summary; gateway log:\n%s"
+                             % (len(candidates), self.gw.log_tail(30)))
+        sized.sort()
+        size, pid = sized[len(sized) // 2]
+        self.patient_id = pid
+        self.summary_sizes_sampled = [s for s, _ in sized]
+        self.paths = {"patient": "/fhir/Patient/%s" % pid,
+                      "summary": "/fhir/Patient/%s/$summary" % pid}
+        self.bodies, self.content_types = {}, {}
+        with self.gw.client(NODE) as cl:
+            for kind, path in self.paths.items():
+                r = cl.get(path)
+                if r.status != 200:
+                    raise BenchError("GET %s: %d %s" % (path, r.status, r.body[:300]))
+                self.bodies[kind] = r.body
+                self.content_types[kind] = r.headers.get("content-type")
+        note("patient %s: Patient %d bytes, $summary %d bytes (median of %d sampled, %d..%d)"
+             % (pid, len(self.bodies["patient"]), len(self.bodies["summary"]),
+                len(sized), sized[0][0], sized[-1][0]))
+
+    def check_same_bytes(self):
+        for kind, path in self.paths.items():
+            r = harness.get(self.nginx.port, NODE, path, pki=self.pki)
+            if r.status != 200 or r.body != self.bodies[kind]:
+                raise BenchError("nginx does not serve the gateway's bytes at %s: %d, %d bytes"
+                                 % (path, r.status, len(r.body)))
+            if r.headers.get("content-type") != self.content_types[kind]:
+                self.warnings.append("Content-Type differs at %s: nginx %r, gateway %r" % (
+                    path, r.headers.get("content-type"), self.content_types[kind]))
+        # nginx must refuse a client without a certificate, like the gateway.
+        try:
+            r = harness.get(self.nginx.port, None, self.paths["patient"], pki=self.pki)
+            if r.status == 200:
+                raise BenchError("nginx served a client without a certificate")
+        except (ssl.SSLError, OSError, http.client.HTTPException):
+            pass
+
+    def choose_client(self):
+        a = self.args
+        self.probes = {}
+        for side, port in (("gateway", self.gw.port), ("nginx", self.nginx.port)):
+            ka, head = probe_http10_keepalive(port, self.pki, self.paths["patient"])
+            cn = probe_close_notify(port, self.pki, self.paths["patient"])
+            self.probes[side] = {"http10_keepalive_acknowledged": ka,
+                                 "http10_keepalive_response_head": head,
+                                 "tls_close_notify_on_close": cn}
+        g = self.probes["gateway"]
+        if not g["http10_keepalive_acknowledged"]:
+            self.warnings.append(
+                "gateway: an HTTP/1.0 request with 'Connection: Keep-Alive' is answered "
+                "without a keep-alive token (the connection stays open, but HTTP/1.0 clients "
+                "such as `ab -k` cannot know it and wait for a close that never comes)")
+        if g["tls_close_notify_on_close"] is False:
+            self.warnings.append(
+                "gateway: closes TLS connections without close_notify (OpenSSL 3 clients "
+                "report 'unexpected eof while reading'; ab counts such responses as "
+                "'Length' failures)")
+        if a.client == "auto":
+            self.client = "ab" if g["http10_keepalive_acknowledged"] else "mtls_load"
+        else:
+            self.client = a.client
+        if self.client == "ab" and not g["http10_keepalive_acknowledged"]:
+            raise BenchError("--client ab: the gateway does not acknowledge HTTP/1.0 "
+                             "keep-alive, so `ab -k` would hang; use --client mtls_load")
+        if self.client == "ab" and not shutil.which("ab"):
+            raise BenchError("ab not found (apt-get install apache2-utils)")
+        self.mtls_load = build_mtls_load(self.tmp) if self.client == "mtls_load" else None
+        note("load generator: %s%s" % (self.client, "" if a.client != "auto" else
+             " (auto: gateway %s the HTTP/1.0 keep-alive probe)" %
+             ("passed" if g["http10_keepalive_acknowledged"] else "FAILED")))
+
+    # -- load
+
+    def load(self, side, kind, c, n, keepalive):
+        port = self.gw.port if side == "gateway" else self.nginx.port
+        url = "https://127.0.0.1:%d%s" % (port, self.paths[kind])
+        if self.client == "ab":
+            r = run_ab(url, c, n, keepalive, self.pem, self.client_cpu, self.tmp)
+        else:
+            r = run_mtls_load(self.mtls_load, url, c, n, keepalive, self.pem, self.client_cpu)
+        self.validate(side, kind, c, n, keepalive, r)
+        return r
+
+    def validate(self, side, kind, c, n, keepalive, r):
+        what = "%s %s c=%d %s" % (side, self.paths[kind], c,
+                                  "keep-alive" if keepalive else "no keep-alive")
+        if side == "gateway" and self.gw.proc is not None and self.gw.proc.poll() is not None:
+            raise BenchError("the gateway died (exit %s) during %s\n--- log tail\n%s"
+                             % (self.gw.proc.returncode, what, self.gw.log_tail(40)))
+        if side == "nginx" and not self.nginx.alive():
+            raise BenchError("nginx died during %s\n%s" % (what, _tail(self.nginx.error_log)))
+        if r["non2xx"]:
+            raise BenchError("%s: %d non-2xx responses: a benchmark of errors is worthless\n"
+                             "--- gateway log tail\n%s" % (what, r["non2xx"],
+                                                           self.gw.log_tail(30)))
+        if r["failed_hard"] or r["complete"] < n:
+            raise BenchError("%s: %d of %d requests failed (%s)\n%s\n--- gateway log tail\n%s"
+                             % (what, r["failed_hard"] or n - r["complete"], n,
+                                r.get("failed_detail", ""), r["stderr"],
+                                self.gw.log_tail(30)))
+        if r["length_mismatch"]:
+            msg = "%s: %d responses of another length than the first (%s)" % (
+                what, r["length_mismatch"], r["tool"])
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+        expected = len(self.bodies[kind])
+        if r["body_bytes_per_resp"] is not None and not r["length_mismatch"] \
+                and abs(r["body_bytes_per_resp"] - expected) > 0.5:
+            raise BenchError("%s: %.1f body bytes per response, expected %d"
+                             % (what, r["body_bytes_per_resp"], expected))
+        if keepalive and r["keepalive_reqs"] < 0.9 * n:
+            raise BenchError("%s: only %d of %d requests reused a connection: keep-alive is "
+                             "not in effect" % (what, r["keepalive_reqs"], n))
+
+    def calibrate(self):
+        """Warm both servers up and choose -n per test and server so that one run lasts
+        about --seconds (3/4 of that without keep-alive): the same duration, not the
+        same count, so that a fast nginx run is not over before it settles."""
+        a = self.args
+        self.n = {}
+        self.warmup = {}
+        for key, kind, c, ka, _ in TESTS:
+            wn = (a.warmup if ka else max(100, a.warmup // 8))
+            wn = max(wn, 2 * c)
+            rn = self.load("nginx", kind, c, wn, ka)
+            rg = self.load("gateway", kind, c, wn, ka)
+            self.warmup[key] = {"n": wn, "nginx_rps": rn["rps"], "gateway_rps": rg["rps"]}
+            fixed = a.requests if ka else a.hs_requests
+            ns = {}
+            for side, r in (("nginx", rn), ("gateway", rg)):
+                if fixed:
+                    n = fixed
+                else:
+                    secs = a.seconds if ka else a.seconds * 0.75
+                    n = int(r["rps"] * secs)
+                    n = max(n, 1000 if ka else 300, 4 * c)
+                    n = min(n, 300000 if ka else 30000)
+                ns[side] = n
+            self.n[key] = ns
+            note("warm-up %-15s c=%-2d %s: nginx %8.0f req/s, gateway %8.0f req/s -> "
+                 "n=%d / %d" % (key, c, "ka" if ka else "hs", rn["rps"], rg["rps"],
+                               ns["nginx"], ns["gateway"]))
+
+    def rounds(self):
+        a = self.args
+        self.results = {key: [] for key, *_ in TESTS}
+        for rnd in range(1, a.rounds + 1):
+            for key, kind, c, ka, _ in TESTS:
+                rn = self.load("nginx", kind, c, self.n[key]["nginx"], ka)
+                rg = self.load("gateway", kind, c, self.n[key]["gateway"], ka)
+                ratio = rg["rps"] / rn["rps"] if rn["rps"] else None
+                self.results[key].append({"round": rnd, "nginx": rn, "gateway": rg,
+                                          "ratio": ratio})
+                note("round %d %-15s c=%-2d nginx %8.0f req/s p99 %6.2f ms | gateway "
+                     "%8.0f req/s p50 %6.2f p99 %6.2f ms | ratio %.3f"
+                     % (rnd, key, c, rn["rps"], rn["p99_ms"] or 0, rg["rps"],
+                        rg["p50_ms"] or 0, rg["p99_ms"] or 0, ratio or 0))
+
+    # -- report
+
+    def summarize(self):
+        rows = []
+        for key, kind, c, ka, label in TESTS:
+            rs = self.results[key]
+            ratios = [r["ratio"] for r in rs]
+            row = {
+                "test": key,
+                "label": label,
+                "path": self.paths[kind],
+                "concurrency": c,
+                "keepalive": ka,
+                "requests_per_run": self.n[key],
+                "rounds": len(rs),
+                "gateway_rps_median": _median([r["gateway"]["rps"] for r in rs]),
+                "nginx_rps_median": _median([r["nginx"]["rps"] for r in rs]),
+                "ratio_median": _median(ratios),
+                "ratio_min": min(ratios) if ratios else None,
+                "ratio_max": max(ratios) if ratios else None,
+                "gateway_p50_ms_median": _median([r["gateway"]["p50_ms"] for r in rs]),
+                "gateway_p99_ms_median": _median([r["gateway"]["p99_ms"] for r in rs]),
+                "gateway_p99_ms_max": max([r["gateway"]["p99_ms"] or 0 for r in rs] or [0]),
+                "nginx_p50_ms_median": _median([r["nginx"]["p50_ms"] for r in rs]),
+                "nginx_p99_ms_median": _median([r["nginx"]["p99_ms"] for r in rs]),
+            }
+            t = TARGETS.get(key)
+            if t:
+                ok = True
+                if "ratio_min" in t:
+                    ok = ok and row["ratio_median"] is not None and row["ratio_median"] >= t["ratio_min"]
+                if "p99_max_ms" in t:
+                    ok = ok and row["gateway_p99_ms_median"] is not None \
+                        and row["gateway_p99_ms_median"] < t["p99_max_ms"]
+                row["target"] = t["text"]
+                row["target_met"] = ok
+            else:
+                row["target"] = None
+                row["target_met"] = None
+            rows.append(row)
+        self.rows = rows
+        return rows
+
+    def table(self):
+        def f(x, fmt):
+            return "-" if x is None else fmt % x
+        lines = ["| test | c | gateway req/s | nginx req/s | ratio (min-max) | gateway p50 / p99 ms"
+                 " | nginx p50 / p99 ms | DESIGN target | met |",
+                 "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+        for r in self.rows:
+            label = r["label"] + ("" if r["keepalive"] else "")
+            lines.append("| %s | %d | %s | %s | %s (%s-%s) | %s / %s | %s / %s | %s | %s |" % (
+                label, r["concurrency"], f(r["gateway_rps_median"], "%.0f"),
+                f(r["nginx_rps_median"], "%.0f"), f(r["ratio_median"], "%.3f"),
+                f(r["ratio_min"], "%.3f"), f(r["ratio_max"], "%.3f"),
+                f(r["gateway_p50_ms_median"], "%.2f"), f(r["gateway_p99_ms_median"], "%.2f"),
+                f(r["nginx_p50_ms_median"], "%.2f"), f(r["nginx_p99_ms_median"], "%.2f"),
+                r["target"] or "-",
+                {True: "yes", False: "**no**", None: "-"}[r["target_met"]]))
+        return "\n".join(lines)
+
+    def sizes(self):
+        out = {}
+        for kind in ("patient", "summary"):
+            heads = {}
+            for side in ("gateway", "nginx"):
+                vals = [x[side]["head_bytes_per_resp"] for key, k, *_ in TESTS if k == kind
+                        for x in self.results[key] if x[side]["head_bytes_per_resp"]]
+                heads[side] = round(_median(vals), 1) if vals else None
+            out[kind] = {"path": self.paths[kind], "body_bytes": len(self.bodies[kind]),
+                         "head_bytes_gateway": heads["gateway"],
+                         "head_bytes_nginx": heads["nginx"],
+                         "content_type": self.content_types[kind]}
+        return out
+
+    def gateway_log_findings(self):
+        levels, lines = {}, []
+        try:
+            with open(self.gw.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            text = []
+        for line in text:
+            parts = line.split(" ", 2)
+            level = parts[1] if len(parts) > 1 else "?"
+            levels[level] = levels.get(level, 0) + 1
+            if level != "info":
+                lines.append(line)
+        return {"levels": levels, "non_info_lines": lines[:50], "lines": len(text)}
+
+    def metrics(self):
+        try:
+            status, _, body = self.gw.admin_get("/metrics")
+            return [l for l in body.decode("utf-8", "replace").splitlines()
+                    if l and not l.startswith("#")] if status == 200 else None
+        except Exception as e:  # informational only
+            return ["(could not read /metrics: %s)" % e]
+
+    def report(self, t_total):
+        a = self.args
+        rows = self.summarize()
+        sizes = self.sizes()
+        logf = self.gateway_log_findings()
+        say()
+        say("fhirgw benchmark: %s, %d patients, %d rounds, client %s, pinned %s"
+            % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), a.patients, a.rounds,
+               self.client, "server cpu %s, client cpu %s%s" % (
+                   self.server_cpu, self.client_cpu, " (+PostgreSQL on the server cpu)"
+                   if a.pin_db else " (PostgreSQL unpinned)")
+               if self.server_cpu is not None else "no"))
+        say()
+        say(self.table())
+        say()
+        say("ratio = gateway/nginx req/s, median of per-round ratios; req/s and latencies are "
+            "medians over rounds; last row: no keep-alive, a full mTLS handshake per request.")
+        for kind, s in sizes.items():
+            say("response %-8s %6d body bytes, head %s bytes (gateway) / %s (nginx), %s"
+                % (kind, s["body_bytes"], s["head_bytes_gateway"], s["head_bytes_nginx"],
+                   s["content_type"]))
+        say("patient %s; $summary sizes of the sampled patients: %d..%d bytes"
+            % (self.patient_id, min(self.summary_sizes_sampled), max(self.summary_sizes_sampled)))
+        say("gateway log: %d lines, levels %s" % (logf["lines"], logf["levels"]))
+        for line in logf["non_info_lines"][:10]:
+            say("  " + line)
+        for w in self.warnings:
+            say("WARNING: " + w)
+        say("total %.0f s (setup %.0f s); load average at start %s, at end %s"
+            % (t_total, self.setup_seconds, self.loadavg_start, _loadavg()))
+        data = {
+            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": " ".join(shlex.quote(x) for x in sys.argv),
+            "machine": machine_info(),
+            "config": {"patients": a.patients, "rounds": a.rounds, "seconds": a.seconds,
+                       "quick": a.quick, "client": self.client, "client_option": a.client,
+                       "server_cpu": self.server_cpu, "client_cpu": self.client_cpu,
+                       "pin_db": a.pin_db, "gateway_workers": 1,
+                       "gateway_threads": self.gw_threads,
+                       "gateway_affinity": _affinity(self.gw.proc.pid) if self.gw.proc else None,
+                       "nginx_affinity": _affinity(self.nginx.proc.pid) if self.nginx.alive() else None,
+                       "requests_per_run": self.n},
+            "patient_id": self.patient_id,
+            "sizes": sizes,
+            "summary_sizes_sampled": self.summary_sizes_sampled,
+            "probes": self.probes,
+            "warmup": self.warmup,
+            "table": rows,
+            "rounds": self.results,
+            "gateway_log": logf,
+            "gateway_metrics": self.metrics(),
+            "warnings": self.warnings,
+            "problems": self.problems,
+            "loadavg_start": self.loadavg_start,
+            "seconds_total": round(t_total, 1),
+            "seconds_setup": round(self.setup_seconds, 1),
+        }
+        self.data = data
+        return data
+
+    def close(self):
+        """Stop everything: nginx, then the gateway (checking how it exits), then
+        PostgreSQL.  Safe to call twice."""
+        if self.nginx is not None:
+            self.nginx.stop()
+            self.nginx = None
+        if self.gw is not None:
+            try:
+                self.gw.stop()
+            except AssertionError as e:
+                self.problems.append("gateway stop: %s" % str(e).splitlines()[0])
+                say("PROBLEM: %s" % e)
+            self.gw.cleanup()
+            self.gw = None
+        if self.cluster is not None:
+            self.cluster.cleanup()
+            self.cluster = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description="fhirgw vs nginx over the same mutual TLS (see docs/benchmarks.md)")
+    ap.add_argument("--patients", type=int, default=1000, help="patients to seed (1000)")
+    ap.add_argument("--rounds", type=int, help="interleaved rounds (5; --quick: 3)")
+    ap.add_argument("--seconds", type=float,
+                    help="target length of one keep-alive run, each server, in s "
+                    "(4; --quick: 1.5; runs without keep-alive: 3/4 of it)")
+    ap.add_argument("--requests", type=int, help="fixed -n for keep-alive runs (default: "
+                    "calibrated from the warm-up to --seconds)")
+    ap.add_argument("--hs-requests", type=int, help="fixed -n for the handshake runs")
+    ap.add_argument("--warmup", type=int, help="warm-up requests per test and server "
+                    "(2000; --quick: 1000)")
+    ap.add_argument("--quick", action="store_true", help="about one minute in all")
+    ap.add_argument("--json", metavar="FILE", help="write the results as JSON to FILE")
+    ap.add_argument("--client", choices=("auto", "ab", "mtls_load"), default="auto",
+                    help="load generator (auto: ab if the gateway acknowledges HTTP/1.0 "
+                    "keep-alive, else mtls_load)")
+    ap.add_argument("--patient-id", help="benchmark this logical id instead of picking one")
+    ap.add_argument("--pin-db", action="store_true",
+                    help="also pin PostgreSQL to the server CPU")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin anything")
+    a = ap.parse_args()
+    if a.rounds is None:
+        a.rounds = 3 if a.quick else 5
+    if a.seconds is None:
+        a.seconds = 1.5 if a.quick else 4.0
+    if a.warmup is None:
+        a.warmup = 1000 if a.quick else 2000
+    if a.rounds < 1 or a.patients < 1:
+        ap.error("--rounds and --patients must be positive")
+
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _on_signal)
+
+    t0 = time.monotonic()
+    b = Bench(a)
+    rc = 0
+    data = None
+    try:
+        b.setup()
+        b.calibrate()
+        b.rounds()
+        data = b.report(time.monotonic() - t0)
+    except (BenchError, harness.HarnessError) as e:
+        say("\nBENCHMARK FAILED: %s" % e)
+        b.problems.append(str(e).splitlines()[0])
+        rc = 1
+    except KeyboardInterrupt:
+        say("\ninterrupted")
+        rc = 130
+    except SystemExit as e:  # SIGTERM, SIGHUP (see _on_signal)
+        say("\nstopped by a signal")
+        rc = e.code if isinstance(e.code, int) else 1
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)  # let the cleanup finish
+        b.close()
+    if b.problems and rc == 0:
+        rc = 1
+    if a.json:
+        if data is None:
+            data = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+                    "command": " ".join(shlex.quote(x) for x in sys.argv),
+                    "failed": True}
+        data["problems"] = b.problems
+        with open(a.json, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        say("results written to %s" % a.json)
+    if b.problems:
+        say("FAILED: " + "; ".join(b.problems))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,672 @@
+/*
+ * mtls_load.c: a small HTTP/1.1-over-mutual-TLS load generator for the fhirgw benchmarks.
+ *
+ * Why it exists: ApacheBench speaks HTTP/1.0 and, with -k, keeps a connection only if the
+ * response says "keep-alive".  A server that answers HTTP/1.1 and keeps the connection
+ * open without saying so (legal for HTTP/1.1, but not what an HTTP/1.0 client can rely
+ * on) makes `ab -k` wait for a close that never comes.  This client sends HTTP/1.1
+ * requests, frames responses by Content-Length and so measures such a server and nginx
+ * the same way.  tests/bench/bench.py uses it when the gateway fails its keep-alive probe
+ * (or with --client mtls_load).
+ *
+ * One thread, epoll, non-blocking OpenSSL; like ab: -c connections, -n requests in all,
+ * no server certificate verification, no TLS session resumption (every new connection is
+ * a full handshake).  Latency of a request: from its first byte written (or from the
+ * connect() of the new connection it needed) to its last response byte.
+ *
+ * usage: mtls_load -c CONC -n TOTAL [-k] -E CERTKEY.pem [-H 'Name: value']... [-s SECS]
+ *                  https://127.0.0.1:PORT/PATH
+ *   -k   keep-alive (HTTP/1.1 persistent connections); without it every request carries
+ *        "Connection: close" and gets a new connection and a full TLS handshake
+ *   -E   client certificate chain and key in one PEM file
+ *   -s   per-request timeout in seconds (default 10)
+ * Output: a few human-readable lines, then one line starting "RESULT " with key=value pairs
+ * (complete, non2xx, failed, ..., rps, p50_ms, p90_ms, p99_ms, max_ms).
+ * Exit status: 0 if every request got a complete response, 1 if some failed, 2 on usage
+ * or setup errors.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RBUF_SIZE 65536
+#define HEAD_MAX 16384
+#define MAX_HEADERS 16
+
+enum state { S_IDLE, S_CONNECTING, S_HANDSHAKE, S_WRITING, S_READING };
+
+struct conn {
+	int fd;
+	SSL *ssl;
+	enum state st;
+	uint32_t ev;		/* epoll interest now registered */
+	bool reused;		/* this request runs on a connection that served one */
+	int served;		/* responses on this connection */
+	double t_start;		/* request (or its connection) start, seconds */
+	size_t wpos;		/* bytes of the request written */
+	char head[HEAD_MAX];	/* response head being collected */
+	size_t head_len;
+	bool head_done;
+	int status;
+	long long clen;		/* Content-Length, -1 unknown */
+	long long body_got;
+	bool server_close;	/* response said Connection: close */
+};
+
+static struct {
+	int conc;
+	long total;
+	bool keepalive;
+	double timeout;
+	const char *pem;
+	char host[64];
+	int port;
+	char path[4096];
+	char *req;
+	size_t req_len;
+} opt = { .conc = 1, .total = 1, .timeout = 10.0 };
+
+static struct {
+	long started, done, ok2xx, non2xx, failed;
+	long connect_err, tls_err, read_err, timeouts, proto_err, reconnects;
+	long length_mismatch, keepalive_reqs, connections;
+	long long body_bytes, head_bytes, doc_len;
+	double *lat;
+	char proto[64], cipher[128];
+} st = { .doc_len = -1 };
+
+static SSL_CTX *ctx;
+static int ep;
+static struct sockaddr_in addr;
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "mtls_load: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	ERR_print_errors_fp(stderr);
+	exit(2);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mtls_load -c CONC -n TOTAL [-k] -E CERTKEY.pem "
+	    "[-H 'Name: value']... [-s SECS] https://127.0.0.1:PORT/PATH\n");
+	exit(2);
+}
+
+static void
+set_events(struct conn *c, uint32_t ev)
+{
+	struct epoll_event e = { .events = ev, .data.ptr = c };
+	if (c->ev == ev)
+		return;
+	c->ev = ev;
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e) != 0)
+		die("epoll_ctl MOD: %s", strerror(errno));
+}
+
+static void
+drop(struct conn *c, bool polite)
+{
+	if (c->ssl != NULL) {
+		if (polite)
+			(void)SSL_shutdown(c->ssl);	/* one try: send close_notify */
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->fd >= 0) {
+		close(c->fd);	/* also leaves the epoll set */
+		c->fd = -1;
+	}
+	c->st = S_IDLE;
+	c->served = 0;
+}
+
+static void
+reset_response(struct conn *c)
+{
+	c->wpos = 0;
+	c->head_len = 0;
+	c->head_done = false;
+	c->status = 0;
+	c->clen = -1;
+	c->body_got = 0;
+	c->server_close = false;
+}
+
+/* Open a new connection for the current request. */
+static void
+open_conn(struct conn *c)
+{
+	int one = 1;
+	struct epoll_event e;
+
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		die("socket: %s", strerror(errno));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->ssl = SSL_new(ctx);
+	if (c->ssl == NULL)
+		die("SSL_new");
+	SSL_set_fd(c->ssl, c->fd);
+	SSL_set_tlsext_host_name(c->ssl, "localhost");
+	SSL_set_connect_state(c->ssl);
+	e.events = EPOLLOUT;
+	e.data.ptr = c;
+	c->ev = EPOLLOUT;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e) != 0)
+		die("epoll_ctl ADD: %s", strerror(errno));
+	st.connections++;
+	c->served = 0;
+	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+		c->st = S_HANDSHAKE;
+	} else if (errno == EINPROGRESS) {
+		c->st = S_CONNECTING;
+	} else {
+		st.connect_err++;
+		c->st = S_CONNECTING;	/* reported as failure by the caller's drive */
+		drop(c, false);
+	}
+}
+
+/* Start the next request on c, if any remain (the caller drives c). */
+static void
+next_request(struct conn *c)
+{
+	if (st.started >= opt.total) {
+		if (c->fd >= 0)
+			drop(c, true);
+		return;
+	}
+	st.started++;
+	reset_response(c);
+	c->t_start = now();
+	if (c->fd >= 0 && c->st == S_IDLE) {
+		c->reused = true;
+		c->st = S_WRITING;
+	} else {
+		c->reused = false;
+		open_conn(c);
+		if (c->fd < 0) {	/* connect() failed at once */
+			st.failed++;
+			st.done++;
+		}
+	}
+}
+
+/* The request in flight on c failed; count it and move on. */
+static void
+fail_request(struct conn *c, long *counter)
+{
+	(*counter)++;
+	st.failed++;
+	st.done++;
+	drop(c, false);
+	if (st.failed > 1000 && st.failed > opt.total / 10) {
+		fprintf(stderr, "mtls_load: too many failures (%ld), giving up\n", st.failed);
+		return;
+	}
+	next_request(c);
+}
+
+static void
+complete_request(struct conn *c)
+{
+	double t = now() - c->t_start;
+	st.lat[st.done - st.failed] = t;	/* successful ones only */
+	st.done++;
+	if (c->status >= 200 && c->status < 300)
+		st.ok2xx++;
+	else
+		st.non2xx++;
+	st.body_bytes += c->body_got;
+	st.head_bytes += (long long)c->head_len;
+	if (st.doc_len < 0)
+		st.doc_len = c->body_got;
+	else if (c->body_got != st.doc_len)
+		st.length_mismatch++;
+	if (c->reused)
+		st.keepalive_reqs++;
+	c->served++;
+	if (!opt.keepalive || c->server_close) {
+		drop(c, true);
+	} else {
+		c->st = S_IDLE;
+		set_events(c, EPOLLIN);	/* notice a close while idle */
+	}
+	next_request(c);	/* the caller goes on driving c */
+}
+
+/* Parse the response head in c->head (complete, ends with CRLFCRLF). */
+static bool
+parse_head(struct conn *c)
+{
+	char *p = c->head, *end = c->head + c->head_len, *eol;
+
+	if (c->head_len < 12 || strncmp(p, "HTTP/1.", 7) != 0)
+		return false;
+	c->status = atoi(p + 9);
+	if (c->status < 100 || c->status > 999)
+		return false;
+	for (;;) {
+		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+		if (eol == NULL || eol == p)
+			break;
+		p = eol + 2;
+		if (p >= end || (p[0] == '\r' && p[1] == '\n'))
+			break;
+		if (strncasecmp(p, "Content-Length:", 15) == 0) {
+			c->clen = strtoll(p + 15, NULL, 10);
+		} else if (strncasecmp(p, "Transfer-Encoding:", 18) == 0) {
+			return false;	/* chunked: not needed here, not supported */
+		} else if (strncasecmp(p, "Connection:", 11) == 0) {
+			char *q = p + 11, *e = memmem(p, (size_t)(end - p), "\r\n", 2);
+			while (q < e && (*q == ' ' || *q == '\t'))
+				q++;
+			if (e - q >= 5 && strncasecmp(q, "close", 5) == 0)
+				c->server_close = true;
+		}
+	}
+	if (c->clen < 0)
+		return false;	/* the servers measured here always frame by length */
+	return true;
+}
+
+/* Feed received bytes to the response parser; returns false on a protocol error. */
+static bool
+consume(struct conn *c, const char *buf, size_t n)
+{
+	size_t i = 0;
+
+	if (!c->head_done) {
+		/* Copy byte by byte until CRLFCRLF: heads are small. */
+		for (; i < n; i++) {
+			if (c->head_len >= HEAD_MAX - 1)
+				return false;
+			c->head[c->head_len++] = buf[i];
+			if (c->head_len >= 4 &&
+			    memcmp(c->head + c->head_len - 4, "\r\n\r\n", 4) == 0) {
+				i++;
+				c->head_done = true;
+				if (!parse_head(c))
+					return false;
+				break;
+			}
+		}
+	}
+	if (c->head_done) {
+		c->body_got += (long long)(n - i);
+		if (c->body_got > c->clen)
+			return false;	/* bytes after the response: not expected */
+	}
+	return true;
+}
+
+static void
+note_tls(struct conn *c)
+{
+	if (st.proto[0] == '\0') {
+		snprintf(st.proto, sizeof(st.proto), "%s", SSL_get_version(c->ssl));
+		snprintf(st.cipher, sizeof(st.cipher), "%s",
+		    SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl)));
+	}
+}
+
+/* Advance c as far as it goes without blocking: through as many requests as can
+ * complete without waiting (a loop, not recursion). */
+static void
+drive(struct conn *c)
+{
+	static char rbuf[RBUF_SIZE];
+	int r, err;
+
+	for (;;) {
+		switch (c->st) {
+		case S_IDLE:
+			return;
+		case S_CONNECTING: {
+			int soerr = 0;
+			socklen_t len = sizeof(soerr);
+			struct sockaddr_in peer;
+			socklen_t plen = sizeof(peer);
+			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+			if (soerr != 0) {
+				fail_request(c, &st.connect_err);
+				break;
+			}
+			if (getpeername(c->fd, (struct sockaddr *)&peer, &plen) != 0)
+				return;	/* still connecting: wait for EPOLLOUT */
+			c->st = S_HANDSHAKE;
+			break;
+		}
+		case S_HANDSHAKE:
+			ERR_clear_error();
+			r = SSL_do_handshake(c->ssl);
+			if (r == 1) {
+				note_tls(c);
+				c->st = S_WRITING;
+				break;
+			}
+			err = SSL_get_error(c->ssl, r);
+			if (err == SSL_ERROR_WANT_READ) {
+				set_events(c, EPOLLIN);
+				return;
+			}
+			if (err == SSL_ERROR_WANT_WRITE) {
+				set_events(c, EPOLLOUT);
+				return;
+			}
+			fail_request(c, &st.tls_err);
+			break;
+		case S_WRITING:
+			ERR_clear_error();
+			r = SSL_write(c->ssl, opt.req + c->wpos, (int)(opt.req_len - c->wpos));
+			if (r > 0) {
+				c->wpos += (size_t)r;
+				if (c->wpos == opt.req_len) {
+					c->st = S_READING;
+					set_events(c, EPOLLIN);
+				}
+				break;
+			}
+			err = SSL_get_error(c->ssl, r);
+			if (err == SSL_ERROR_WANT_READ) {
+				set_events(c, EPOLLIN);
+				return;
+			}
+			if (err == SSL_ERROR_WANT_WRITE) {
+				set_events(c, EPOLLOUT);
+				return;
+			}
+			if (c->reused) {	/* server closed an idle keep-alive connection */
+				st.reconnects++;
+				drop(c, false);
+				st.started--;
+				next_request(c);
+				break;
+			}
+			fail_request(c, &st.tls_err);
+			break;
+		case S_READING:
+			ERR_clear_error();
+			r = SSL_read(c->ssl, rbuf, sizeof(rbuf));
+			if (r > 0) {
+				if (!consume(c, rbuf, (size_t)r))
+					fail_request(c, &st.proto_err);
+				else if (c->head_done && c->body_got == c->clen)
+					complete_request(c);
+				break;
+			}
+			err = SSL_get_error(c->ssl, r);
+			if (err == SSL_ERROR_WANT_READ)
+				return;
+			if (err == SSL_ERROR_WANT_WRITE) {
+				set_events(c, EPOLLOUT);
+				return;
+			}
+			/* EOF (with or without close_notify) or an error. */
+			if (c->reused && c->head_len == 0) {
+				/* Closed before any byte of this response: the server
+				 * ended the keep-alive connection; retry on a new one. */
+				st.reconnects++;
+				drop(c, false);
+				st.started--;
+				next_request(c);
+				break;
+			}
+			fail_request(c, &st.read_err);
+			break;
+		}
+	}
+}
+
+/* An idle keep-alive connection became readable: EOF or unexpected bytes. */
+static void
+idle_event(struct conn *c)
+{
+	char b[256];
+	int r;
+
+	ERR_clear_error();
+	r = SSL_read(c->ssl, b, sizeof(b));
+	if (r > 0) {
+		st.proto_err++;	/* bytes nobody asked for */
+		drop(c, false);
+		return;
+	}
+	if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
+		return;	/* e.g. a TLS 1.3 session ticket */
+	drop(c, false);	/* closed while idle: reconnect on the next request */
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double
+pct(double *v, long n, double p)
+{
+	long i;
+	if (n <= 0)
+		return NAN;
+	i = (long)ceil(p / 100.0 * (double)n) - 1;
+	if (i < 0)
+		i = 0;
+	if (i >= n)
+		i = n - 1;
+	return v[i] * 1000.0;
+}
+
+static void
+parse_url(const char *url)
+{
+	const char *p, *slash, *colon;
+	size_t hl;
+
+	if (strncmp(url, "https://", 8) != 0)
+		die("only https:// URLs: %s", url);
+	p = url + 8;
+	slash = strchr(p, '/');
+	if (slash == NULL)
+		slash = p + strlen(p);
+	colon = memchr(p, ':', (size_t)(slash - p));
+	if (colon == NULL)
+		die("the URL needs an explicit port: %s", url);
+	hl = (size_t)(colon - p);
+	if (hl == 0 || hl >= sizeof(opt.host))
+		die("bad host in %s", url);
+	memcpy(opt.host, p, hl);
+	opt.host[hl] = '\0';
+	opt.port = atoi(colon + 1);
+	if (opt.port <= 0 || opt.port > 65535)
+		die("bad port in %s", url);
+	snprintf(opt.path, sizeof(opt.path), "%s", *slash ? slash : "/");
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)opt.port);
+	if (inet_pton(AF_INET, opt.host, &addr.sin_addr) != 1)
+		die("host must be a numeric IPv4 address: %s", opt.host);
+	if ((ntohl(addr.sin_addr.s_addr) >> 24) != 127)
+		die("refusing a non-loopback address: %s", opt.host);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *headers[MAX_HEADERS];
+	int nheaders = 0, ch, i;
+	size_t cap;
+	struct conn *conns;
+	double t0, elapsed;
+	long nok;
+
+	while ((ch = getopt(argc, argv, "c:n:kE:H:s:")) != -1) {
+		switch (ch) {
+		case 'c': opt.conc = atoi(optarg); break;
+		case 'n': opt.total = atol(optarg); break;
+		case 'k': opt.keepalive = true; break;
+		case 'E': opt.pem = optarg; break;
+		case 'H':
+			if (nheaders == MAX_HEADERS || strpbrk(optarg, "\r\n") != NULL)
+				usage();
+			headers[nheaders++] = optarg;
+			break;
+		case 's': opt.timeout = atof(optarg); break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1 || opt.conc < 1 || opt.total < 1 || opt.pem == NULL ||
+	    opt.timeout <= 0)
+		usage();
+	if (opt.conc > opt.total)
+		opt.conc = (int)opt.total;
+	parse_url(argv[optind]);
+
+	cap = strlen(opt.path) + 256;
+	for (i = 0; i < nheaders; i++)
+		cap += strlen(headers[i]) + 2;
+	opt.req = malloc(cap);
+	if (opt.req == NULL)
+		die("out of memory");
+	opt.req_len = (size_t)snprintf(opt.req, cap,
+	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: mtls_load\r\nAccept: */*\r\n%s",
+	    opt.path, opt.host, opt.port, opt.keepalive ? "" : "Connection: close\r\n");
+	for (i = 0; i < nheaders; i++)
+		opt.req_len += (size_t)snprintf(opt.req + opt.req_len, cap - opt.req_len,
+		    "%s\r\n", headers[i]);
+	opt.req_len += (size_t)snprintf(opt.req + opt.req_len, cap - opt.req_len, "\r\n");
+
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL)
+		die("SSL_CTX_new");
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (SSL_CTX_use_certificate_chain_file(ctx, opt.pem) != 1)
+		die("cannot load the certificate chain from %s", opt.pem);
+	if (SSL_CTX_use_PrivateKey_file(ctx, opt.pem, SSL_FILETYPE_PEM) != 1)
+		die("cannot load the private key from %s", opt.pem);
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		die("certificate and key in %s do not match", opt.pem);
+
+	st.lat = calloc((size_t)opt.total, sizeof(double));
+	conns = calloc((size_t)opt.conc, sizeof(struct conn));
+	if (st.lat == NULL || conns == NULL)
+		die("out of memory");
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1: %s", strerror(errno));
+
+	t0 = now();
+	for (i = 0; i < opt.conc; i++) {
+		conns[i].fd = -1;
+		conns[i].st = S_IDLE;
+		next_request(&conns[i]);
+		drive(&conns[i]);
+	}
+	while (st.done < opt.total) {
+		struct epoll_event evs[256];
+		int n = epoll_wait(ep, evs, 256, 100), k;
+		double tn;
+
+		if (n < 0 && errno != EINTR)
+			die("epoll_wait: %s", strerror(errno));
+		for (k = 0; k < n; k++) {
+			struct conn *c = evs[k].data.ptr;
+			if (c->fd < 0)
+				continue;
+			if (c->st == S_IDLE)
+				idle_event(c);
+			else
+				drive(c);
+		}
+		if (st.failed > 1000 && st.failed > opt.total / 10)
+			break;
+		/* Timeouts, and idle connections whose next request never started. */
+		tn = now();
+		for (i = 0; i < opt.conc; i++) {
+			struct conn *c = &conns[i];
+			if (c->fd >= 0 && c->st != S_IDLE && tn - c->t_start > opt.timeout) {
+				fail_request(c, &st.timeouts);
+				drive(c);
+			} else if (c->fd < 0 && c->st == S_IDLE && st.started < opt.total) {
+				next_request(c);
+				drive(c);
+			}
+		}
+		/* Nothing in flight and nothing left to start: stop. */
+		if (st.started >= opt.total) {
+			bool busy = false;
+			for (i = 0; i < opt.conc; i++)
+				if (conns[i].fd >= 0 && conns[i].st != S_IDLE)
+					busy = true;
+			if (!busy)
+				break;
+		}
+	}
+	elapsed = now() - t0;
+	for (i = 0; i < opt.conc; i++)
+		if (conns[i].fd >= 0)
+			drop(&conns[i], true);
+
+	nok = st.done - st.failed;
+	qsort(st.lat, (size_t)nok, sizeof(double), cmp_double);
+	printf("Server: %s:%d%s  TLS: %s %s\n", opt.host, opt.port, opt.path,
+	    st.proto[0] ? st.proto : "-", st.cipher[0] ? st.cipher : "-");
+	printf("Concurrency %d, keep-alive %s: %ld requests in %.3f s = %.2f req/s\n",
+	    opt.conc, opt.keepalive ? "on" : "off", st.done, elapsed,
+	    elapsed > 0 ? (double)nok / elapsed : 0.0);
+	printf("Responses: %ld 2xx, %ld non-2xx; failed %ld; connections %ld\n",
+	    st.ok2xx, st.non2xx, st.failed, st.connections);
+	printf("Latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
+	    pct(st.lat, nok, 50), pct(st.lat, nok, 90), pct(st.lat, nok, 99),
+	    pct(st.lat, nok, 100));
+	printf("RESULT complete=%ld ok2xx=%ld non2xx=%ld failed=%ld connect_err=%ld "
+	    "tls_err=%ld read_err=%ld timeouts=%ld proto_err=%ld reconnects=%ld "
+	    "length_mismatch=%ld keepalive_reqs=%ld connections=%ld body_bytes=%lld "
+	    "head_bytes=%lld doc_len=%lld elapsed_s=%.6f rps=%.2f p50_ms=%.4f "
+	    "p90_ms=%.4f p99_ms=%.4f max_ms=%.4f proto=%s cipher=%s\n",
+	    nok, st.ok2xx, st.non2xx, st.failed, st.connect_err, st.tls_err, st.read_err,
+	    st.timeouts, st.proto_err, st.reconnects, st.length_mismatch,
+	    st.keepalive_reqs, st.connections, st.body_bytes, st.head_bytes, st.doc_len,
+	    elapsed, elapsed > 0 ? (double)nok / elapsed : 0.0, pct(st.lat, nok, 50),
+	    pct(st.lat, nok, 90), pct(st.lat, nok, 99), pct(st.lat, nok, 100),
+	    st.proto[0] ? st.proto : "-", st.cipher[0] ? st.cipher : "-");
+	SSL_CTX_free(ctx);
+	return (st.failed > 0 || st.done < opt.total) ? 1 : 0;
+}
