@@ -30,11 +30,22 @@
 /* Room for "fi-" + a 26-character token and the NUL. */
 #define GW_LOGICAL_ID_MAX 64
 
-/* An identifier system an adapter owns. */
+/*
+ * An identifier system an adapter owns.  Several systems may name the same
+ * identifier (a Swedish personnummer under its http and its OID system):
+ * each is listed, the one written on output with emit = true, and the
+ * adapter's patient_by_identifier statement accepts them all.
+ */
 struct gw_id_system {
 	const char *system;	     /* FHIR Identifier.system */
 	bool emit;		     /* the system written on output */
 	bool (*valid)(const char *value); /* check digits, dates, shape */
+	/*
+	 * The form the registry stores, for a value valid() accepted, into
+	 * out (e.g. a 10-digit personnummer as its 12 digits): GW_OK or
+	 * GW_ERR.  NULL: the value is looked up exactly as written.
+	 */
+	int (*normalize)(const char *value, char *out, size_t outsz);
 };
 
 /* A patient as its registry knows it, filled by patient_identity(). */
@@ -57,7 +68,8 @@ struct gw_adapter {
 	const char *id_prefix;	 /* logical id prefix: "fi" */
 	const struct gw_id_system *ids; /* terminated by {NULL} */
 
-	/* $1 identifier system, $2 value -> 0 or 1 row (kind, doc). */
+	/* $1 identifier system (one of ids), $2 value (normalized when the
+	 * system has normalize) -> 0 or 1 row (kind, doc). */
 	const char *sql_patient_by_identifier;
 	/* Per type: $1 id without "<prefix>-" -> 0 or 1 row (kind, doc,
 	 * patient_doc).  For GW_RT_PATIENT, $1 is the token and patient_doc

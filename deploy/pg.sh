@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # deploy/pg.sh — a private PostgreSQL cluster for development and tests.
 #
-#   deploy/pg.sh init   DATADIR PORT   initdb (trust auth, UTF8), role and database `fhirgw`
+#   deploy/pg.sh init   DATADIR PORT   initdb (trust auth, UTF8), roles `fhirgw` (owner) and
+#                                      `fhirgw_app` (the gateway's runtime role), database `fhirgw`
+#   deploy/pg.sh roles  DATADIR PORT   create those roles in a running cluster made before they
+#                                      existed (idempotent)
 #   deploy/pg.sh start  DATADIR PORT   start it (pg_ctl -w), server log in DATADIR/log
 #   deploy/pg.sh stop   DATADIR        fast shutdown of that cluster only (its postmaster.pid)
 #   deploy/pg.sh status DATADIR        pg_ctl status: exit 0 running, 3 stopped, 4 no cluster
 #
-# Or source it and call pg_init / pg_start / pg_stop / pg_status with the same arguments
+# Or source it and call pg_init / pg_start / pg_stop / pg_status / pg_roles with the same arguments
 # (each runs in a subshell, so sourcing changes no shell option of the caller).
 #
 # DATADIR is the cluster's data directory itself; DATADIR/run holds its unix socket and
 # DATADIR/log its server log.  It listens on 127.0.0.1:PORT only.  Connect with
-#     host=127.0.0.1 port=PORT dbname=fhirgw user=fhirgw
+#     host=127.0.0.1 port=PORT dbname=fhirgw user=fhirgw        (owner: migrate, seed, node-add)
+#     host=127.0.0.1 port=PORT dbname=fhirgw user=fhirgw_app    (runtime: fhirgw serve)
+# The owner owns the database and everything in it; the runtime role owns nothing and gets
+# only what the migrations grant it (docs/audit.md, "Roles").
 # Authentication is `trust` for local and loopback connections: development only.
 #
 # PostgreSQL refuses to run as root: as root the cluster belongs to the `postgres` user (every
@@ -147,13 +153,45 @@ pg_init() (
 	local rc=0
 	_pg_as "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$datadir/run" -p "$port" -U postgres \
 		-d postgres >"$log" 2>&1 <<-'EOF' || rc=$?
-		create role fhirgw login;
+		create role fhirgw login createrole;
+		create role fhirgw_app login;
 		create database fhirgw owner fhirgw encoding 'UTF8' template template0;
 	EOF
 	_pg_as "$bindir/pg_ctl" stop -w -s -m fast -D "$datadir" >/dev/null 2>&1 || true
 	if ((rc != 0)); then
 		cat "$log" >&2
 		_pg_die "could not create role/database fhirgw"
+	fi
+)
+
+# The two roles, in a cluster running on PORT (over its unix socket).
+pg_roles() (
+	set -euo pipefail
+	local datadir port bindir log rc=0
+	[[ $# == 2 ]] || _pg_die "usage: pg.sh roles DATADIR PORT"
+	datadir=$(_pg_abs "$1")
+	port=$2
+	_pg_port_ok "$port"
+	bindir=$(pg_bindir)
+	log=$(mktemp)
+	trap 'rm -f "$log"' EXIT
+	_pg_as "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$datadir/run" -p "$port" -U postgres \
+		-d postgres >"$log" 2>&1 <<-'EOF' || rc=$?
+		do $$
+		begin
+			if not exists (select 1 from pg_roles where rolname = 'fhirgw') then
+				create role fhirgw login createrole;
+			else
+				alter role fhirgw createrole;
+			end if;
+			if not exists (select 1 from pg_roles where rolname = 'fhirgw_app') then
+				create role fhirgw_app login;
+			end if;
+		end $$;
+	EOF
+	if ((rc != 0)); then
+		cat "$log" >&2
+		_pg_die "could not create the roles fhirgw and fhirgw_app"
 	fi
 )
 
@@ -215,8 +253,9 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	start) pg_start "$@" ;;
 	stop) pg_stop "$@" ;;
 	status) pg_status "$@" ;;
+	roles) pg_roles "$@" ;;
 	*)
-		echo "usage: deploy/pg.sh init DATADIR PORT | start DATADIR PORT | stop DATADIR | status DATADIR" >&2
+		echo "usage: deploy/pg.sh init DATADIR PORT | start DATADIR PORT | stop DATADIR | status DATADIR | roles DATADIR PORT" >&2
 		exit 2
 		;;
 	esac

@@ -7,12 +7,16 @@
 #   pg/           a private PostgreSQL cluster on 127.0.0.1:$FHIRGW_PG_PORT (deploy/pg.sh)
 #   id.key        the secret for logical-id tokens (made once, kept)
 #   config.json   the gateway's configuration
-# applies the migrations, seeds 1000 synthetic Finnish patients (only into an empty registry,
-# or always with FHIRGW_RESEED=1), registers the demo nodes, adds a demo consent denial for
-# three patients, and starts `fhirgw serve`.  When it answers, it writes
+# applies the migrations, seeds 1000 synthetic patients in each of the Finnish, Norwegian and
+# Swedish registries (only into an empty registry, or always with FHIRGW_RESEED=1), registers
+# the demo nodes, sets the demo consent (patients 2, 5 and 9 of each country are denied
+# treatment access: Finland and Norway by a rule, Sweden, which is opt-in, by having no
+# permit when the others have one), and starts `fhirgw serve`.  When it answers, it writes
 #   env           shell `export` lines: FHIRGW_BASE, FHIRGW_CA, FHIRGW_ADMIN_URL,
-#                 FHIRGW_PG_CONNINFO, FHIRGW_CONFIG, NODE_<NAME>_CERT / NODE_<NAME>_KEY
-#   patients.json the first ten patients: country, system, national_id, logical_id, consent
+#                 FHIRGW_PG_CONNINFO (owner role), FHIRGW_PG_APP_CONNINFO (the gateway's
+#                 runtime role), FHIRGW_CONFIG, NODE_<NAME>_CERT / NODE_<NAME>_KEY
+#   patients.json the first ten patients of each country, Finland's first: country, system,
+#                 national_id, logical_id, consent
 # and prints curl commands to try.
 #
 # Foreground (default): the gateway logs to this terminal; Ctrl-C stops it and the cluster.
@@ -33,8 +37,21 @@ LOGFILE=$QS/fhirgw.log
 PORT=${FHIRGW_PORT:-8443}
 ADMIN_PORT=${FHIRGW_ADMIN_PORT:-8080}
 PG_PORT=${FHIRGW_PG_PORT:-55432}
+# The owner role runs migrate, seed and node-add (and the demo's psql); the gateway serves as
+# the runtime role, which may only do what the migrations grant it (docs/audit.md, "Roles").
 CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=fhirgw user=fhirgw"
+APP_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=fhirgw user=fhirgw_app"
 FI_SYSTEM=urn:oid:1.2.246.21
+NO_FNR_SYSTEM=urn:oid:2.16.578.1.12.4.1.4.1
+NO_DNR_SYSTEM=urn:oid:2.16.578.1.12.4.1.4.2
+SE_PNR_SYSTEM=http://electronichealth.se/identifier/personnummer
+SE_SAM_SYSTEM=http://electronichealth.se/identifier/samordningsnummer
+# Country code, registry table, and how the seed is announced.
+REGISTRIES=(
+	"fi fi_rekisteri.henkilo Finnish"
+	"no no_register.pasient Norwegian"
+	"se se_register.patient Swedish"
+)
 PATIENTS=1000
 # Node certificate name, country, roles ("" = not registered).
 NODE_TABLE=(
@@ -189,7 +206,11 @@ write_config() {
 		  "admin_listen": "127.0.0.1:$ADMIN_PORT",
 		  "workers": 0,
 		  "public_base_url": "https://localhost:$PORT/fhir",
-		  "database": { "conninfo": "$CONNINFO", "pool_size": 2 },
+		  "database": {
+		    "conninfo": "$APP_CONNINFO",
+		    "migrate_conninfo": "$CONNINFO",
+		    "pool_size": 2
+		  },
 		  "tls": {
 		    "cert": "pki/server.crt",
 		    "key": "pki/server.key",
@@ -215,16 +236,49 @@ DENIED="exists (select 1 from gw.consent_rule r
 	and (r.valid_from is null or r.valid_from <= now())
 	and (r.valid_to is null or r.valid_to > now()))"
 
+# The first ten patients of every country (ord: FI, NO, SE), with the identifier system each
+# one's national id is emitted under.
+DEMO_PATIENTS="with d as (
+	select 1 as ord, 'FI'::text as country, '$FI_SYSTEM'::text as system, h.hetu as national_id,
+		'fi-' || h.fhir_tunniste as logical_id, row_number() over (order by h.id) as rn
+	from (select * from fi_rekisteri.henkilo order by id limit 10) h
+	union all
+	select 2, 'NO', case n.identtype when 'dnr' then '$NO_DNR_SYSTEM' else '$NO_FNR_SYSTEM' end,
+		n.folkeregisterident, 'no-' || n.fhir_id, row_number() over (order by n.id)
+	from (select * from no_register.pasient order by id limit 10) n
+	union all
+	select 3, 'SE', case s.personid_typ when 'samordningsnummer' then '$SE_SAM_SYSTEM'
+		else '$SE_PNR_SYSTEM' end,
+		s.personid, 'se-' || s.fhir_id, row_number() over (order by s.id)
+	from (select * from se_register.patient order by id limit 10) s)"
+# A patient's own unconditional treatment rule with decision $1 (deny, permit), for a row of d.
+demo_rule() {
+	printf '%s' "exists (select 1 from gw.consent_rule r
+	where r.patient_system = d.system and r.patient_id = d.national_id
+	and r.scope = 'treatment' and r.decision = '$1' and r.revoked_at is null
+	and r.purposes = '{}' and r.recipient_countries = '{}'
+	and (r.valid_from is null or r.valid_from <= now())
+	and (r.valid_to is null or r.valid_to > now()))"
+}
+# Treatment access of a row of d: its own rule, else its country's national default.
+DEMO_CONSENT="case when $(demo_rule deny) then 'deny' when $(demo_rule permit) then 'permit'
+	else coalesce((select c.decision from gw.consent_default c
+		where c.country = d.country and c.purpose = 'TREAT'), 'deny') end"
+
 seed_and_consent() {
-	local count
-	count=$(psql_q -c 'select count(*) from fi_rekisteri.henkilo') ||
-		die "cannot read fi_rekisteri.henkilo (did the migrations run? deploy/migrations/100_fi_registry.sql)"
-	if [[ $count == 0 || ${FHIRGW_RESEED:-0} == 1 ]]; then
-		say "seeding $PATIENTS synthetic Finnish patients"
-		"$BIN" seed -c "$CONFIG" --country 'fi' --patients "$PATIENTS" || die "fhirgw seed failed"
-	else
-		say "registry already holds $count patients (FHIRGW_RESEED=1 to replace them)"
-	fi
+	local count reg cc table language
+	for reg in "${REGISTRIES[@]}"; do
+		read -r cc table language <<<"$reg"
+		count=$(psql_q -c "select count(*) from $table") ||
+			die "cannot read $table (did the migrations run? deploy/migrations/)"
+		if [[ $count == 0 || ${FHIRGW_RESEED:-0} == 1 ]]; then
+			say "seeding $PATIENTS synthetic $language patients"
+			"$BIN" seed -c "$CONFIG" --country "$cc" --patients "$PATIENTS" ||
+				die "fhirgw seed --country $cc failed"
+		else
+			say "the $language registry already holds $count patients (FHIRGW_RESEED=1 to replace them)"
+		fi
+	done
 
 	say "registering demo nodes"
 	local row name country roles
@@ -243,17 +297,28 @@ seed_and_consent() {
 		select '$FI_SYSTEM', p.hetu, 'treatment', 'deny', '{}'
 		from p where p.rn in (2, 5, 9) and not $DENIED;
 	EOF
+	# Norway like Finland; Sweden is opt-in: the others get a permit, 2, 5 and 9 none.
+	psql_q <<-EOF >/dev/null || die "could not insert the demo consent rules"
+		$DEMO_PATIENTS
+		insert into gw.consent_rule (patient_system, patient_id, scope, decision, purposes)
+		select d.system, d.national_id, 'treatment', 'deny', '{}'
+		from d where d.country = 'NO' and d.rn in (2, 5, 9) and not $(demo_rule deny);
+		$DEMO_PATIENTS
+		insert into gw.consent_rule (patient_system, patient_id, scope, decision, purposes)
+		select d.system, d.national_id, 'treatment', 'permit', '{}'
+		from d where d.country = 'SE' and d.rn not in (2, 5, 9) and not $(demo_rule permit);
+	EOF
 }
 
 write_ready_files() {
 	local name var tmp=$QS/env.tmp
 	psql_q >"$QS/patients.json.tmp" <<-EOF || die "could not list the demo patients"
-		$FIRST_PATIENTS
+		$DEMO_PATIENTS
 		select coalesce(json_agg(json_build_object(
-			'country', 'FI', 'system', '$FI_SYSTEM', 'national_id', p.hetu,
-			'logical_id', 'fi-' || p.fhir_tunniste,
-			'consent', case when $DENIED then 'deny' else 'permit' end) order by p.rn), '[]')
-		from p;
+			'country', d.country, 'system', d.system, 'national_id', d.national_id,
+			'logical_id', d.logical_id,
+			'consent', $DEMO_CONSENT) order by d.ord, d.rn), '[]')
+		from d;
 	EOF
 	# One patient per line is easier to read; the data is the same without python3.
 	if python3 -m json.tool "$QS/patients.json.tmp" >"$QS/patients.json.pretty" 2>/dev/null; then
@@ -268,6 +333,7 @@ write_ready_files() {
 		echo "export FHIRGW_CA=$(shq "$QS/pki/ca.crt")"
 		echo "export FHIRGW_ADMIN_URL=$(shq "http://127.0.0.1:$ADMIN_PORT")"
 		echo "export FHIRGW_PG_CONNINFO=$(shq "$CONNINFO")"
+		echo "export FHIRGW_PG_APP_CONNINFO=$(shq "$APP_CONNINFO")"
 		echo "export FHIRGW_CONFIG=$(shq "$CONFIG")"
 		for name in 'fi' no se admin auditor portal research peer rogue expired unknown; do
 			var=NODE_${name^^}
@@ -283,8 +349,15 @@ print_howto() {
 	ok_id=$(psql_q -c "$FIRST_PATIENTS select 'fi-' || fhir_tunniste from p where not $DENIED order by rn limit 1")
 	ok_hetu=$(psql_q -c "$FIRST_PATIENTS select hetu from p where not $DENIED order by rn limit 1")
 	deny_id=$(psql_q -c "$FIRST_PATIENTS select 'fi-' || fhir_tunniste from p where $DENIED order by rn limit 1")
+	local no_ident se_ident
+	no_ident=$(psql_q -c "$DEMO_PATIENTS select system || '|' || national_id from d
+		where country = 'NO' and $DEMO_CONSENT = 'permit' order by rn limit 1")
+	se_ident=$(psql_q -c "$DEMO_PATIENTS select system || '|' || national_id from d
+		where country = 'SE' and $DEMO_CONSENT = 'permit' order by rn limit 1")
 	# shellcheck disable=SC2016 # printed for the user's shell to expand
 	local c='curl --cacert "$FHIRGW_CA"' node='--cert "$NODE_FI_CERT" --key "$NODE_FI_KEY"'
+	local no_node='--cert "$NODE_NO_CERT" --key "$NODE_NO_KEY"'
+	local se_node='--cert "$NODE_SE_CERT" --key "$NODE_SE_KEY"'
 	local treat="-H 'X-Purpose-Of-Use: TREAT'"
 	cat <<-EOF
 
@@ -301,8 +374,16 @@ print_howto() {
 		  # find a patient by henkilötunnus
 		  $c $node $treat -G "\$FHIRGW_BASE/Patient" --data-urlencode 'identifier=$FI_SYSTEM|$ok_hetu'
 
+		  # Norway and Sweden, as their national nodes: by fødselsnummer, by personnummer
+		  # (the 10-digit form YYMMDD-NNNC works too)
+		  $c $no_node $treat -G "\$FHIRGW_BASE/Patient" --data-urlencode 'identifier=$no_ident'
+		  $c $se_node $treat -G "\$FHIRGW_BASE/Patient" --data-urlencode 'identifier=$se_ident'
+
 		  # a patient who denied access: 403 OperationOutcome naming the consent rule
 		  $c $node $treat "\$FHIRGW_BASE/Patient/$deny_id/\\\$summary"
+
+		  # who accessed the first patient's data: the audit trail as AuditEvents (role auditor)
+		  $c --cert "\$NODE_AUDITOR_CERT" --key "\$NODE_AUDITOR_KEY" "\$FHIRGW_BASE/AuditEvent?patient=$ok_id"
 
 		  # a certificate from an untrusted CA: the TLS handshake is refused
 		  $c --cert "\$NODE_ROGUE_CERT" --key "\$NODE_ROGUE_KEY" "\$FHIRGW_BASE/metadata"
@@ -391,6 +472,9 @@ else
 	pg_start "$QS/pg" "$PG_PORT"
 	STARTED_PG=1
 fi
+
+# Clusters made before the runtime role existed get it now (idempotent).
+pg_roles "$QS/pg" "$PG_PORT"
 
 if [[ ! -s $QS/id.key ]]; then
 	(umask 077 && openssl rand 32 >"$QS/id.key.tmp" && mv -f "$QS/id.key.tmp" "$QS/id.key")

@@ -13,8 +13,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "adapters/adapter.h"
 #include "gateway/config.h"
 #include "gateway/gw.h"
+#include "gateway/relay.h"
 
 #define ID_KEY_MIN 32
 #define ID_KEY_MAX 1024
@@ -217,7 +219,8 @@ parse_tls(struct parse *p, const cJSON *tls, struct gw_config *cfg)
 static void
 parse_database(struct parse *p, const cJSON *db, struct gw_config *cfg)
 {
-	static const char *const known[] = { "conninfo", "pool_size", NULL };
+	static const char *const known[] = { "conninfo", "migrate_conninfo",
+		"pool_size", NULL };
 	const char *s;
 
 	if (!cJSON_IsObject(db)) {
@@ -227,6 +230,10 @@ parse_database(struct parse *p, const cJSON *db, struct gw_config *cfg)
 	check_keys(p, db, "database.", known);
 	if ((s = get_string(p, db, "conninfo", true)) != NULL)
 		cfg->db_conninfo = gw_strdup(s);
+	if ((s = get_string(p, db, "migrate_conninfo", false)) != NULL)
+		cfg->db_migrate_conninfo = gw_strdup(s);
+	else if (cfg->db_conninfo != NULL)
+		cfg->db_migrate_conninfo = gw_strdup(cfg->db_conninfo);
 	cfg->db_pool_size = get_int(p, db, "pool_size", 2, 1, 64);
 }
 
@@ -256,12 +263,241 @@ is_country_code(const char *s)
 	    s[1] <= 'Z';
 }
 
+/* --- where patient data lives: local_countries and peers ---------------- */
+
+/*
+ * "https://HOST[:PORT][/PATH]" into peer->url (without trailing slashes),
+ * host, port (443) and base_path ("" or "/fhir").  No user info, query or
+ * fragment; HOST is a DNS name, an IPv4 address or a [bracketed] IPv6
+ * address.  GW_OK or GW_ERR.
+ */
+static int
+parse_peer_url(const char *url, struct gw_peer *peer)
+{
+	const char *h, *end, *path;
+	size_t n = strlen(url);
+	long port = 443;
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	if (strncmp(url, "https://", 8) != 0 || n <= 8)
+		return GW_ERR;
+	for (size_t i = 0; i < n; i++)
+		if (url[i] <= ' ' || url[i] >= 0x7f || url[i] == '?' ||
+		    url[i] == '#' || url[i] == '@' || url[i] == '\\')
+			return GW_ERR;
+	h = url + 8;
+	if (*h == '[') {
+		end = memchr(h, ']', (size_t)(url + n - h));
+		if (end == NULL || end == h + 1)
+			return GW_ERR;
+		peer->host = gw_strndup(h + 1, (size_t)(end - h - 1));
+		end++;
+	} else {
+		end = h;
+		while (end < url + n && *end != ':' && *end != '/') {
+			if (!((*end >= 'a' && *end <= 'z') ||
+			    (*end >= 'A' && *end <= 'Z') ||
+			    (*end >= '0' && *end <= '9') || *end == '.' ||
+			    *end == '-'))
+				return GW_ERR;
+			end++;
+		}
+		if (end == h)
+			return GW_ERR;
+		peer->host = gw_strndup(h, (size_t)(end - h));
+	}
+	path = end;
+	if (*end == ':') {
+		char digits[8];
+		size_t d;
+
+		path = end + 1;
+		while (path < url + n && *path != '/')
+			path++;
+		d = (size_t)(path - end - 1);
+		if (d == 0 || d >= sizeof(digits))
+			return GW_ERR;
+		memcpy(digits, end + 1, d);
+		digits[d] = '\0';
+		if (gw_parse_long(digits, 1, 65535, &port) != GW_OK)
+			return GW_ERR;
+	} else if (end < url + n && *end != '/') {
+		return GW_ERR;
+	}
+	peer->port = (int)port;
+	peer->base_path = gw_strndup(path, (size_t)(url + n - path));
+	peer->url = gw_strndup(url, n);
+	return GW_OK;
+}
+
+/* 64 hex digits, kept in lowercase as gw_tls_key_hash writes them. */
+static int
+parse_pin(const char *s, char out[GW_KEY_HASH_LEN])
+{
+	if (strlen(s) != GW_KEY_HASH_LEN - 1)
+		return GW_ERR;
+	for (size_t i = 0; i < GW_KEY_HASH_LEN - 1; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return GW_ERR;
+		out[i] = c;
+	}
+	out[GW_KEY_HASH_LEN - 1] = '\0';
+	return GW_OK;
+}
+
+static void
+parse_peer(struct parse *p, const char *country, const cJSON *obj,
+    struct gw_peer *peer)
+{
+	static const char *const known[] = { "url", "cert", "key", "ca",
+		"pin_sha256", "connect_timeout_ms", "response_timeout_ms",
+		"max_connections", NULL };
+	char where[32];
+	const char *s;
+
+	snprintf(where, sizeof(where), "peers.%s.", country);
+	gw_strlcpy(peer->country, country, sizeof(peer->country));
+	if (!cJSON_IsObject(obj)) {
+		problem(p, where, "must be an object");
+		return;
+	}
+	check_keys(p, obj, where, known);
+	if ((s = get_string(p, obj, "url", true)) != NULL &&
+	    parse_peer_url(s, peer) != GW_OK)
+		problem(p, where, "url must be https://HOST[:PORT][/PATH]");
+	if ((s = get_string(p, obj, "cert", true)) != NULL)
+		peer->cert = resolve_path(p, s);
+	if ((s = get_string(p, obj, "key", true)) != NULL)
+		peer->key = resolve_path(p, s);
+	if ((s = get_string(p, obj, "ca", true)) != NULL)
+		peer->ca = resolve_path(p, s);
+	if ((s = get_string(p, obj, "pin_sha256", true)) != NULL &&
+	    parse_pin(s, peer->pin) != GW_OK)
+		problem(p, where, "pin_sha256 must be 64 hex digits (SHA-256 "
+		    "of the peer's public key)");
+	peer->connect_timeout_ms = get_int(p, obj, "connect_timeout_ms", 2000,
+	    10, 60000);
+	peer->response_timeout_ms = get_int(p, obj, "response_timeout_ms",
+	    10000, 10, 600000);
+	peer->max_connections = get_int(p, obj, "max_connections", 8, 1,
+	    1024);
+}
+
+static void
+parse_peers(struct parse *p, const cJSON *peers, struct gw_config *cfg)
+{
+	const cJSON *item;
+	int n;
+
+	if (peers == NULL || cJSON_IsNull(peers))
+		return;
+	if (!cJSON_IsObject(peers)) {
+		problem(p, "peers", "must be an object of COUNTRY: {url, ...}");
+		return;
+	}
+	n = cJSON_GetArraySize(peers);
+	if (n > GW_MAX_COUNTRIES) {
+		problem(p, "peers", "too many");
+		return;
+	}
+	cfg->peers = gw_calloc((size_t)(n > 0 ? n : 1), sizeof(*cfg->peers));
+	cJSON_ArrayForEach(item, peers) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "peers.%s", item->string);
+		if (!is_country_code(item->string)) {
+			problem(p, what, "key must be a country code (two "
+			    "capital letters)");
+			continue;
+		}
+		if (gw_config_peer(cfg, item->string) != NULL) {
+			problem(p, what, "given twice");
+			continue;
+		}
+		if (cfg->country != NULL &&
+		    strcmp(cfg->country, item->string) == 0) {
+			problem(p, what, "this gateway's own country is never "
+			    "relayed");
+			continue;
+		}
+		parse_peer(p, item->string, item, &cfg->peers[cfg->npeers++]);
+	}
+}
+
+/* local_countries, or by default every compiled adapter without a peer. */
+static void
+parse_local(struct parse *p, const cJSON *local, struct gw_config *cfg)
+{
+	const cJSON *item;
+
+	if (local == NULL || cJSON_IsNull(local)) {
+		for (size_t i = 0; gw_adapters[i] != NULL &&
+		     cfg->nlocal_countries < GW_MAX_COUNTRIES; i++)
+			if (gw_config_peer(cfg, gw_adapters[i]->country) == NULL)
+				gw_strlcpy(cfg->local_countries[
+				    cfg->nlocal_countries++],
+				    gw_adapters[i]->country, 3);
+		return;
+	}
+	if (!cJSON_IsArray(local)) {
+		problem(p, "local_countries", "must be an array of country "
+		    "codes");
+		return;
+	}
+	cJSON_ArrayForEach(item, local) {
+		const char *cc = cJSON_IsString(item) ? item->valuestring : "";
+		char what[48];
+
+		snprintf(what, sizeof(what), "local_countries: %.8s", cc);
+		if (!is_country_code(cc)) {
+			problem(p, what, "not a country code (two capital "
+			    "letters)");
+		} else if (gw_adapter_by_country(cc) == NULL) {
+			problem(p, what, "no adapter for it in this build");
+		} else if (gw_config_is_local(cfg, cc)) {
+			problem(p, what, "given twice");
+		} else if (gw_config_peer(cfg, cc) != NULL) {
+			problem(p, what, "also in peers: a country is either "
+			    "local or relayed");
+		} else if (cfg->nlocal_countries == GW_MAX_COUNTRIES) {
+			problem(p, what, "too many");
+		} else {
+			gw_strlcpy(cfg->local_countries[
+			    cfg->nlocal_countries++], cc, 3);
+		}
+	}
+}
+
+bool
+gw_config_is_local(const struct gw_config *cfg, const char *country)
+{
+	for (int i = 0; i < cfg->nlocal_countries; i++)
+		if (strcmp(cfg->local_countries[i], country) == 0)
+			return true;
+	return false;
+}
+
+const struct gw_peer *
+gw_config_peer(const struct gw_config *cfg, const char *country)
+{
+	for (int i = 0; i < cfg->npeers; i++)
+		if (strcmp(cfg->peers[i].country, country) == 0)
+			return &cfg->peers[i];
+	return NULL;
+}
+
 struct gw_config *
 gw_config_parse(const char *json, const char *dir)
 {
 	static const char *const known[] = { "country", "listen",
 		"admin_listen", "workers", "public_base_url", "database", "tls",
-		"id_key_file", "migrations_dir", "limits", NULL };
+		"id_key_file", "migrations_dir", "limits", "local_countries",
+		"peers", NULL };
 	struct parse p = { .dir = dir };
 	struct gw_config *cfg = gw_calloc(1, sizeof(*cfg));
 	cJSON *root = cJSON_Parse(json);
@@ -320,6 +556,9 @@ gw_config_parse(const char *json, const char *dir)
 		    "/deploy/migrations");
 	parse_limits(&p, cJSON_GetObjectItemCaseSensitive(root, "limits"),
 	    cfg);
+	parse_peers(&p, cJSON_GetObjectItemCaseSensitive(root, "peers"), cfg);
+	parse_local(&p, cJSON_GetObjectItemCaseSensitive(root,
+	    "local_countries"), cfg);
 done:
 	cJSON_Delete(root);
 	if (p.errors > 0) {
@@ -371,6 +610,9 @@ gw_config_free(struct gw_config *cfg)
 	free(cfg->public_base_url);
 	if (cfg->db_conninfo != NULL)
 		gw_free_zero(cfg->db_conninfo, strlen(cfg->db_conninfo));
+	if (cfg->db_migrate_conninfo != NULL)
+		gw_free_zero(cfg->db_migrate_conninfo,
+		    strlen(cfg->db_migrate_conninfo));
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->tls_client_ca);
@@ -378,5 +620,14 @@ gw_config_free(struct gw_config *cfg)
 	if (cfg->id_key != NULL)
 		gw_free_zero(cfg->id_key, cfg->id_key_len + 1);
 	free(cfg->migrations_dir);
+	for (int i = 0; i < cfg->npeers; i++) {
+		free(cfg->peers[i].url);
+		free(cfg->peers[i].host);
+		free(cfg->peers[i].base_path);
+		free(cfg->peers[i].cert);
+		free(cfg->peers[i].key);
+		free(cfg->peers[i].ca);
+	}
+	free(cfg->peers);
 	free(cfg);
 }

@@ -10,6 +10,11 @@
 
 #include "gateway/http.h"
 
+struct gw_peer; /* relay.h */
+
+/* Countries a config can name as local (compiled adapters are fewer). */
+#define GW_MAX_COUNTRIES 16
+
 struct gw_config {
 	char *country;	     /* "FI" */
 	char *listen_host;   /* "127.0.0.1" */
@@ -18,7 +23,9 @@ struct gw_config {
 	int admin_port;
 	int workers;	     /* resolved: >= 1 */
 	char *public_base_url; /* no trailing slash, ends in "/fhir" */
-	char *db_conninfo;
+	char *db_conninfo;	     /* serve: the runtime role (fhirgw_app) */
+	char *db_migrate_conninfo; /* migrate, seed, node-add, audit-verify:
+				      the owner; default db_conninfo */
 	int db_pool_size;
 	char *tls_cert;
 	char *tls_key;
@@ -31,7 +38,20 @@ struct gw_config {
 	int header_timeout_ms;
 	int idle_timeout_ms;
 	int max_connections;
+	/* Where patient data lives (docs/relay.md): the countries served from
+	 * a compiled adapter here (resolved: the configured list, or every
+	 * compiled adapter without a peer), and the peer gateways that hold
+	 * the others.  A country in neither is refused (404). */
+	char local_countries[GW_MAX_COUNTRIES][3];
+	int nlocal_countries;
+	struct gw_peer *peers;
+	int npeers;
 };
+
+/* Is country served from a local adapter / relayed to a peer? */
+bool gw_config_is_local(const struct gw_config *cfg, const char *country);
+const struct gw_peer *gw_config_peer(const struct gw_config *cfg,
+    const char *country);
 
 /*
  * Read and validate the config file at path.  Returns a new config (free

@@ -21,6 +21,7 @@
 
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
+#include "gateway/profile.h"
 #include "gateway/server.h"
 
 /* Stop parsing new requests while this much output is unsent. */
@@ -70,6 +71,8 @@ conn_close(struct gw_conn *c, const char *reason)
 	if (cs->resume != NULL)
 		event_free(cs->resume);
 	atomic_fetch_sub(&c->worker->counters.connections, 1);
+	/* A clean end after our answer says so (close_notify), so clients
+	 * can tell it from truncation; the output is already flushed. */
 	if (c->tls_ok && !c->admin && c->closing &&
 	    strcmp(reason, "done") == 0)
 		SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
@@ -108,6 +111,7 @@ write_response(struct gw_conn *c, int status, const char *content_type,
 	struct gw_counters *k = &c->worker->counters;
 	char both[1024];
 
+	/* HTTP/1.0 clients keep a connection only when told so. */
 	if (c->http10 && keep_alive) {
 		snprintf(both, sizeof(both), "Connection: keep-alive\r\n%s",
 		    extra != NULL ? extra : "");
@@ -143,8 +147,23 @@ write_early_error(struct gw_conn *c, int status, const char *code,
 	cJSON_Delete(oo);
 }
 
+/* The one place an answer goes out: audited requests are held by the
+ * audit batcher until their record is committed, which then delivers. */
 void
 gw_req_reply(struct gw_req *req, int status, const char *content_type,
+    char *body, size_t body_len, const char *extra_headers)
+{
+	if (req->audit != NULL) {
+		gw_audit_hold(req, status, content_type, body, body_len,
+		    extra_headers);
+		return;
+	}
+	gw_req_deliver(req, status, content_type, body, body_len,
+	    extra_headers);
+}
+
+void
+gw_req_deliver(struct gw_req *req, int status, const char *content_type,
     char *body, size_t body_len, const char *extra_headers)
 {
 	struct gw_conn *c = req->conn;
@@ -175,8 +194,33 @@ void
 gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
     const char *extra_headers)
 {
-	char *text = gw_fhir_print(body);
+	char *text;
 
+#ifdef GW_VALIDATE_OUTPUT
+	/* Test builds check everything they emit against profiles/; a
+	 * violation becomes a 500 that names it, so the tests see it. */
+	if (status < 300 && gw_output_profiles != NULL) {
+		cJSON *issues = cJSON_CreateArray();
+
+		if (gw_profiles_validate(gw_output_profiles, body, issues) > 0) {
+			char *why = gw_fhir_print(issues);
+
+			gw_error("emitted resource violates profiles: %s", why);
+			cJSON_free(why);
+			cJSON_Delete(body);
+			body = cJSON_CreateObject();
+			cJSON_AddStringToObject(body, "resourceType",
+			    "OperationOutcome");
+			cJSON_AddItemToObject(body, "issue", issues);
+			status = 500;
+		} else {
+			cJSON_Delete(issues);
+		}
+	}
+#endif
+	if (req->audit != NULL)
+		gw_audit_note_returned(req, body);
+	text = gw_fhir_print(body);
 	cJSON_Delete(body);
 	gw_req_reply(req, status, "application/fhir+json; charset=utf-8", text,
 	    strlen(text), extra_headers);

@@ -188,7 +188,10 @@ resolve_and_store(struct gw_req *req)
 		return;
 	}
 	req->adapter = gw_adapter_by_system(op->in.patient_system, &idsys);
-	if (req->adapter == NULL) {
+	/* Consent is kept by the data holder: not for relayed countries. */
+	if (req->adapter == NULL ||
+	    !gw_config_is_local(req->worker->server->cfg,
+		req->adapter->country)) {
 		gw_req_reply_error(req, 422, "not-found", "identifier system "
 		    "%s is not served here", op->in.patient_system);
 		return;

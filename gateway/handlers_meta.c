@@ -86,6 +86,11 @@ capability_statement(const struct gw_config *cfg)
 				cJSON *ops, *op;
 
 				add_search_param(r, "identifier", "token");
+				/* Demographic traits, only with identifier. */
+				add_search_param(r, "family", "string");
+				add_search_param(r, "given", "string");
+				add_search_param(r, "birthdate", "date");
+				add_search_param(r, "gender", "token");
 				ops = cJSON_AddArrayToObject(r, "operation");
 				op = cJSON_CreateObject();
 				cJSON_AddStringToObject(op, "name", "summary");
@@ -97,6 +102,20 @@ capability_statement(const struct gw_config *cfg)
 				add_search_param(r, "patient", "reference");
 				add_search_param(r, "_count", "number");
 			}
+			cJSON_AddItemToArray(resources, r);
+		}
+		{
+			/* The audit trail (audit_event.c): search only. */
+			static const char *const search[] = { "search-type",
+				NULL };
+			cJSON *r = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(r, "type", "AuditEvent");
+			cJSON_AddItemToObject(r, "interaction",
+			    interaction_list(search));
+			add_search_param(r, "patient", "reference");
+			add_search_param(r, "date", "date");
+			add_search_param(r, "_count", "number");
 			cJSON_AddItemToArray(resources, r);
 		}
 		cJSON_AddItemToArray(rest, server);
@@ -195,7 +214,8 @@ gw_admin_dispatch(struct gw_req *req)
 		bool ready = s->ssl_ctx != NULL;
 
 		for (int w = 0; w < s->nworkers && ready; w++)
-			ready = gw_db_ready(s->workers[w].db);
+			ready = gw_db_ready(s->workers[w].db) &&
+			    gw_audit_ready(s->workers[w].audit);
 		if (ready)
 			gw_req_reply(req, 200, "text/plain",
 			    gw_strdup("ready\n"), 6, NULL);

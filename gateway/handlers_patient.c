@@ -12,6 +12,7 @@
 
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
+#include "gateway/patient_match.h"
 
 #define COUNT_DEFAULT 20
 #define COUNT_MAX 100
@@ -59,16 +60,38 @@ only_params(struct gw_req *req, const char *const *allowed)
 
 /* --- Patient?identifier=system|value ----------------------------------- */
 
+/* The demographic traits a Patient search names (patient_match.h). */
+static struct gw_traits
+search_traits(const struct gw_req *req)
+{
+	const struct gw_traits t = {
+		.family = gw_req_param(req, "family"),
+		.given = gw_req_param(req, "given"),
+		.birthdate = gw_req_param(req, "birthdate"),
+		.gender = gw_req_param(req, "gender"),
+	};
+
+	return t;
+}
+
 static void
 patient_search_permitted(struct gw_req *req)
 {
 	cJSON *bundle = gw_fhir_bundle_new("searchset");
 	const struct gw_map_ctx ctx = { .patient = &req->patient };
+	const struct gw_traits traits = search_traits(req);
 	enum gw_rtype t;
 	const char *category = NULL;
 	cJSON *patient = req->adapter->map(req->held_kind, req->held, &ctx,
 	    &t, &category);
 
+	/* Demographic traits the registry does not agree with: no match.
+	 * Checked only after a permit, so a patient who denied access gets
+	 * the same 403 whatever traits are named: they cannot be probed. */
+	if (patient != NULL && !gw_traits_match(&traits, patient)) {
+		cJSON_Delete(patient);
+		patient = NULL;
+	}
 	cJSON_AddNumberToObject(bundle, "total", patient != NULL);
 	if (patient != NULL)
 		gw_fhir_bundle_add(bundle, base_url(req), patient, "match");
@@ -107,14 +130,21 @@ patient_found(const PGresult *res, const char *error, void *arg)
 void
 gw_handle_patient_search(struct gw_req *req)
 {
-	static const char *const allowed[] = { "identifier", NULL };
+	static const char *const allowed[] = { "identifier", "family", "given",
+		"birthdate", "gender", NULL };
+	const struct gw_traits traits = search_traits(req);
 	const char *ident = gw_req_param(req, "identifier");
+	const char *why = NULL;
 	const struct gw_id_system *idsys = NULL;
 	const char *bar, *params[2];
-	char system[128], name[64];
+	char system[128], name[64], value[64];
 
 	if (!only_params(req, allowed))
 		return;
+	if (gw_traits_check(&traits, &why) != GW_OK) {
+		gw_req_reply_error(req, 400, "invalid", "%s", why);
+		return;
+	}
 	if (ident == NULL || (bar = strchr(ident, '|')) == NULL ||
 	    bar == ident || bar[1] == '\0' ||
 	    (size_t)(bar - ident) >= sizeof(system)) {
@@ -137,8 +167,16 @@ gw_handle_patient_search(struct gw_req *req)
 		    bar + 1, system);
 		return;
 	}
+	/* The registry's form of the value (a Swedish 10-digit number as
+	 * its 12 digits); the adapter's statement gets nothing else. */
+	if (idsys->normalize != NULL &&
+	    idsys->normalize(bar + 1, value, sizeof(value)) != GW_OK) {
+		gw_req_reply_error(req, 400, "invalid",
+		    "%s is not a valid identifier of %s", bar + 1, system);
+		return;
+	}
 	params[0] = system;
-	params[1] = bar + 1;
+	params[1] = idsys->normalize != NULL ? value : bar + 1;
 	gw_flow_statement_name(req->adapter, "patient_by_identifier", -1,
 	    name, sizeof(name));
 	req->pending = true;

@@ -20,7 +20,10 @@
 
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
+#include "gateway/profile.h"
 #include "gateway/server.h"
+
+struct gw_profiles *gw_output_profiles;
 
 /* Gateway statements plus, for each adapter, its SQL under derived names. */
 static struct gw_db_statement *
@@ -29,7 +32,8 @@ collect_statements(void)
 	size_t cap = 16, n = 0;
 	struct gw_db_statement *all = gw_calloc(cap, sizeof(*all));
 	const struct gw_db_statement *fixed[] = { gw_router_statements,
-		gw_consent_statements, gw_consent_api_statements };
+		gw_consent_statements, gw_consent_api_statements,
+		gw_audit_statements };
 
 #define ADD(nm, sq, np)                                                     \
 	do {                                                                \
@@ -95,6 +99,8 @@ accept_tls(struct evconnlistener *l, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
+	/* Answers are written whole; waiting for more data (Nagle) against
+	 * the client's delayed ACK would cost ~40 ms per response. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	gw_conn_accept_tls(w, fd);
 }
@@ -188,6 +194,8 @@ worker_init(struct gw_server *s, struct gw_worker *w, int id)
 	w->db = gw_db_new(w->base, cfg->db_conninfo, cfg->db_pool_size,
 	    s->statements);
 	w->consent = gw_consent_cache_new(w->db);
+	w->audit = gw_audit_new(w);
+	w->relay = gw_relay_new(w->base, s->relay_peers);
 	w->listener = listen_on(w, cfg->listen_host, cfg->listen_port,
 	    accept_tls, true);
 	if (w->listener == NULL)
@@ -205,12 +213,16 @@ static void
 worker_free(struct gw_worker *w)
 {
 	gw_conn_close_all(w);
+	/* Calls still open are answered 503 to their orphaned requests,
+	 * which are recorded (the audit batcher is still there) and freed. */
+	gw_relay_free(w->relay);
 	if (w->listener != NULL)
 		evconnlistener_free(w->listener);
 	if (w->admin != NULL)
 		evconnlistener_free(w->admin);
 	gw_db_free(w->db);
 	gw_consent_cache_free(w->consent);
+	gw_audit_free(w->audit); /* after the pool: no append is left */
 	if (w->base != NULL)
 		event_base_free(w->base);
 }
@@ -229,6 +241,18 @@ gw_server_run(struct gw_config *cfg)
 	s.ssl_ctx = gw_tls_server_ctx(cfg);
 	if (s.ssl_ctx == NULL)
 		return GW_ERR;
+#ifdef GW_VALIDATE_OUTPUT
+	gw_output_profiles = gw_profiles_load(GW_SOURCE_DIR "/profiles");
+	if (gw_output_profiles == NULL) {
+		SSL_CTX_free(s.ssl_ctx);
+		return GW_ERR;
+	}
+	gw_warn("test build: every emitted resource is checked against"
+	    " profiles/");
+#endif
+	s.relay_peers = gw_relay_peers_new(cfg->peers, cfg->npeers);
+	if (s.relay_peers == NULL)
+		goto out;
 	s.statements = collect_statements();
 	s.nworkers = cfg->workers;
 	s.workers = gw_calloc((size_t)s.nworkers, sizeof(*s.workers));
@@ -249,9 +273,18 @@ gw_server_run(struct gw_config *cfg)
 		if (pthread_create(&s.workers[i].thread, NULL, worker_main,
 			&s.workers[i]) != 0)
 			goto out;
+#ifdef GW_BENCH_NO_AUDIT
+	gw_warn("BENCHMARK BUILD (FHIRGW_BENCH_NO_AUDIT): requests are NOT"
+	    " audited; never run this binary in production");
+#endif
 	gw_info("fhirgw serving %s on %s:%d (admin %s:%d), %d workers",
 	    cfg->country, cfg->listen_host, cfg->listen_port, cfg->admin_host,
 	    cfg->admin_port, s.nworkers);
+	for (int i = 0; i < cfg->nlocal_countries; i++)
+		gw_info("country %s: local", cfg->local_countries[i]);
+	for (int i = 0; i < cfg->npeers; i++)
+		gw_info("country %s: relayed to %s", cfg->peers[i].country,
+		    cfg->peers[i].url);
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0)
 			break;
@@ -272,6 +305,9 @@ out:
 		worker_free(&s.workers[i]);
 	free(s.workers);
 	free_statements(s.statements);
+	gw_relay_peers_free(s.relay_peers);
 	SSL_CTX_free(s.ssl_ctx);
+	gw_profiles_free(gw_output_profiles);
+	gw_output_profiles = NULL;
 	return rc;
 }

@@ -1,6 +1,8 @@
 /*
- * main.c: the command line.  serve runs the gateway; migrate, seed and
- * node-add are the operator's blocking tools (docs/configuration.md).
+ * main.c: the command line.  serve runs the gateway; migrate, seed,
+ * node-add and audit-verify are the operator's blocking tools
+ * (docs/configuration.md).  They connect with database.migrate_conninfo
+ * (the owner role), serve with database.conninfo (the runtime role).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +10,17 @@
 #include <strings.h>
 
 #include "adapters/adapter.h"
+#include "gateway/audit.h"
 #include "gateway/config.h"
 #include "gateway/db.h"
+#include "gateway/fhir.h"
 #include "gateway/gw.h"
 #include "gateway/migrate.h"
+#include "gateway/permit.h"
+#include "gateway/profile.h"
 #include "gateway/server.h"
+
+#define VALIDATE_MAX (64 * 1024 * 1024)
 
 static void
 usage(void)
@@ -22,7 +30,15 @@ usage(void)
 	    "       fhirgw migrate -c CONFIG\n"
 	    "       fhirgw seed -c CONFIG --country CC --patients N\n"
 	    "       fhirgw node-add -c CONFIG --cert PEM --name NAME"
-	    " --country CC --roles ROLE[,ROLE...]\n");
+	    " --country CC --roles ROLE[,ROLE...]\n"
+	    "       fhirgw permit-add -c CONFIG --id ID --node NAME[,NAME...]"
+	    " --types T[,T...]\n"
+	    "           [--project P] [--country CC] [--icd10 E11,I10]"
+	    " [--members SYSTEM|ID,...]\n"
+	    "           [--birth-years FROM-TO] [--valid-days N]"
+	    " [--precision year|month]\n"
+	    "       fhirgw audit-verify -c CONFIG\n"
+	    "       fhirgw validate FILE... [--profiles DIR]\n");
 	exit(1);
 }
 
@@ -61,12 +77,64 @@ cmd_seed(const struct gw_config *cfg, const char *country, const char *n)
 		gw_error("seed: no adapter for %s in this build", cc);
 		return GW_ERR;
 	}
-	conn = gw_db_connect_blocking(cfg->db_conninfo);
+	conn = gw_db_connect_blocking(cfg->db_migrate_conninfo);
 	if (conn == NULL)
 		return GW_ERR;
 	rc = a->seed(conn, patients, cfg->id_key, cfg->id_key_len);
 	PQfinish(conn);
 	return rc;
+}
+
+/*
+ * fhirgw validate FILE... [--profiles DIR]: check FHIR JSON files against
+ * profiles/ and print one OperationOutcome per file.  0 all valid, 1 not.
+ */
+static int
+cmd_validate(int argc, char **argv)
+{
+	const char *dir = option(argc, argv, "--profiles");
+	struct gw_profiles *p = gw_profiles_load(dir ? dir :
+	    GW_SOURCE_DIR "/profiles");
+	int bad_files = 0, files = 0;
+
+	if (p == NULL)
+		return 2;
+	for (int i = 2; i < argc; i++) {
+		FILE *f;
+		char *text, *out;
+		size_t len;
+		cJSON *oo, *issues;
+
+		if (strcmp(argv[i], "--profiles") == 0) {
+			i++;
+			continue;
+		}
+		files++;
+		if ((f = fopen(argv[i], "rb")) == NULL) {
+			gw_error("validate: cannot open %s", argv[i]);
+			bad_files++;
+			continue;
+		}
+		text = gw_malloc(VALIDATE_MAX + 1);
+		len = fread(text, 1, VALIDATE_MAX + 1, f);
+		fclose(f);
+		oo = gw_fhir_outcome("information", "informational", argv[i]);
+		issues = cJSON_GetObjectItem(oo, "issue");
+		if (len > VALIDATE_MAX ||
+		    gw_profiles_validate_text(p, text, len, issues) > 0) {
+			cJSON_DeleteItemFromArray(issues, 0);
+			bad_files++;
+		}
+		out = cJSON_Print(oo);
+		printf("%s\n", out);
+		cJSON_free(out);
+		cJSON_Delete(oo);
+		free(text);
+	}
+	gw_profiles_free(p);
+	if (files == 0)
+		usage();
+	return bad_files == 0 ? 0 : 1;
 }
 
 int
@@ -79,15 +147,31 @@ main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	cmd = argv[1];
+	if (strcmp(cmd, "validate") == 0)
+		return cmd_validate(argc, argv);
 	path = option(argc, argv, "-c");
 	if (path == NULL)
 		usage();
 	cfg = gw_config_load(path);
 	if (cfg == NULL)
-		return 1;
+		return strcmp(cmd, "audit-verify") == 0 ? 2 : 1;
+	if (strcmp(cmd, "audit-verify") == 0) {
+		/* 0 intact, 1 broken, 2 could not check. */
+		rc = gw_audit_verify(cfg);
+		gw_config_free(cfg);
+		return rc;
+	}
 	if (strcmp(cmd, "serve") == 0) {
 		if (option(argc, argv, "-n") != NULL) {
 			rc = gw_adapters_check();
+			if (rc == GW_OK) {
+				/* Peers' certificates, keys and hosts too. */
+				struct gw_relay_peers *rp = gw_relay_peers_new(
+				    cfg->peers, cfg->npeers);
+
+				rc = rp != NULL ? GW_OK : GW_ERR;
+				gw_relay_peers_free(rp);
+			}
 			if (rc == GW_OK)
 				printf("configuration ok\n");
 		} else {
@@ -108,6 +192,21 @@ main(int argc, char **argv)
 		    roles == NULL)
 			usage();
 		rc = gw_node_add(cfg, cert, name, country, roles);
+	} else if (strcmp(cmd, "permit-add") == 0) {
+		struct gw_permit_spec spec = {
+			.id = option(argc, argv, "--id"),
+			.project = option(argc, argv, "--project"),
+			.nodes = option(argc, argv, "--node"),
+			.types = option(argc, argv, "--types"),
+			.country = option(argc, argv, "--country"),
+			.icd10 = option(argc, argv, "--icd10"),
+			.members = option(argc, argv, "--members"),
+			.birth_years = option(argc, argv, "--birth-years"),
+			.valid_days = option(argc, argv, "--valid-days"),
+			.precision = option(argc, argv, "--precision"),
+		};
+
+		rc = gw_permit_add(cfg, &spec);
 	} else {
 		usage();
 	}

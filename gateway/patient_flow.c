@@ -118,9 +118,12 @@ consent_done(bool ok, const struct gw_consent_decision *d, void *arg)
 void
 gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *))
 {
+	/* A peer gateway relays for a node of its country: consent is
+	 * decided for that node's country (router.c checked the header). */
 	const struct gw_consent_request creq = {
 		.purpose = req->purpose,
-		.recipient_country = req->conn->node.country,
+		.recipient_country = req->origin_country[0] != '\0' ?
+		    req->origin_country : req->conn->node.country,
 		.emergency_reason = req->emergency,
 	};
 
@@ -197,7 +200,9 @@ gw_flow_load_patient(struct gw_req *req, const char *logical_id,
 		return;
 	}
 	req->adapter = gw_flow_adapter_of(logical_id, &token);
-	if (req->adapter == NULL) {
+	if (req->adapter == NULL ||
+	    !gw_config_is_local(req->worker->server->cfg,
+		req->adapter->country)) {
 		gw_req_reply_error(req, 404, NULL,
 		    "no local registry for id %s", logical_id);
 		return;

@@ -1,16 +1,26 @@
 /*
  * relay.c: see relay.h.  A connection is CONNECTING (TCP + TLS, under the
  * connect deadline), IDLE in its peer's pool, or BUSY with one call (under
- * the response deadline).  Calls wait in one FIFO per peer; a finished
- * call hands its connection to the next.  Every path that ends a call goes
- * through call_finish(), every path that ends a connection through
- * conn_close().
+ * the response deadline).  Calls wait in one FIFO per peer (under a queue
+ * deadline); a finished call hands its connection to the next.  Every path
+ * that ends a call goes through call_fail() or the answer in read_cb(),
+ * every path that ends a connection through conn_close().  Failures found
+ * outside a loop callback (breaker open, queue full, no socket) are answered
+ * from the loop through the relay's `done` queue, so a caller is never
+ * called back from inside gw_relay_send().
  */
+#include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -27,6 +37,7 @@
 #define BREAKER_COOLDOWN_S 10
 #define IDLE_CLOSE_S 30
 #define MAX_QUEUE 1024
+#define MAX_ADDRS 4
 
 /* What a peer may send back: a large $summary is tens of KB; 16 MB leaves
  * room for big searchsets and still bounds memory per call. */
@@ -36,9 +47,18 @@ static const struct gw_http_limits response_limits = {
 	.max_body = 16 * 1024 * 1024,
 };
 
+/* A peer's addresses, resolved once at start-up. */
+struct peer_addrs {
+	struct sockaddr_storage ss[MAX_ADDRS];
+	socklen_t len[MAX_ADDRS];
+	int n;
+	bool ip_literal; /* the URL names an address, not a host name */
+};
+
 struct gw_relay_peers {
 	const struct gw_peer *peers;
 	SSL_CTX **ctx;
+	struct peer_addrs *addrs;
 	int n;
 };
 
@@ -46,13 +66,19 @@ enum conn_state { RC_CONNECTING, RC_IDLE, RC_BUSY };
 
 struct relay_call {
 	TAILQ_ENTRY(relay_call) link;
+	struct peer_state *ps;
 	enum gw_http_method method;
 	char *request; /* the whole request head */
 	gw_relay_cb cb;
 	void *arg;
+	struct event *queue_timer; /* while waiting for a connection */
+	bool queued;
 	bool retried;
 	bool want_fresh; /* the retry must not reuse a connection */
-	int retry_after; /* seconds, for calls refused by the breaker */
+	/* For calls answered from the done queue. */
+	int status;
+	int retry_after; /* seconds, for 503s */
+	char why[160];
 };
 
 TAILQ_HEAD(call_queue, relay_call);
@@ -64,6 +90,8 @@ struct peer_state {
 	struct gw_relay *relay;
 	const struct gw_peer *peer;
 	SSL_CTX *ctx;
+	const struct peer_addrs *addrs;
+	int addr; /* the address to connect to next */
 	struct conn_list conns;
 	int nconns;
 	struct call_queue queue;
@@ -78,7 +106,6 @@ struct relay_conn {
 	struct bufferevent *bev;
 	struct event *timer;
 	enum conn_state state;
-	bool used;	   /* has carried a call before */
 	bool got_bytes;	   /* the current call has seen response bytes */
 	struct relay_call *call;
 };
@@ -87,7 +114,7 @@ struct gw_relay {
 	struct event_base *base;
 	struct peer_state *ps;
 	int n;
-	struct call_queue done; /* calls failed before any I/O */
+	struct call_queue done; /* calls answered from the loop */
 	struct event *done_ev;
 };
 
@@ -116,27 +143,95 @@ static void
 call_free(struct relay_call *call)
 {
 	gw_free_zero(call->request, strlen(call->request));
+	event_free(call->queue_timer);
 	free(call);
 }
 
-/* Finish a call that got no answer, counting the failure toward the
- * breaker (503s are not the peer's fault and do not count). */
-static void
-call_fail(struct peer_state *ps, struct relay_call *call, int status,
-    const char *why)
+static int
+seconds_left(const struct peer_state *ps)
 {
-	int retry_after = 0;
+	time_t now = time(NULL);
 
-	if (status != 503 && ++ps->failures >= BREAKER_FAILURES) {
+	return ps->open_until > now ? (int)(ps->open_until - now) : 1;
+}
+
+/* A failure that is the peer's: count it toward the breaker. */
+static void
+count_failure(struct peer_state *ps)
+{
+	if (++ps->failures >= BREAKER_FAILURES) {
 		ps->open_until = time(NULL) + BREAKER_COOLDOWN_S;
 		gw_warn("relay: peer %s failed %d times; skipped for %d s",
 		    ps->peer->country, ps->failures, BREAKER_COOLDOWN_S);
 	}
+}
+
+/* Finish a call that got no answer, from a loop callback.  504s and 502s
+ * count toward the breaker unless told otherwise; 503s (breaker, shutdown)
+ * are not the peer's doing. */
+static void
+call_fail(struct peer_state *ps, struct relay_call *call, int status,
+    const char *why, bool count)
+{
+	int retry_after = 0;
+
+	if (count && status != 503)
+		count_failure(ps);
 	if (status == 503)
-		retry_after = ps->open_until > time(NULL) ?
-		    (int)(ps->open_until - time(NULL)) : 1;
+		retry_after = seconds_left(ps);
 	call->cb(status, NULL, why, retry_after, call->arg);
 	call_free(call);
+}
+
+/* Answer a call from the loop, not from the current stack. */
+static void
+call_defer(struct gw_relay *r, struct relay_call *call, int status,
+    int retry_after, const char *why)
+{
+	call->status = status;
+	call->retry_after = retry_after;
+	gw_strlcpy(call->why, why, sizeof(call->why));
+	TAILQ_INSERT_TAIL(&r->done, call, link);
+	event_active(r->done_ev, 0, 0);
+}
+
+static void
+enqueue(struct peer_state *ps, struct relay_call *call, bool head)
+{
+	int ms = ps->peer->response_timeout_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (head)
+		TAILQ_INSERT_HEAD(&ps->queue, call, link);
+	else
+		TAILQ_INSERT_TAIL(&ps->queue, call, link);
+	ps->nqueued++;
+	call->queued = true;
+	event_add(call->queue_timer, &tv);
+}
+
+static void
+dequeue(struct peer_state *ps, struct relay_call *call)
+{
+	TAILQ_REMOVE(&ps->queue, call, link);
+	ps->nqueued--;
+	call->queued = false;
+	event_del(call->queue_timer);
+}
+
+/* A call waited too long for a connection (all busy with a slow peer):
+ * 504, not counted, the calls holding the connections count already. */
+static void
+queue_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_call *call = arg;
+	struct peer_state *ps = call->ps;
+
+	(void)fd;
+	(void)what;
+	dequeue(ps, call);
+	call_fail(ps, call, 504, "no connection to the peer came free in time",
+	    false);
 }
 
 static void
@@ -160,6 +255,10 @@ conn_failed(struct relay_conn *c, int status, const char *why)
 	struct relay_call *call = c->call;
 	bool got_bytes = c->got_bytes;
 
+	/* A connection that never came up may be an address that does not
+	 * answer (localhost as ::1 and 127.0.0.1): try the next one. */
+	if (c->state == RC_CONNECTING && ps->addrs->n > 1)
+		ps->addr = (ps->addr + 1) % ps->addrs->n;
 	c->call = NULL;
 	conn_close(c);
 	if (call == NULL)
@@ -168,12 +267,11 @@ conn_failed(struct relay_conn *c, int status, const char *why)
 	    !got_bytes) {
 		call->retried = true;
 		call->want_fresh = true;
-		TAILQ_INSERT_HEAD(&ps->queue, call, link);
-		ps->nqueued++;
+		enqueue(ps, call, true);
 		dispatch(ps);
 		return;
 	}
-	call_fail(ps, call, status, why);
+	call_fail(ps, call, status, why, true);
 	dispatch(ps);
 }
 
@@ -191,7 +289,6 @@ start_call(struct relay_conn *c, struct relay_call *call)
 	c->call = call;
 	c->state = RC_BUSY;
 	c->got_bytes = false;
-	c->used = true;
 	bufferevent_write(c->bev, call->request, strlen(call->request));
 	arm(c, c->ps->peer->response_timeout_ms);
 }
@@ -204,7 +301,7 @@ read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct gw_http_response resp;
 	struct relay_call *call = c->call;
-	size_t len = evbuffer_get_length(in), used = 0;
+	size_t len, used = 0;
 	enum gw_http_parse_result r;
 	int st = 0;
 
@@ -213,16 +310,23 @@ read_cb(struct bufferevent *bev, void *arg)
 		conn_close(c);
 		return;
 	}
-	c->got_bytes = c->got_bytes || len > 0;
-	r = gw_http_parse_response((const char *)evbuffer_pullup(in, -1), len,
-	    call->method, &response_limits, &resp, &used, &st);
-	if (r == GW_HTTP_NEED_MORE)
-		return;
-	if (r == GW_HTTP_INVALID) {
-		conn_failed(c, 502, "invalid response from peer");
-		return;
+	for (;;) {
+		len = evbuffer_get_length(in);
+		c->got_bytes = c->got_bytes || len > 0;
+		r = gw_http_parse_response((const char *)evbuffer_pullup(in, -1),
+		    len, call->method, &response_limits, &resp, &used, &st);
+		if (r == GW_HTTP_NEED_MORE)
+			return;
+		if (r == GW_HTTP_INVALID) {
+			conn_failed(c, 502, "invalid response from peer");
+			return;
+		}
+		evbuffer_drain(in, used);
+		if (resp.status >= 200)
+			break;
+		/* An interim answer (1xx): the final one follows. */
+		gw_http_response_free(&resp);
 	}
-	evbuffer_drain(in, used);
 	event_del(c->timer);
 	c->call = NULL;
 	ps->failures = 0;
@@ -263,24 +367,30 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		if (!pinned(c)) {
 			gw_warn("relay: peer %s presented an unpinned key",
 			    ps->peer->country);
-			/* Not retried: a wrong key will be wrong again. */
+			/* Not retried: a wrong key will be wrong again.  The
+			 * address answered, so it is not the one to blame. */
 			if (c->call != NULL)
 				c->call->retried = true;
+			c->state = RC_BUSY;
 			conn_failed(c, 502, "peer key does not match its pin");
 			return;
 		}
+		setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY,
+		    &(int){ 1 }, sizeof(int));
 		call = c->call;
 		if (call != NULL) {
 			c->call = NULL;
 			start_call(c, call);
 		} else {
 			c->state = RC_IDLE;
+			arm(c, IDLE_CLOSE_S * 1000);
 			dispatch(ps);
 		}
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
 		unsigned long e = ERR_peek_last_error();
+		int err = EVUTIL_SOCKET_ERROR();
 		char why[160];
 
 		if (c->state == RC_IDLE) {
@@ -291,6 +401,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof(why), "peer %s: %s", ps->peer->country,
 		    e != 0 ? ERR_reason_error_string(e) :
 		    (what & BEV_EVENT_EOF) ? "connection closed" :
+		    err != 0 ? evutil_socket_error_to_string(err) :
 		    "connection failed");
 		ERR_clear_error();
 		conn_failed(c, 502, why);
@@ -320,13 +431,21 @@ static struct relay_conn *
 conn_open(struct peer_state *ps, struct relay_call *call)
 {
 	struct gw_relay *r = ps->relay;
+	const struct peer_addrs *pa = ps->addrs;
 	struct relay_conn *c;
 	SSL *ssl = SSL_new(ps->ctx);
 
 	if (ssl == NULL)
 		return NULL;
-	SSL_set_tlsext_host_name(ssl, ps->peer->host);
-	SSL_set1_host(ssl, ps->peer->host);
+	/* The name in the certificate must be the one in the URL (an IP
+	 * address is matched as such, and is no SNI name). */
+	if (pa->ip_literal) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    ps->peer->host);
+	} else {
+		SSL_set_tlsext_host_name(ssl, ps->peer->host);
+		SSL_set1_host(ssl, ps->peer->host);
+	}
 	c = gw_calloc(1, sizeof(*c));
 	c->ps = ps;
 	c->bev = bufferevent_openssl_socket_new(r->base, -1, ssl,
@@ -339,18 +458,20 @@ conn_open(struct peer_state *ps, struct relay_call *call)
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	c->timer = evtimer_new(r->base, timer_cb, c);
 	c->state = RC_CONNECTING;
-	c->call = call;
 	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&ps->conns, c, link);
 	ps->nconns++;
-	arm(c, ps->peer->connect_timeout_ms);
-	if (bufferevent_socket_connect_hostname(c->bev, NULL, AF_UNSPEC,
-		ps->peer->host, ps->peer->port) != 0) {
-		c->call = NULL;
+	/* A numeric address: connect() itself, no resolver on the loop.  An
+	 * immediate refusal is reported through event_cb from the loop. */
+	if (bufferevent_socket_connect(c->bev,
+		(const struct sockaddr *)&pa->ss[ps->addr],
+		(int)pa->len[ps->addr]) != 0) {
 		conn_close(c);
 		return NULL;
 	}
+	c->call = call;
+	arm(c, ps->peer->connect_timeout_ms);
 	return c;
 }
 
@@ -371,13 +492,14 @@ dispatch(struct peer_state *ps)
 				}
 		if (idle == NULL && ps->nconns >= ps->peer->max_connections)
 			return; /* wait for a connection to come free */
-		TAILQ_REMOVE(&ps->queue, call, link);
-		ps->nqueued--;
+		dequeue(ps, call);
 		if (idle != NULL) {
 			event_del(idle->timer);
 			start_call(idle, call);
 		} else if (conn_open(ps, call) == NULL) {
-			call_fail(ps, call, 502, "cannot open a connection");
+			count_failure(ps);
+			call_defer(ps->relay, call, 502, 0,
+			    "cannot open a connection to the peer");
 		}
 	}
 }
@@ -392,9 +514,7 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	while ((call = TAILQ_FIRST(&r->done)) != NULL) {
 		TAILQ_REMOVE(&r->done, call, link);
-		call->cb(503, NULL, call->retry_after > 0 ?
-		    "peer skipped after repeated failures" :
-		    "too many calls waiting for the peer", call->retry_after,
+		call->cb(call->status, NULL, call->why, call->retry_after,
 		    call->arg);
 		call_free(call);
 	}
@@ -408,6 +528,7 @@ gw_relay_send(struct gw_relay *r, const char *country,
 	struct peer_state *ps = NULL;
 	struct relay_call *call;
 	const char *m = method_name(method);
+	bool v6 = false;
 	size_t n;
 
 	for (int i = 0; i < r->n; i++)
@@ -415,27 +536,68 @@ gw_relay_send(struct gw_relay *r, const char *country,
 			ps = &r->ps[i];
 	if (ps == NULL || m == NULL)
 		return GW_ERR;
+	v6 = strchr(ps->peer->host, ':') != NULL;
 	call = gw_calloc(1, sizeof(*call));
+	call->ps = ps;
 	call->method = method;
 	call->cb = cb;
 	call->arg = arg;
+	call->queue_timer = evtimer_new(r->base, queue_timeout_cb, call);
 	n = strlen(m) + strlen(ps->peer->base_path) + strlen(target) +
 	    strlen(ps->peer->host) + (headers ? strlen(headers) : 0) + 64;
 	call->request = gw_malloc(n);
-	snprintf(call->request, n, "%s %s%s HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n",
+	snprintf(call->request, n,
+	    v6 ? "%s %s%s HTTP/1.1\r\nHost: [%s]:%d\r\n%s\r\n" :
+		 "%s %s%s HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n",
 	    m, ps->peer->base_path, target, ps->peer->host, ps->peer->port,
 	    headers ? headers : "");
-	if (ps->open_until > time(NULL) || ps->nqueued >= MAX_QUEUE) {
-		/* Answer from the loop, not from inside this call. */
-		call->retry_after = ps->open_until > time(NULL) ?
-		    (int)(ps->open_until - time(NULL)) : 1;
-		TAILQ_INSERT_TAIL(&r->done, call, link);
-		event_active(r->done_ev, 0, 0);
+	if (ps->open_until > time(NULL)) {
+		call_defer(r, call, 503, seconds_left(ps),
+		    "peer skipped after repeated failures");
 		return GW_OK;
 	}
-	TAILQ_INSERT_TAIL(&ps->queue, call, link);
-	ps->nqueued++;
+	if (ps->nqueued >= MAX_QUEUE) {
+		call_defer(r, call, 503, 1,
+		    "too many calls waiting for the peer");
+		return GW_OK;
+	}
+	enqueue(ps, call, false);
 	dispatch(ps);
+	return GW_OK;
+}
+
+/* Resolve the peer's host once (blocking, at start-up). */
+static int
+resolve(const struct gw_peer *peer, struct peer_addrs *pa)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *res = NULL, *ai;
+	unsigned char buf[sizeof(struct in6_addr)];
+	char port[16];
+	int rc;
+
+	pa->ip_literal = inet_pton(AF_INET, peer->host, buf) == 1 ||
+	    inet_pton(AF_INET6, peer->host, buf) == 1;
+	snprintf(port, sizeof(port), "%d", peer->port);
+	rc = getaddrinfo(peer->host, port, &hints, &res);
+	if (rc != 0) {
+		gw_error("relay: peer %s: cannot resolve %s: %s", peer->country,
+		    peer->host, gai_strerror(rc));
+		return GW_ERR;
+	}
+	for (ai = res; ai != NULL && pa->n < MAX_ADDRS; ai = ai->ai_next) {
+		if (ai->ai_addrlen > sizeof(pa->ss[0]))
+			continue;
+		memcpy(&pa->ss[pa->n], ai->ai_addr, ai->ai_addrlen);
+		pa->len[pa->n++] = ai->ai_addrlen;
+	}
+	freeaddrinfo(res);
+	if (pa->n == 0) {
+		gw_error("relay: peer %s: %s has no usable address",
+		    peer->country, peer->host);
+		return GW_ERR;
+	}
 	return GW_OK;
 }
 
@@ -447,6 +609,7 @@ gw_relay_peers_new(const struct gw_peer *peers, int n)
 	p->peers = peers;
 	p->n = n;
 	p->ctx = gw_calloc((size_t)(n > 0 ? n : 1), sizeof(*p->ctx));
+	p->addrs = gw_calloc((size_t)(n > 0 ? n : 1), sizeof(*p->addrs));
 	for (int i = 0; i < n; i++) {
 		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
@@ -466,6 +629,10 @@ gw_relay_peers_new(const struct gw_peer *peers, int n)
 		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+		if (resolve(&peers[i], &p->addrs[i]) != GW_OK) {
+			gw_relay_peers_free(p);
+			return NULL;
+		}
 	}
 	return p;
 }
@@ -478,6 +645,7 @@ gw_relay_peers_free(struct gw_relay_peers *p)
 	for (int i = 0; i < p->n; i++)
 		SSL_CTX_free(p->ctx[i]);
 	free(p->ctx);
+	free(p->addrs);
 	free(p);
 }
 
@@ -506,6 +674,7 @@ gw_relay_new(struct event_base *base, const struct gw_relay_peers *peers)
 		ps->relay = r;
 		ps->peer = &peers->peers[i];
 		ps->ctx = peers->ctx[i];
+		ps->addrs = &peers->addrs[i];
 		LIST_INIT(&ps->conns);
 		TAILQ_INIT(&ps->queue);
 	}
@@ -529,11 +698,12 @@ gw_relay_free(struct gw_relay *r)
 			c->call = NULL;
 			conn_close(c);
 			if (call != NULL)
-				call_fail(ps, call, 503, "shutting down");
+				call_fail(ps, call, 503, "shutting down",
+				    false);
 		}
 		while ((call = TAILQ_FIRST(&ps->queue)) != NULL) {
-			TAILQ_REMOVE(&ps->queue, call, link);
-			call_fail(ps, call, 503, "shutting down");
+			dequeue(ps, call);
+			call_fail(ps, call, 503, "shutting down", false);
 		}
 	}
 	done_cb(-1, 0, r);

@@ -40,8 +40,10 @@ struct gw_peer {
 /* The process-wide half: one client SSL_CTX per peer. */
 struct gw_relay_peers;
 
-/* Build contexts for n peers (borrowed for the result's lifetime); NULL
- * with the reason logged on unreadable keys or certificates. */
+/* Build contexts for n peers (borrowed for the result's lifetime) and
+ * resolve their hosts (once, here: never on a worker's loop); NULL with the
+ * reason logged on unreadable keys or certificates or an unresolvable
+ * host. */
 struct gw_relay_peers *gw_relay_peers_new(const struct gw_peer *peers, int n);
 void gw_relay_peers_free(struct gw_relay_peers *p);
 
@@ -72,9 +74,11 @@ typedef void (*gw_relay_cb)(int status, const struct gw_http_response *resp,
 /*
  * Send method target (below the peer's base path, e.g.
  * "/Patient/fi-x/$summary?a=b") with extra header lines (CRLF-terminated,
- * may be NULL) to the peer of country.  cb is called exactly once, from
- * the loop, never inside this call.  GW_ERR if no such peer (cb not
- * called).
+ * may be NULL; the caller has checked them for CR/LF injection) to the peer
+ * of country.  cb is called exactly once, from the loop, never inside this
+ * call.  GW_ERR if no such peer or the method cannot be relayed (cb not
+ * called).  A call waits for a free connection at most the peer's
+ * response_timeout_ms (then 504).
  */
 int gw_relay_send(struct gw_relay *r, const char *country,
     enum gw_http_method method, const char *target, const char *headers,

@@ -7,6 +7,10 @@
  * method (405), the client accepts JSON (406), the query string is well
  * formed (400), the node behind the certificate is registered (403), and
  * for patient data that it has the treatment role and states a purpose.
+ * Then, for patient data, it finds the country holding the patient's data
+ * (the id's prefix or the identifier's system): a local adapter runs the
+ * route's handler, a peer gateway gets the request relayed
+ * (handlers_relay.c), any other country is a 404 (docs/relay.md).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -18,20 +22,23 @@
 
 #define TREATMENT "treatment"
 #define CONSENT_ADMIN "consent-admin"
+#define PEER_GATEWAY "peer-gateway"
+/* Patient data: national nodes, and peer gateways relaying for theirs. */
+#define PATIENT_DATA_ROLES TREATMENT "," PEER_GATEWAY
 
 /* Specific patterns before the generic "/fhir/{}" rows. */
 static const struct gw_route routes[] = {
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/metadata",
 	    .handler = gw_handle_metadata },
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/Patient",
-	    .handler = gw_handle_patient_search, .roles = TREATMENT,
-	    .patient_data = true },
+	    .handler = gw_handle_patient_search, .roles = PATIENT_DATA_ROLES,
+	    .patient_data = true, .home = GW_HOME_IDENTIFIER },
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/Patient/{}/$summary",
-	    .handler = gw_handle_summary, .roles = TREATMENT,
-	    .patient_data = true },
+	    .handler = gw_handle_summary, .roles = PATIENT_DATA_ROLES,
+	    .patient_data = true, .home = GW_HOME_PATH_ID },
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/Patient/{}",
-	    .handler = gw_handle_patient_read, .roles = TREATMENT,
-	    .patient_data = true },
+	    .handler = gw_handle_patient_read, .roles = PATIENT_DATA_ROLES,
+	    .patient_data = true, .home = GW_HOME_PATH_ID },
 	{ .method = GW_HTTP_POST, .pattern = "/fhir/Consent",
 	    .handler = gw_handle_consent_create, .roles = CONSENT_ADMIN },
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/Consent",
@@ -42,12 +49,16 @@ static const struct gw_route routes[] = {
 	    .handler = gw_handle_consent_update, .roles = CONSENT_ADMIN },
 	{ .method = GW_HTTP_DELETE, .pattern = "/fhir/Consent/{}",
 	    .handler = gw_handle_consent_delete, .roles = CONSENT_ADMIN },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/AuditEvent",
+	    .handler = gw_handle_audit_search,
+	    .roles = "auditor,patient-portal", .audit = true },
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/{}",
-	    .handler = gw_handle_type_search, .roles = TREATMENT,
-	    .patient_data = true, .typed = true },
+	    .handler = gw_handle_type_search, .roles = PATIENT_DATA_ROLES,
+	    .patient_data = true, .typed = true,
+	    .home = GW_HOME_PATIENT_PARAM },
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/{}/{}",
-	    .handler = gw_handle_type_read, .roles = TREATMENT,
-	    .patient_data = true, .typed = true },
+	    .handler = gw_handle_type_read, .roles = PATIENT_DATA_ROLES,
+	    .patient_data = true, .typed = true, .home = GW_HOME_PATH_ID2 },
 };
 
 const struct gw_db_statement gw_router_statements[] = {
@@ -178,6 +189,7 @@ gw_req_free(struct gw_req *req)
 	cJSON_Delete(req->held);
 	cJSON_Delete(req->held_resource);
 	free(req->ctx);
+	gw_audit_entry_free(req->audit);
 	/* The patient's national id and key were on this request. */
 	gw_free_zero(req, sizeof(*req));
 }
@@ -188,7 +200,10 @@ gw_req_gone(struct gw_req *req)
 	req->pending = false;
 	if (req->conn != NULL)
 		return false;
-	gw_req_free(req);
+	if (req->audit != NULL)
+		gw_audit_orphaned(req); /* recorded, then freed */
+	else
+		gw_req_free(req);
 	return true;
 }
 
@@ -238,7 +253,157 @@ has_any_role(const struct gw_node *node, const char *roles)
 	return false;
 }
 
+bool
+gw_node_has_role(const struct gw_node *node, const char *role)
+{
+	return in_list(node->roles, role, strlen(role));
+}
+
 static void route_checked(struct gw_req *req);
+
+static bool
+is_country_code(const char *s)
+{
+	return s != NULL && strlen(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' &&
+	    s[1] >= 'A' && s[1] <= 'Z';
+}
+
+/*
+ * X-Origin-Country and X-Origin-Node name the node a peer gateway relays
+ * for; only a node with the role peer-gateway may send them (anyone else
+ * could otherwise pick the country its consent is decided for), and a
+ * peer gateway must send the country on patient data.  Copies them into
+ * the request; GW_ERR after answering 400.
+ */
+static int
+origin_checked(struct gw_req *req)
+{
+	const struct gw_node *node = &req->conn->node;
+	const char *cc = gw_http_header(&req->http, "X-Origin-Country");
+	const char *name = gw_http_header(&req->http, "X-Origin-Node");
+	bool peer = gw_node_has_role(node, PEER_GATEWAY);
+
+	if (cc == NULL && name == NULL) {
+		if (!peer || !req->route->patient_data)
+			return GW_OK;
+		gw_req_reply_error(req, 400, "required",
+		    "a peer gateway must name the requesting node's country"
+		    " in X-Origin-Country");
+		return GW_ERR;
+	}
+	if (!peer) {
+		gw_req_reply_error(req, 400, "invalid",
+		    "X-Origin-Country and X-Origin-Node are accepted only from"
+		    " nodes with the role peer-gateway; node %s has not",
+		    node->name);
+		return GW_ERR;
+	}
+	if (gw_http_header_count(&req->http, "X-Origin-Country") != 1 ||
+	    gw_http_header_count(&req->http, "X-Origin-Node") > 1 ||
+	    !is_country_code(cc)) {
+		gw_req_reply_error(req, 400, "invalid",
+		    "X-Origin-Country must be given once, as a country code"
+		    " (two capital letters)");
+		return GW_ERR;
+	}
+	gw_strlcpy(req->origin_country, cc, sizeof(req->origin_country));
+	if (name != NULL)
+		gw_strlcpy(req->origin_node, name, sizeof(req->origin_node));
+	return GW_OK;
+}
+
+/* The country of a logical id's prefix ("fi-..." -> FI): a compiled
+ * adapter's, else a peer's whose code is the prefix in lower case (a
+ * country relayed without an adapter in this build).  NULL if none. */
+static const char *
+country_of_id(const struct gw_config *cfg, const char *id)
+{
+	const char *dash;
+	const struct gw_adapter *a;
+
+	if (strncmp(id, "Patient/", 8) == 0)
+		id += 8;
+	dash = strchr(id, '-');
+	if (dash == NULL || dash == id)
+		return NULL;
+	a = gw_adapter_by_prefix(id, (size_t)(dash - id));
+	if (a != NULL)
+		return a->country;
+	if (dash - id == 2)
+		for (int i = 0; i < cfg->npeers; i++)
+			if (tolower((unsigned char)cfg->peers[i].country[0]) ==
+			    id[0] &&
+			    tolower((unsigned char)cfg->peers[i].country[1]) ==
+			    id[1])
+				return cfg->peers[i].country;
+	return NULL;
+}
+
+/* The country holding the data a patient-data request names, or NULL when
+ * it names none we know (the handler then answers as it would anyway). */
+static const char *
+home_country(const struct gw_req *req)
+{
+	const struct gw_config *cfg = req->worker->server->cfg;
+	const char *v, *bar;
+	char system[128];
+	const struct gw_adapter *a;
+
+	switch (req->route->home) {
+	case GW_HOME_PATH_ID:
+		return country_of_id(cfg, req->path_args[0]);
+	case GW_HOME_PATH_ID2:
+		return country_of_id(cfg, req->path_args[1]);
+	case GW_HOME_PATIENT_PARAM:
+		v = gw_req_param(req, "patient");
+		return v != NULL ? country_of_id(cfg, v) : NULL;
+	case GW_HOME_IDENTIFIER:
+		v = gw_req_param(req, "identifier");
+		if (v == NULL || (bar = strchr(v, '|')) == NULL ||
+		    (size_t)(bar - v) >= sizeof(system))
+			return NULL;
+		memcpy(system, v, (size_t)(bar - v));
+		system[bar - v] = '\0';
+		a = gw_adapter_by_system(system, NULL);
+		return a != NULL ? a->country : NULL;
+	case GW_HOME_NONE:
+	default:
+		return NULL;
+	}
+}
+
+/* Run the route's handler when the data is local, relay it when a peer
+ * holds it, refuse it otherwise. */
+static void
+route_home(struct gw_req *req)
+{
+	const struct gw_config *cfg = req->worker->server->cfg;
+	const char *cc = req->route->patient_data ? home_country(req) : NULL;
+	const struct gw_peer *peer;
+
+	if (cc == NULL || gw_config_is_local(cfg, cc)) {
+		req->route->handler(req);
+		return;
+	}
+	peer = gw_config_peer(cfg, cc);
+	if (peer == NULL) {
+		gw_req_reply_error(req, 404, "not-found",
+		    "patient data of country %s is neither held by this"
+		    " gateway (%s) nor relayed to a peer", cc, cfg->country);
+		return;
+	}
+	if (gw_node_has_role(&req->conn->node, PEER_GATEWAY)) {
+		/* Two gateways that each think the other holds a country
+		 * must not bounce a request between them. */
+		gw_req_reply_error(req, 404, "not-found",
+		    "patient data of country %s is not held by this gateway"
+		    " (%s), and a request relayed by a peer gateway is never"
+		    " relayed again", cc, cfg->country);
+		return;
+	}
+	req->relay_peer = peer;
+	gw_handle_relay(req);
+}
 
 static void
 node_loaded(const PGresult *res, const char *error, void *arg)
@@ -293,6 +458,12 @@ route_checked(struct gw_req *req)
 		    "client certificate key is not a registered node");
 		return;
 	}
+	/* From here on the request is about someone's data: whatever the
+	 * answer, it is recorded before it leaves. */
+	if (req->route->patient_data || req->route->audit)
+		gw_audit_begin(req);
+	if (origin_checked(req) != GW_OK)
+		return;
 	if (req->route->roles != NULL &&
 	    !has_any_role(&c->node, req->route->roles)) {
 		gw_req_reply_error(req, 403, "forbidden",
@@ -316,7 +487,7 @@ route_checked(struct gw_req *req)
 			return;
 		}
 	}
-	req->route->handler(req);
+	route_home(req);
 }
 
 void

@@ -6,7 +6,8 @@
  * request in flight (pipelined requests wait, unparsed, in its input
  * buffer, which answers them in order for free).  A request whose
  * connection went away while a database query was pending is orphaned
- * (req->conn == NULL) and freed when that query completes.
+ * (req->conn == NULL) and freed when that query completes.  An answer
+ * held until its audit record commits (audit.c) counts as pending too.
  */
 #ifndef GW_SERVER_H
 #define GW_SERVER_H
@@ -22,10 +23,12 @@
 #include <openssl/ssl.h>
 
 #include "adapters/adapter.h"
+#include "gateway/audit.h"
 #include "gateway/config.h"
 #include "gateway/consent.h"
 #include "gateway/db.h"
 #include "gateway/http.h"
+#include "gateway/relay.h"
 #include "gateway/tls.h"
 
 struct gw_server;
@@ -39,6 +42,8 @@ struct gw_counters {
 	atomic_ulong tls_refused;
 	atomic_ulong consent_deny;
 	atomic_ulong break_glass;
+	atomic_ulong relayed;	     /* requests sent on to a peer gateway */
+	atomic_ulong relay_failed;   /* of those, answered 502/503/504 here */
 	atomic_long connections;
 };
 
@@ -49,7 +54,9 @@ struct gw_worker {
 	struct evconnlistener *listener;
 	struct evconnlistener *admin; /* worker 0 only */
 	struct gw_db *db;
+	struct gw_audit *audit; /* audit.c: this worker's record batcher */
 	struct gw_consent_cache *consent; /* this worker's decisions */
+	struct gw_relay *relay;	/* relay.c: this worker's peer pools */
 	pthread_t thread;
 	struct gw_counters counters;
 	struct gw_conn *conns; /* every open connection, for shutdown */
@@ -59,6 +66,7 @@ struct gw_server {
 	struct gw_config *cfg;
 	SSL_CTX *ssl_ctx;
 	struct gw_db_statement *statements; /* gateway's + adapters' */
+	struct gw_relay_peers *relay_peers; /* client contexts of the peers */
 	int nworkers;
 	struct gw_worker *workers;
 	atomic_bool stopping;
@@ -124,9 +132,28 @@ struct gw_req {
 	void *ctx;		/* a handler's own state, freed with the request */
 	bool no_decision;	/* resolve the patient only (consent admin) */
 	int missing_status;	/* answer when the patient is unknown */
+	struct gw_audit_entry *audit; /* audit.c: recorded before answered */
+	/* Relay (docs/relay.md).  On a request from a peer gateway: the
+	 * requesting node behind it (X-Origin-Country, X-Origin-Node), for
+	 * the consent decision and the audit record.  On a request this
+	 * gateway relays: the peer that holds the patient's data. */
+	char origin_country[3];
+	char origin_node[64];
+	const struct gw_peer *relay_peer;
 };
 
 typedef void (*gw_route_fn)(struct gw_req *req);
+
+/* Where a patient-data route names its patient: the router finds from it
+ * the country holding the data, before the handler runs, and relays the
+ * request when a peer gateway holds it (docs/relay.md). */
+enum gw_route_home {
+	GW_HOME_NONE,
+	GW_HOME_PATH_ID,	/* the first capture: Patient/{id} */
+	GW_HOME_PATH_ID2,	/* the second capture: {Type}/{id} */
+	GW_HOME_PATIENT_PARAM,	/* ?patient={id} or Patient/{id} */
+	GW_HOME_IDENTIFIER,	/* ?identifier=SYSTEM|VALUE */
+};
 
 struct gw_route {
 	enum gw_http_method method;
@@ -136,7 +163,13 @@ struct gw_route {
 				registered node */
 	bool patient_data;   /* clinical data: a purpose is required */
 	bool typed;	     /* first capture must be a served clinical type */
+	bool audit;	     /* audited although not patient_data */
+	enum gw_route_home home; /* patient_data: where the patient is named */
 };
+
+/* The profiles every emitted resource is checked against in test builds
+ * (GW_VALIDATE_OUTPUT); NULL otherwise.  Read-only while serving. */
+extern struct gw_profiles *gw_output_profiles;
 
 /* Start listeners and workers; blocks until SIGTERM/SIGINT.  GW_OK or
  * GW_ERR (start-up failure, logged). */
@@ -144,6 +177,10 @@ int gw_server_run(struct gw_config *cfg);
 
 /* connection.c: answer and continue.  The reply functions take body. */
 void gw_req_reply(struct gw_req *req, int status, const char *content_type,
+    char *body, size_t body_len, const char *extra_headers);
+/* Write an answer now, bypassing the audit (audit.c, once the request's
+ * record is committed).  Takes body and the request. */
+void gw_req_deliver(struct gw_req *req, int status, const char *content_type,
     char *body, size_t body_len, const char *extra_headers);
 void gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
     const char *extra_headers);
@@ -169,11 +206,18 @@ void gw_handle_patient_read(struct gw_req *req);
 void gw_handle_summary(struct gw_req *req);
 void gw_handle_type_search(struct gw_req *req);
 void gw_handle_type_read(struct gw_req *req);
+void gw_handle_audit_search(struct gw_req *req); /* audit_event.c */
 void gw_handle_consent_create(struct gw_req *req);
 void gw_handle_consent_search(struct gw_req *req);
 void gw_handle_consent_read(struct gw_req *req);
 void gw_handle_consent_update(struct gw_req *req);
 void gw_handle_consent_delete(struct gw_req *req);
+/* handlers_relay.c: send the request to req->relay_peer, answer with what
+ * the holder answers (links rewritten to public_base_url). */
+void gw_handle_relay(struct gw_req *req);
+
+/* Does the node hold this role? */
+bool gw_node_has_role(const struct gw_node *node, const char *role);
 
 /* A query parameter's value, or NULL. */
 const char *gw_req_param(const struct gw_req *req, const char *name);

@@ -1,10 +1,21 @@
 /*
  * category.h: sensitive-data categories of clinical codes, shared by every
  * country adapter so that consent exclusions mean the same thing
- * everywhere (DESIGN.md §5).
+ * everywhere (DESIGN.md §5): ICD-10 (every national edition) and ICPC-2
+ * (Norwegian primary care).
  */
 #ifndef GW_ADAPTER_CATEGORY_H
 #define GW_ADAPTER_CATEGORY_H
+
+/* Diagnosis classifications whose codes are classified here.  The
+ * national OIDs are the ones the registries carry (Volven 7110/7170 in
+ * Norway; Socialstyrelsen's ICD-10-SE and KSH97-P in Sweden). */
+#define GW_SYSTEM_ICD10_WHO "http://hl7.org/fhir/sid/icd-10"
+#define GW_SYSTEM_ICD10_NO "urn:oid:2.16.578.1.12.4.1.1.7110"
+#define GW_SYSTEM_ICD10_SE "urn:oid:1.2.752.116.1.1.1.1.3"
+#define GW_SYSTEM_KSH97P "urn:oid:1.2.752.116.1.1.1.1.1"
+#define GW_SYSTEM_ICPC2_WHO "http://hl7.org/fhir/sid/icpc-2"
+#define GW_SYSTEM_ICPC2_NO "urn:oid:2.16.578.1.12.4.1.1.7170"
 
 /*
  * The sensitive category of an ICD-10 code ("F32.9", "F329", "B20", or a
@@ -18,5 +29,26 @@
  * string.
  */
 const char *gw_category_of_icd10(const char *code);
+
+/*
+ * The sensitive category of an ICPC-2 code ("P76", "p76", "X70", or
+ * Norwegian "P76.00"): "substance-abuse" (P15-P19: alcohol, tobacco,
+ * medication and drug abuse), "mental-health" (the rest of chapter P,
+ * psychological), "sexual-health" (B90 HIV, and the sexually transmitted
+ * infections X70-X73, X90-X92, Y70-Y72, Y76), or NULL.  Every code part is
+ * scanned as for ICD-10.  code is borrowed and may be NULL; the result is a
+ * static string.
+ */
+const char *gw_category_of_icpc2(const char *code);
+
+/*
+ * The sensitive category of a coding: the classification is chosen by the
+ * coding's system (the ICD-10 family: WHO, Finnish, Norwegian and Swedish
+ * editions, KSH97-P; ICPC-2: international and Norwegian), never guessed
+ * from the code's shape, since the same letter-and-digits mean different
+ * things in ICD-10 and ICPC-2 (ICD-10 P-codes are perinatal, ICPC-2
+ * P-codes psychological).  NULL for a system without sensitive ranges.
+ */
+const char *gw_category_of_coding(const char *system, const char *code);
 
 #endif

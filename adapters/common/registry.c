@@ -8,9 +8,13 @@
 #include "gateway/gw.h"
 
 extern const struct gw_adapter adapter_fi;
+extern const struct gw_adapter adapter_no;
+extern const struct gw_adapter adapter_se;
 
 const struct gw_adapter *const gw_adapters[] = {
 	&adapter_fi,
+	&adapter_no,
+	&adapter_se,
 	NULL,
 };
 
@@ -46,6 +50,20 @@ gw_adapters_check(void)
 			    strcmp(a->id_prefix, b->id_prefix) == 0) {
 				gw_error("adapters %s and %s collide",
 				    a->country, b->country);
+				return GW_ERR;
+			}
+		}
+		/* An identifier system routes to exactly one adapter. */
+		for (const struct gw_id_system *s = a->ids; s->system != NULL;
+		     s++) {
+			const struct gw_id_system *other = NULL;
+
+			if (s->valid == NULL ||
+			    gw_adapter_by_system(s->system, &other) != a ||
+			    other != s) {
+				gw_error("adapter %s: identifier system %s has "
+				    "no validator or is claimed twice",
+				    a->country, s->system);
 				return GW_ERR;
 			}
 		}

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "adapters/common/checkdigit.h"
+#include "adapters/common/civil.h"
 #include "adapters/fi/hetu.h"
 #include "gateway/gw.h"
 
@@ -36,27 +38,6 @@ two_digits(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-static bool
-leap_year(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static bool
-valid_date(int y, int m, int d)
-{
-	static const int mdays[12] = {
-	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int last;
-
-	if (m < 1 || m > 12 || d < 1)
-		return false;
-	last = mdays[m - 1];
-	if (m == 2 && leap_year(y))
-		last = 29;
-	return d <= last;
-}
-
 /* The century of a sign character, or NULL. */
 static const struct century *
 century_of(char sign)
@@ -69,17 +50,18 @@ century_of(char sign)
 	return NULL;
 }
 
-/* The check character of DDMMYY (6 digits) and ZZZ (3 digits). */
+/* The check character of DDMMYY (6 digits) and ZZZ (3 digits): the
+ * nine digits as one number, mod 31, indexes the alphabet. */
 static char
 check_char(const char *ddmmyy, const char *zzz)
 {
-	long n = 0;
+	char n[9];
+	int r;
 
-	for (int i = 0; i < 6; i++)
-		n = n * 10 + (ddmmyy[i] - '0');
-	for (int i = 0; i < 3; i++)
-		n = n * 10 + (zzz[i] - '0');
-	return CHECK_ALPHABET[n % 31];
+	memcpy(n, ddmmyy, 6);
+	memcpy(n + 6, zzz, 3);
+	r = gw_check_mod31(n, sizeof(n));
+	return r < 0 ? '\0' : CHECK_ALPHABET[r];
 }
 
 bool
@@ -99,7 +81,7 @@ adapter_fi_hetu_valid(const char *s)
 	}
 	if ((c = century_of(s[6])) == NULL)
 		return false;
-	if (!valid_date(
+	if (!gw_civil_valid(
 	        c->base + two_digits(s + 4), two_digits(s + 2), two_digits(s)))
 		return false;
 	individual = (s[7] - '0') * 100 + two_digits(s + 8);
@@ -118,7 +100,7 @@ adapter_fi_hetu_make(int year, int month, int day, int individual,
 	for (size_t i = 0; i < GW_ARRAY_LEN(centuries); i++)
 		if (year >= centuries[i].base && year < centuries[i].base + 100)
 			c = &centuries[i];
-	if (c == NULL || !valid_date(year, month, day) || individual < 2 ||
+	if (c == NULL || !gw_civil_valid(year, month, day) || individual < 2 ||
 	    individual > 999 || sign_variant < 0 ||
 	    (size_t)sign_variant >= strlen(c->signs))
 		return GW_ERR;

@@ -270,7 +270,10 @@ class Cluster:
                             "-U", "postgres", "-E", "UTF8", "--locale=C",
                             "--no-sync"], "initdb")
             self.start()
-            self.psql("create role fhirgw login", db="postgres")
+            # The owner (runs migrations, owns every object) and the
+            # runtime role the gateway serves as (docs/audit.md, Roles).
+            self.psql("create role fhirgw login createrole; "
+                      "create role fhirgw_app login", db="postgres")
             self.psql("create database fhirgw owner fhirgw", db="postgres")
         except BaseException:
             self.cleanup()
@@ -363,7 +366,28 @@ class Cluster:
 
     @property
     def conninfo(self):
-        return "host=%s port=%d dbname=fhirgw user=fhirgw" % (self.dir, self.PORT)
+        """The gateway's runtime role (fhirgw_app): database.conninfo."""
+        return self.conninfo_for("fhirgw")
+
+    @property
+    def owner_conninfo(self):
+        """The owner role (fhirgw): database.migrate_conninfo."""
+        return self.conninfo_for("fhirgw", owner=True)
+
+    def conninfo_for(self, dbname, owner=False):
+        """conninfo of database dbname, as the owner or the runtime role."""
+        return "host=%s port=%d dbname=%s user=%s" % (
+            self.dir, self.PORT, dbname, "fhirgw" if owner else "fhirgw_app")
+
+    def create_database(self, dbname):
+        """Another database owned by fhirgw in this cluster (for gateways
+        that each need their own, e.g. one per country); no-op if it
+        exists."""
+        if not re.match(r"^[a-z_][a-z0-9_]*$", dbname):
+            raise HarnessError("bad database name %r" % dbname)
+        if not self.psql("select 1 from pg_database where datname = %s"
+                         % sql_literal(dbname), db="postgres").strip():
+            self.psql("create database %s owner fhirgw" % dbname, db="postgres")
 
     def psql(self, sql, user="postgres", db="fhirgw", timeout=60):
         """Run sql (one or more statements, ON_ERROR_STOP) and return psql's
@@ -373,9 +397,9 @@ class Cluster:
         p = _run(cmd, "psql", timeout=timeout, input=sql.encode("utf-8"))
         return p.stdout.decode("utf-8")
 
-    def rows(self, sql, user="postgres"):
+    def rows(self, sql, user="postgres", db="fhirgw"):
         """sql's result as a list of tuples of text (NULL -> '')."""
-        out = self.psql(sql, user=user)
+        out = self.psql(sql, user=user, db=db)
         return [tuple(line.split("|")) for line in out.splitlines() if line != ""]
 
 
@@ -455,6 +479,16 @@ class Pki:
     @property
     def crl(self):
         return os.path.join(self.dir, "crl.pem")
+
+    def key_hash(self, cert):
+        """Hex SHA-256 of a certificate's public key (DER
+        SubjectPublicKeyInfo): how the gateway names nodes and pins peers."""
+        pub = _run(["openssl", "x509", "-in", cert, "-noout", "-pubkey"],
+                   "openssl x509 -pubkey").stdout
+        der = _run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                   "openssl pkey", input=pub).stdout
+        import hashlib
+        return hashlib.sha256(der).hexdigest()
 
     def node(self, name):
         """(cert, key) paths of a node certificate."""
@@ -888,13 +922,21 @@ class Gateway:
     """One `fhirgw serve` process with its own config, key and log in a
     temporary directory, on free ports, over the given cluster.
 
-    provision=True runs migrate, seed (patients) and node-add for `nodes`
-    before serving; a second gateway over the same database passes
-    provision=False and the first one's id_key."""
+    provision=True runs migrate, seed (patients, in each of `countries`:
+    default only "fi") and node-add for `nodes` before serving; a second
+    gateway over the same database passes provision=False and the first
+    one's id_key.
+
+    Federation (docs/relay.md): `dbname` picks (and creates) its own
+    database in the cluster, `country` and `local_countries` what it
+    holds, `peers` {COUNTRY: config entry} (see peer_entry()) what it
+    relays; reserve_ports() fixes its ports before start() so that peers
+    can name it first."""
 
     def __init__(self, cluster, pki=None, *, patients=50, limits=None, crl=None,
                  workers=2, id_key=None, provision=True, nodes=None,
-                 config_extra=None, start_timeout=20):
+                 config_extra=None, start_timeout=20, countries=("fi",),
+                 dbname="fhirgw", country="FI", local_countries=None, peers=None):
         self.bin = os.environ.get("FHIRGW_BIN") or os.path.join(SOURCE_DIR, "build", "fhirgw")
         if not (os.path.isfile(self.bin) and os.access(self.bin, os.X_OK)):
             raise HarnessError("fhirgw binary not found or not executable: %s "
@@ -902,6 +944,12 @@ class Gateway:
         self.cluster = cluster
         self.pki = pki or Pki.get()
         self.patients = patients
+        self.countries = tuple(countries)
+        self.dbname = dbname
+        self.country = country
+        self.local_countries = local_countries
+        self.peers = peers
+        self._fixed_ports = False
         self.limits = dict(DEFAULT_LIMITS)
         self.limits.update(limits or {})
         self.crl = crl
@@ -931,23 +979,52 @@ class Gateway:
     def base_url(self):
         return "https://localhost:%d/fhir" % self.port
 
+    def reserve_ports(self):
+        """Pick this gateway's ports now and keep them (a peer's config
+        names them before this gateway starts); returns base_url."""
+        if not self._fixed_ports:
+            self.port, self.admin_port = free_port(), free_port()
+            while self.admin_port == self.port:
+                self.admin_port = free_port()
+            self._fixed_ports = True
+        return self.base_url
+
+    def peer_entry(self, node="peer", **overrides):
+        """The `peers` config entry another gateway uses to relay to this
+        one: our URL, the client certificate of `node`, the CA, and the pin
+        of our server key; keys in overrides replace or add."""
+        self.reserve_ports()
+        crt, key = self.pki.node(node)
+        entry = {"url": self.base_url, "cert": crt, "key": key, "ca": self.pki.ca,
+                 "pin_sha256": self.pki.key_hash(self.pki.server_crt)}
+        entry.update(overrides)
+        return entry
+
     def _write_config(self):
-        self.port, self.admin_port = free_port(), free_port()
-        while self.admin_port == self.port:
-            self.admin_port = free_port()
+        if not self._fixed_ports:
+            self.port, self.admin_port = free_port(), free_port()
+            while self.admin_port == self.port:
+                self.admin_port = free_port()
         cfg = {
-            "country": "FI",
+            "country": self.country,
             "listen": "127.0.0.1:%d" % self.port,
             "admin_listen": "127.0.0.1:%d" % self.admin_port,
             "workers": self.workers,
             "public_base_url": self.base_url,
-            "database": {"conninfo": self.cluster.conninfo, "pool_size": 2},
+            "database": {"conninfo": self.cluster.conninfo_for(self.dbname),
+                         "migrate_conninfo": self.cluster.conninfo_for(self.dbname,
+                                                                       owner=True),
+                         "pool_size": 2},
             "tls": {"cert": self.pki.server_crt, "key": self.pki.server_key,
                     "client_ca": self.pki.ca, "crl": self.crl},
             "id_key_file": "id.key",
             "migrations_dir": os.path.join(SOURCE_DIR, "deploy", "migrations"),
             "limits": self.limits,
         }
+        if self.local_countries is not None:
+            cfg["local_countries"] = list(self.local_countries)
+        if self.peers:
+            cfg["peers"] = self.peers
         cfg.update(self.config_extra)
         with open(self.config_path, "w") as f:
             json.dump(cfg, f, indent=2)
@@ -962,10 +1039,13 @@ class Gateway:
                               timeout=timeout, env=_clean_env(), cwd=self.dir)
 
     def _provision(self):
+        if self.dbname != "fhirgw":
+            self.cluster.create_database(self.dbname)
         self.cli("migrate", "-c", "{config}")
         if self.patients:
-            self.cli("seed", "-c", "{config}", "--country", "fi",
-                     "--patients", str(self.patients), timeout=300)
+            for country in self.countries:
+                self.cli("seed", "-c", "{config}", "--country", country,
+                         "--patients", str(self.patients), timeout=300)
         for name, (country, roles) in self.nodes.items():
             self.register_node(name, country, roles)
         self._provisioned = True
@@ -994,7 +1074,8 @@ class Gateway:
             except HarnessError as e:
                 last = e
                 log = self.log_since(mark, 200).lower()
-                if "in use" not in log and "eaddrinuse" not in log:
+                if self._fixed_ports or ("in use" not in log
+                                         and "eaddrinuse" not in log):
                     raise
                 # A port was taken between picking and binding: try others.
         raise last
@@ -1168,10 +1249,11 @@ class Gateway:
 # --------------------------------------------------------------------------
 # Registry data
 
-def patients(cluster):
-    """Seeded Finnish patients as (hetu, logical_id), ordered by henkilo.id."""
+def patients(cluster, db="fhirgw"):
+    """Seeded Finnish patients as (hetu, logical_id), ordered by henkilo.id
+    (in database db)."""
     return [(hetu, "fi-" + tok) for hetu, tok in cluster.rows(
-        "select hetu, fhir_tunniste from fi_rekisteri.henkilo order by id")]
+        "select hetu, fhir_tunniste from fi_rekisteri.henkilo order by id", db=db)]
 
 
 def q(s):

@@ -169,8 +169,11 @@ class ConsentApi(GatewayTestCase):
         self.assertOutcome(GW.get("fi", "/fhir/Condition/" + psy_id), 404)
         summary = GW.get("fi", "/fhir/Patient/%s/$summary" % pid)
         self.assertOk(summary, "Bundle")
+        ids = {e["resource"]["id"] for e in summary.json["entry"]}
+        self.assertIn(pid, ids)
+        self.assertNotIn(psy_id, ids)
         text = json.dumps(summary.json)
-        self.assertNotIn(psy_id, text)
+        self.assertNotIn('"Condition/%s"' % psy_id, text)
         self.assertNotIn('"F32', text)
 
     def test_refusals_store_nothing(self):

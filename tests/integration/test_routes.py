@@ -97,7 +97,7 @@ class TestMetadata(GatewayTestCase):
         validate_r4(cs)
         types = {r.get("type") for rest in cs.get("rest") or []
                  for r in rest.get("resource") or []}
-        self.assertEqual(types, {"Patient"} | set(TYPES))
+        self.assertEqual(types, {"Patient", "AuditEvent"} | set(TYPES))
 
 
 class TestPatient(GatewayTestCase):

@@ -71,7 +71,38 @@ test_minimal_defaults(void)
 	CU_ASSERT_STRING_EQUAL(c->tls_client_ca, "/etc/ca.crt");
 	CU_ASSERT_PTR_NULL(c->tls_crl);
 	CU_ASSERT_EQUAL(c->id_key_len, 32);
+	/* Without migrate_conninfo the tools use the runtime conninfo. */
+	CU_ASSERT_STRING_EQUAL(c->db_migrate_conninfo, "dbname=x");
 	gw_config_free(c);
+}
+
+/* The owner's conninfo for migrate, seed, node-add and audit-verify. */
+static void
+test_migrate_conninfo(void)
+{
+	static const char *const bad[] = { "\"\"", "5", "[\"x\"]" };
+	char json[1024];
+	struct gw_config *c;
+
+	snprintf(json, sizeof(json), "{\"country\":\"FI\",\"listen\":"
+	    "\"127.0.0.1:8443\",\"database\":{\"conninfo\":\"user=app\","
+	    "\"migrate_conninfo\":\"user=owner\"},\"tls\":{\"cert\":\"s\","
+	    "\"key\":\"k\",\"client_ca\":\"c\"},\"id_key_file\":\"id.key\"}");
+	c = gw_config_parse(json, make_dir());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->db_conninfo, "user=app");
+	CU_ASSERT_STRING_EQUAL(c->db_migrate_conninfo, "user=owner");
+	gw_config_free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json), "{\"country\":\"FI\",\"listen\":"
+		    "\"127.0.0.1:8443\",\"database\":{\"conninfo\":\"u\","
+		    "\"migrate_conninfo\":%s},\"tls\":{\"cert\":\"s\","
+		    "\"key\":\"k\",\"client_ca\":\"c\"},"
+		    "\"id_key_file\":\"id.key\"}", bad[i]);
+		c = gw_config_parse(json, make_dir());
+		CU_ASSERT_PTR_NULL(c);
+		gw_config_free(c);
+	}
 }
 
 static void
@@ -129,6 +160,7 @@ test_missing_key_file(void)
 CU_TestInfo test_config_cases[] = {
 	{ "minimal config and defaults", test_minimal_defaults },
 	{ "limits and base url", test_limits_and_base_url },
+	{ "migrate conninfo", test_migrate_conninfo },
 	{ "malformed settings refused", test_refusals },
 	{ "missing key file refused", test_missing_key_file },
 	CU_TEST_INFO_NULL,

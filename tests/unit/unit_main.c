@@ -10,14 +10,24 @@
 
 extern CU_TestInfo test_http_cases[];
 extern CU_TestInfo test_hetu_cases[];
+extern CU_TestInfo test_patient_match_cases[];
+extern CU_TestInfo test_fnr_cases[];
+extern CU_TestInfo test_personnummer_cases[];
 extern CU_TestInfo test_consent_cases[];
 extern CU_TestInfo test_config_cases[];
+extern CU_TestInfo test_audit_cases[];
+extern CU_TestInfo test_profile_cases[];
 
 static CU_SuiteInfo suites[] = {
 	{ .pName = "http", .pTests = test_http_cases },
 	{ .pName = "hetu", .pTests = test_hetu_cases },
+	{ .pName = "match", .pTests = test_patient_match_cases },
+	{ .pName = "fnr", .pTests = test_fnr_cases },
+	{ .pName = "personnummer", .pTests = test_personnummer_cases },
 	{ .pName = "consent", .pTests = test_consent_cases },
 	{ .pName = "config", .pTests = test_config_cases },
+	{ .pName = "audit", .pTests = test_audit_cases },
+	{ .pName = "profile", .pTests = test_profile_cases },
 	CU_SUITE_INFO_NULL,
 };
 

@@ -1,0 +1,826 @@
+/*
+ * map_common.c: FHIR R4 resources from fields a country adapter has
+ * already read out of its registry row (see map_common.h).  One builder
+ * per resource type, close to the IPS 2.0 profiles; each clinical builder
+ * first checks that the row belongs to the patient of the request (a row
+ * of someone else never goes out under this patient) and refuses values
+ * that would make invalid FHIR.  Native dates are copied when they are
+ * FHIR dates; timestamps are rewritten in UTC so that any session time
+ * zone yields a valid dateTime.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "adapters/adapter.h"
+#include "adapters/common/category.h"
+#include "adapters/common/civil.h"
+#include "adapters/common/map_common.h"
+#include "gateway/gw.h"
+
+#define EXT_TRANSLATION "http://hl7.org/fhir/StructureDefinition/translation"
+
+/* ---- reading native fields ---- */
+
+const char *
+gw_map_str(const cJSON *doc, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+		return NULL;
+	return v->valuestring;
+}
+
+bool
+gw_map_num(const cJSON *doc, const char *name, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+		return false;
+	*out = v->valuedouble;
+	return true;
+}
+
+int
+gw_map_key(const cJSON *doc, const char *name, long long *out)
+{
+	double v;
+
+	if (!gw_map_num(doc, name, &v) || v < 1 || v > 9007199254740992.0 ||
+	    v != (double)(long long)v)
+		return GW_ERR;
+	*out = (long long)v;
+	return GW_OK;
+}
+
+static bool
+digits(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static int
+num(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/* Parse "YYYY-MM-DD" at s (a valid date, year 0001-9999); GW_OK/GW_ERR. */
+static int
+parse_date(const char *s, long *y, int *m, int *d)
+{
+	if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+	    !digits(s + 8, 2))
+		return GW_ERR;
+	*y = num(s, 4);
+	*m = num(s + 5, 2);
+	*d = num(s + 8, 2);
+	if (*y < 1 || !gw_civil_valid(*y, *m, *d))
+		return GW_ERR;
+	return GW_OK;
+}
+
+/* A native date "YYYY-MM-DD" copied as a FHIR date into out[11]. */
+static int
+fhir_date(const char *in, char out[11])
+{
+	long y;
+	int m, d;
+
+	if (in == NULL || strlen(in) != 10 || parse_date(in, &y, &m, &d))
+		return GW_ERR;
+	memcpy(out, in, 10);
+	out[10] = '\0';
+	return GW_OK;
+}
+
+int
+gw_map_datetime(const char *in, char *out, size_t outsz)
+{
+	const char *p, *frac = NULL;
+	size_t fraclen = 0;
+	long y, days, secs, off = 0;
+	int m, d, hh, mi, ss, n;
+
+	if (in == NULL)
+		return GW_ERR;
+	if (strlen(in) == 10) {
+		if (outsz < 11)
+			return GW_ERR;
+		return fhir_date(in, out);
+	}
+	if (parse_date(in, &y, &m, &d) != GW_OK ||
+	    (in[10] != 'T' && in[10] != ' ') || !digits(in + 11, 2) ||
+	    in[13] != ':' || !digits(in + 14, 2) || in[16] != ':' ||
+	    !digits(in + 17, 2))
+		return GW_ERR;
+	hh = num(in + 11, 2);
+	mi = num(in + 14, 2);
+	ss = num(in + 17, 2);
+	if (hh > 23 || mi > 59 || ss > 59)
+		return GW_ERR;
+	p = in + 19;
+	if (*p == '.') {
+		frac = ++p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		fraclen = (size_t)(p - frac);
+		if (fraclen == 0 || fraclen > 9)
+			return GW_ERR;
+	}
+	if (*p == 'Z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1;
+
+		p++;
+		if (!digits(p, 2))
+			return GW_ERR;
+		off = num(p, 2) * 3600L;
+		p += 2;
+		if (*p == ':' && digits(p + 1, 2)) {
+			off += num(p + 1, 2) * 60L;
+			p += 3;
+			if (*p == ':' && digits(p + 1, 2)) {
+				off += num(p + 1, 2);
+				p += 3;
+			}
+		}
+		off *= sign;
+	} else {
+		return GW_ERR;
+	}
+	if (*p != '\0')
+		return GW_ERR;
+	secs = hh * 3600L + mi * 60L + ss - off;
+	days = gw_civil_days(y, m, d) +
+	       (secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400));
+	secs -= (days - gw_civil_days(y, m, d)) * 86400;
+	gw_civil_from_days(days, &y, &m, &d);
+	if (y < 1 || y > 9999)
+		return GW_ERR;
+	n = snprintf(out, outsz, "%04ld-%02d-%02dT%02ld:%02ld:%02ld%s%.*sZ", y,
+	    m, d, secs / 3600, secs / 60 % 60, secs % 60, fraclen ? "." : "",
+	    (int)fraclen, frac ? frac : "");
+	if (n < 0 || (size_t)n >= outsz)
+		return GW_ERR;
+	return GW_OK;
+}
+
+/* Add a date or dateTime member converted from a native value, when the
+ * value is present; GW_ERR if present but not convertible. */
+static int
+add_datetime(cJSON *obj, const char *name, const char *in)
+{
+	char buf[GW_MAP_DATETIME_MAX];
+
+	if (in == NULL || in[0] == '\0')
+		return GW_OK;
+	if (gw_map_datetime(in, buf, sizeof(buf)) != GW_OK)
+		return GW_ERR;
+	cJSON_AddStringToObject(obj, name, buf);
+	return GW_OK;
+}
+
+bool
+gw_map_is_atc(const char *code)
+{
+	return code != NULL && strlen(code) == 7 && code[0] >= 'A' &&
+	       code[0] <= 'Z' && digits(code + 1, 2) && code[3] >= 'A' &&
+	       code[3] <= 'Z' && code[4] >= 'A' && code[4] <= 'Z' &&
+	       digits(code + 5, 2);
+}
+
+bool
+gw_map_is_sctid(const char *code)
+{
+	size_t n = code != NULL ? strlen(code) : 0;
+
+	return n >= 6 && n <= 18 && code[0] != '0' && digits(code, (int)n);
+}
+
+bool
+gw_map_is_token(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '2' && *s <= '7')))
+			return false;
+	return true;
+}
+
+const char *
+gw_map_word(const struct gw_map_word *words, const char *native)
+{
+	if (native == NULL)
+		return NULL;
+	for (; words->native != NULL; words++)
+		if (strcmp(words->native, native) == 0)
+			return words->fhir;
+	return NULL;
+}
+
+int
+gw_map_identity(const struct gw_adapter *a, const cJSON *doc,
+    const char *token_field, const char *national_field, const char *system,
+    struct gw_patient *p)
+{
+	const char *token = gw_map_str(doc, token_field);
+	const char *national = gw_map_str(doc, national_field);
+	long long key;
+	int n;
+
+	memset(p, 0, sizeof(*p));
+	if (a == NULL || token == NULL || national == NULL || system == NULL ||
+	    gw_map_key(doc, "id", &key) != GW_OK)
+		goto err;
+	p->adapter = a;
+	n = snprintf(
+	    p->logical_id, sizeof(p->logical_id), "%s-%s", a->id_prefix, token);
+	if (n < 0 || (size_t)n >= sizeof(p->logical_id))
+		goto err;
+	if (gw_strlcpy(p->system, system, sizeof(p->system)) != GW_OK ||
+	    gw_strlcpy(p->national_id, national, sizeof(p->national_id)) !=
+	        GW_OK)
+		goto err;
+	n = snprintf(p->registry_key, sizeof(p->registry_key), "%lld", key);
+	if (n < 0 || (size_t)n >= sizeof(p->registry_key))
+		goto err;
+	return GW_OK;
+err:
+	memset(p, 0, sizeof(*p));
+	return GW_ERR;
+}
+
+int
+gw_map_row_read(const cJSON *doc, const char *prefix, const char *owner_field,
+    struct gw_map_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->prefix = prefix;
+	if (gw_map_key(doc, "id", &row->id) != GW_OK ||
+	    gw_map_key(doc, owner_field, &row->owner) != GW_OK)
+		return GW_ERR;
+	return GW_OK;
+}
+
+/* ---- building blocks ---- */
+
+/* {"resourceType": type, "id": id, "meta": {"profile": [profile]}}. */
+static cJSON *
+resource_new(const char *type, const char *id, const char *profile)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON *meta, *profiles;
+
+	cJSON_AddStringToObject(r, "resourceType", type);
+	cJSON_AddStringToObject(r, "id", id);
+	meta = cJSON_AddObjectToObject(r, "meta");
+	profiles = cJSON_AddArrayToObject(meta, "profile");
+	cJSON_AddItemToArray(profiles, cJSON_CreateString(profile));
+	return r;
+}
+
+/* A status CodeableConcept from an HL7 terminology code system. */
+static cJSON *
+status_concept(const char *codesystem, const char *code)
+{
+	char system[128];
+
+	snprintf(system, sizeof(system), GW_TERMINOLOGY "%s", codesystem);
+	return gw_fhir_codeable(gw_fhir_coding(system, code, NULL), NULL);
+}
+
+/* Append coding to concept.coding (creating the array). */
+static void
+add_coding(cJSON *concept, cJSON *coding)
+{
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(concept, "coding");
+
+	if (arr == NULL)
+		arr = cJSON_AddArrayToObject(concept, "coding");
+	cJSON_AddItemToArray(arr, coding);
+}
+
+/* A UCUM Quantity. */
+static cJSON *
+quantity(double value, const char *ucum)
+{
+	cJSON *q = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(q, "value", value);
+	cJSON_AddStringToObject(q, "unit", ucum);
+	cJSON_AddStringToObject(q, "system", GW_SYSTEM_UCUM);
+	cJSON_AddStringToObject(q, "code", ucum);
+	return q;
+}
+
+/*
+ * The frame of a clinical resource: the row must belong to ctx's patient.
+ * Writes "<prefix>-<id>" into id and returns the owner's logical id, or
+ * NULL.
+ */
+static const char *
+clinical_frame(const struct gw_map_row *row, const struct gw_map_ctx *ctx,
+    char *id, size_t idsz)
+{
+	const struct gw_patient *p;
+	char key[32];
+	int n;
+
+	if (ctx == NULL || (p = ctx->patient) == NULL ||
+	    p->logical_id[0] == '\0' || row->prefix == NULL || row->id < 1 ||
+	    row->owner < 1)
+		return NULL;
+	/* A row of someone else must never go out under this patient. */
+	snprintf(key, sizeof(key), "%lld", row->owner);
+	if (p->registry_key[0] != '\0' && strcmp(key, p->registry_key) != 0)
+		return NULL;
+	n = snprintf(id, idsz, "%s-%lld", row->prefix, row->id);
+	if (n < 0 || (size_t)n >= idsz)
+		return NULL;
+	return p->logical_id;
+}
+
+/* ---- Patient ---- */
+
+/* Split space-separated given names into a "given" array. */
+static void
+add_given(cJSON *name, const char *names)
+{
+	cJSON *given = cJSON_AddArrayToObject(name, "given");
+	const char *p = names;
+
+	while (*p != '\0') {
+		const char *end;
+		char *one;
+
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		end = strchr(p, ' ');
+		if (end == NULL)
+			end = p + strlen(p);
+		one = gw_strndup(p, (size_t)(end - p));
+		cJSON_AddItemToArray(given, cJSON_CreateString(one));
+		gw_free_zero(one, (size_t)(end - p) + 1);
+		p = end;
+	}
+}
+
+static cJSON *
+coding_extension(const char *url, const struct gw_map_coding *c, bool display)
+{
+	cJSON *ext = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(ext, "url", url);
+	cJSON_AddItemToObject(ext, "valueCoding",
+	    gw_fhir_coding(c->system, c->code, display ? c->display : NULL));
+	return ext;
+}
+
+static cJSON *
+translation_extension(const char *lang, const char *content)
+{
+	cJSON *ext = cJSON_CreateObject();
+	cJSON *parts = cJSON_CreateArray();
+	cJSON *part;
+
+	cJSON_AddStringToObject(ext, "url", EXT_TRANSLATION);
+	part = cJSON_CreateObject();
+	cJSON_AddStringToObject(part, "url", "lang");
+	cJSON_AddStringToObject(part, "valueCode", lang);
+	cJSON_AddItemToArray(parts, part);
+	part = cJSON_CreateObject();
+	cJSON_AddStringToObject(part, "url", "content");
+	cJSON_AddStringToObject(part, "valueString", content);
+	cJSON_AddItemToArray(parts, part);
+	cJSON_AddItemToObject(ext, "extension", parts);
+	return ext;
+}
+
+/* The home address, or NULL when the registry has none.  Takes
+ * p->address_extension in every case. */
+static cJSON *
+patient_address(const struct gw_map_patient *p)
+{
+	cJSON *ext = p->address_extension, *obj, *arr;
+	bool district = p->municipality_at == GW_MUNI_DISTRICT &&
+	                p->municipality.display != NULL;
+
+	if (p->line == NULL && p->postal == NULL && p->city == NULL &&
+	    !district) {
+		cJSON_Delete(ext);
+		return NULL;
+	}
+	obj = cJSON_CreateObject();
+	if (ext != NULL)
+		cJSON_AddItemToArray(
+		    cJSON_AddArrayToObject(obj, "extension"), ext);
+	cJSON_AddStringToObject(obj, "use", "home");
+	if (p->line != NULL)
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(obj, "line"),
+		    cJSON_CreateString(p->line));
+	gw_fhir_add_string(obj, "city", p->city);
+	if (district) {
+		cJSON_AddStringToObject(
+		    obj, "district", p->municipality.display);
+		arr = cJSON_CreateArray();
+		if (p->municipality_url != NULL &&
+		    p->municipality.system != NULL &&
+		    p->municipality.code != NULL)
+			cJSON_AddItemToArray(
+			    arr, coding_extension(p->municipality_url,
+			             &p->municipality, false));
+		if (p->district_lang != NULL && p->district_translation != NULL)
+			cJSON_AddItemToArray(
+			    arr, translation_extension(p->district_lang,
+			             p->district_translation));
+		if (cJSON_GetArraySize(arr) > 0)
+			cJSON_AddItemToObject(
+			    cJSON_AddObjectToObject(obj, "_district"),
+			    "extension", arr);
+		else
+			cJSON_Delete(arr);
+	}
+	gw_fhir_add_string(obj, "postalCode", p->postal);
+	gw_fhir_add_string(obj, "country", p->address_country);
+	return obj;
+}
+
+cJSON *
+gw_map_patient(const struct gw_map_patient *p)
+{
+	char id[GW_LOGICAL_ID_MAX], text[256];
+	cJSON *r, *arr, *obj, *name, *address;
+	int n;
+
+	if (p->id_system == NULL || p->id_value == NULL ||
+	    !gw_map_is_token(p->token) || p->prefix == NULL ||
+	    p->profile == NULL) {
+		cJSON_Delete(p->address_extension);
+		return NULL;
+	}
+	n = snprintf(id, sizeof(id), "%s-%s", p->prefix, p->token);
+	if (n < 0 || (size_t)n >= sizeof(id) || n > 64) {
+		cJSON_Delete(p->address_extension);
+		return NULL;
+	}
+	r = resource_new("Patient", id, p->profile);
+
+	if (p->municipality_at == GW_MUNI_EXTENSION &&
+	    p->municipality.code != NULL && p->municipality_url != NULL)
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "extension"),
+		    coding_extension(
+		        p->municipality_url, &p->municipality, true));
+
+	arr = cJSON_AddArrayToObject(r, "identifier");
+	obj = cJSON_CreateObject();
+	cJSON_AddStringToObject(obj, "use", "official");
+	if (p->id_type != NULL)
+		cJSON_AddItemToObject(obj, "type",
+		    gw_fhir_codeable(gw_fhir_coding(GW_TERMINOLOGY "v2-0203",
+		                         p->id_type, NULL),
+		        NULL));
+	cJSON_AddStringToObject(obj, "system", p->id_system);
+	cJSON_AddStringToObject(obj, "value", p->id_value);
+	cJSON_AddItemToArray(arr, obj);
+
+	cJSON_AddBoolToObject(r, "active", 1);
+
+	if (p->family != NULL || p->given != NULL) {
+		arr = cJSON_AddArrayToObject(r, "name");
+		name = cJSON_CreateObject();
+		cJSON_AddStringToObject(name, "use", "official");
+		snprintf(text, sizeof(text), "%s%s%s", p->given ? p->given : "",
+		    p->given && p->family ? " " : "",
+		    p->family ? p->family : "");
+		cJSON_AddStringToObject(name, "text", text);
+		gw_fhir_add_string(name, "family", p->family);
+		if (p->given != NULL)
+			add_given(name, p->given);
+		cJSON_AddItemToArray(arr, name);
+		if (p->nickname != NULL) {
+			name = cJSON_CreateObject();
+			cJSON_AddStringToObject(name, "use", "usual");
+			gw_fhir_add_string(name, "family", p->family);
+			add_given(name, p->nickname);
+			cJSON_AddItemToArray(arr, name);
+		}
+	}
+
+	if (p->phone != NULL) {
+		obj = cJSON_CreateObject();
+		cJSON_AddStringToObject(obj, "system", "phone");
+		cJSON_AddStringToObject(obj, "value", p->phone);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "telecom"), obj);
+	}
+
+	gw_fhir_add_string(r, "gender", p->gender);
+	if (add_datetime(r, "birthDate", p->birth_date) != GW_OK ||
+	    cJSON_GetObjectItemCaseSensitive(r, "birthDate") == NULL)
+		goto err;
+	if (add_datetime(r, "deceasedDateTime", p->deceased) != GW_OK)
+		goto err;
+
+	if ((address = patient_address(p)) != NULL)
+		cJSON_AddItemToArray(
+		    cJSON_AddArrayToObject(r, "address"), address);
+
+	if (p->language != NULL) {
+		obj = cJSON_CreateObject();
+		cJSON_AddItemToObject(obj, "language",
+		    gw_fhir_codeable(
+		        gw_fhir_coding(GW_SYSTEM_BCP47, p->language, NULL),
+		        NULL));
+		cJSON_AddItemToArray(
+		    cJSON_AddArrayToObject(r, "communication"), obj);
+	}
+	return r;
+err:
+	cJSON_Delete(p->address_extension);
+	cJSON_Delete(r);
+	return NULL;
+}
+
+/* ---- Condition ---- */
+
+cJSON *
+gw_map_condition(const struct gw_map_condition *c, const struct gw_map_ctx *ctx,
+    const char **category)
+{
+	const char *subject, *cat = NULL;
+	char id[GW_LOGICAL_ID_MAX];
+	cJSON *r, *concept;
+
+	if ((subject = clinical_frame(&c->row, ctx, id, sizeof(id))) == NULL ||
+	    c->clinical_status == NULL || c->code[0].system == NULL ||
+	    c->code[0].code == NULL)
+		return NULL;
+	r = resource_new("Condition", id, GW_IPS_PROFILE("Condition-uv-ips"));
+	cJSON_AddItemToObject(r, "clinicalStatus",
+	    status_concept("condition-clinical", c->clinical_status));
+	cJSON_AddItemToObject(r, "verificationStatus",
+	    status_concept("condition-ver-status", "confirmed"));
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "category"),
+	    gw_fhir_codeable(gw_fhir_coding(GW_TERMINOLOGY "condition-category",
+	                         "problem-list-item", "Problem List Item"),
+	        NULL));
+	concept = gw_fhir_codeable(gw_fhir_coding(c->code[0].system,
+	                               c->code[0].code, c->code[0].display),
+	    c->text);
+	for (int i = 1; i < GW_MAP_CODINGS && c->code[i].system != NULL; i++)
+		if (c->code[i].code != NULL)
+			add_coding(
+			    concept, gw_fhir_coding(c->code[i].system,
+			                 c->code[i].code, c->code[i].display));
+	cJSON_AddItemToObject(r, "code", concept);
+	cJSON_AddItemToObject(
+	    r, "subject", gw_fhir_reference("Patient", subject));
+	if (add_datetime(r, "onsetDateTime", c->onset) != GW_OK ||
+	    add_datetime(r, "recordedDate", c->recorded) != GW_OK) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	/* Every coding is looked at: a sensitive code in any system makes the
+	 * record sensitive (fail secure). */
+	for (int i = 0;
+	     i < GW_MAP_CODINGS && c->code[i].system != NULL && cat == NULL;
+	     i++)
+		cat = gw_category_of_coding(c->code[i].system, c->code[i].code);
+	if (category != NULL)
+		*category = cat;
+	return r;
+}
+
+/* ---- MedicationStatement ---- */
+
+cJSON *
+gw_map_medication(
+    const struct gw_map_medication *m, const struct gw_map_ctx *ctx)
+{
+	const char *subject;
+	char id[GW_LOGICAL_ID_MAX], text[256];
+	cJSON *r, *med, *period;
+
+	if ((subject = clinical_frame(&m->row, ctx, id, sizeof(id))) == NULL ||
+	    !gw_map_is_atc(m->atc) || m->status == NULL)
+		return NULL;
+	snprintf(text, sizeof(text), "%s%s%s", m->product ? m->product : m->atc,
+	    m->strength ? " " : "", m->strength ? m->strength : "");
+	r = resource_new("MedicationStatement", id,
+	    GW_IPS_PROFILE("MedicationStatement-uv-ips"));
+	cJSON_AddStringToObject(r, "status", m->status);
+	med =
+	    gw_fhir_codeable(gw_fhir_coding(GW_SYSTEM_ATC, m->atc, NULL), text);
+	if (m->product_system != NULL && m->product_code != NULL)
+		add_coding(med,
+		    gw_fhir_coding(m->product_system, m->product_code, text));
+	cJSON_AddItemToObject(r, "medicationCodeableConcept", med);
+	cJSON_AddItemToObject(
+	    r, "subject", gw_fhir_reference("Patient", subject));
+	period = cJSON_AddObjectToObject(r, "effectivePeriod");
+	if (add_datetime(period, "start", m->start) != GW_OK ||
+	    add_datetime(period, "end", m->end) != GW_OK ||
+	    cJSON_GetObjectItemCaseSensitive(period, "start") == NULL) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	if (m->dosage != NULL) {
+		cJSON *dosage = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(dosage, "text", m->dosage);
+		cJSON_AddItemToArray(
+		    cJSON_AddArrayToObject(r, "dosage"), dosage);
+	}
+	return r;
+}
+
+/* ---- AllergyIntolerance ---- */
+
+cJSON *
+gw_map_allergy(const struct gw_map_allergy *a, const struct gw_map_ctx *ctx)
+{
+	const char *subject;
+	char id[GW_LOGICAL_ID_MAX];
+	cJSON *r, *concept;
+	bool medicine;
+
+	if ((subject = clinical_frame(&a->row, ctx, id, sizeof(id))) == NULL ||
+	    a->code == NULL)
+		return NULL;
+	/* A medicine is named by its ATC code, anything else by SNOMED CT. */
+	medicine = gw_map_is_atc(a->code);
+	if (medicine)
+	concept = gw_fhir_codeable(
+	    gw_fhir_coding(GW_SYSTEM_ATC, a->code, a->agent), a->agent);
+	else if (gw_map_is_sctid(a->code)) concept = gw_fhir_codeable(
+	    gw_fhir_coding(GW_SYSTEM_SNOMED, a->code, NULL), a->agent);
+	else return NULL;
+
+	r = resource_new("AllergyIntolerance", id,
+	    GW_IPS_PROFILE("AllergyIntolerance-uv-ips"));
+	cJSON_AddItemToObject(r, "clinicalStatus",
+	    status_concept("allergyintolerance-clinical", "active"));
+	cJSON_AddItemToObject(r, "verificationStatus",
+	    status_concept("allergyintolerance-verification",
+	        a->verification ? a->verification : "confirmed"));
+	cJSON_AddStringToObject(r, "type", a->type ? a->type : "allergy");
+	if (medicine)
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "category"),
+		    cJSON_CreateString("medication"));
+	if (a->criticality != NULL)
+		cJSON_AddStringToObject(r, "criticality", a->criticality);
+	cJSON_AddItemToObject(r, "code", concept);
+	cJSON_AddItemToObject(
+	    r, "patient", gw_fhir_reference("Patient", subject));
+	if (add_datetime(r, "onsetDateTime", a->onset) != GW_OK) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	if (a->reaction != NULL) {
+		cJSON *rx = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(
+		    cJSON_AddArrayToObject(rx, "manifestation"),
+		    gw_fhir_codeable(NULL, a->reaction));
+		if (a->severity != NULL)
+			cJSON_AddStringToObject(rx, "severity", a->severity);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "reaction"), rx);
+	}
+	return r;
+}
+
+/* ---- Immunization ---- */
+
+cJSON *
+gw_map_immunization(
+    const struct gw_map_immunization *v, const struct gw_map_ctx *ctx)
+{
+	const char *subject;
+	char id[GW_LOGICAL_ID_MAX];
+	cJSON *r;
+
+	if ((subject = clinical_frame(&v->row, ctx, id, sizeof(id))) == NULL ||
+	    !gw_map_is_atc(v->atc))
+		return NULL;
+	r = resource_new(
+	    "Immunization", id, GW_IPS_PROFILE("Immunization-uv-ips"));
+	cJSON_AddStringToObject(r, "status", "completed");
+	cJSON_AddItemToObject(r, "vaccineCode",
+	    gw_fhir_codeable(
+	        gw_fhir_coding(GW_SYSTEM_ATC, v->atc, NULL), v->name));
+	cJSON_AddItemToObject(
+	    r, "patient", gw_fhir_reference("Patient", subject));
+	if (add_datetime(r, "occurrenceDateTime", v->date) != GW_OK ||
+	    cJSON_GetObjectItemCaseSensitive(r, "occurrenceDateTime") == NULL) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	gw_fhir_add_string(r, "lotNumber", v->lot);
+	/* doseNumberPositiveInt is required inside protocolApplied: leave the
+	 * element out when the registry has no usable dose number. */
+	if (v->has_dose && v->dose >= 1 && v->dose <= 2147483647.0 &&
+	    v->dose == (double)(long)v->dose) {
+		cJSON *pa = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(pa, "doseNumberPositiveInt", v->dose);
+		cJSON_AddItemToArray(
+		    cJSON_AddArrayToObject(r, "protocolApplied"), pa);
+	}
+	return r;
+}
+
+/* ---- Observation ---- */
+
+cJSON *
+gw_map_observation(
+    const struct gw_map_observation *o, const struct gw_map_ctx *ctx)
+{
+	const char *subject;
+	char id[GW_LOGICAL_ID_MAX];
+	cJSON *r, *concept;
+
+	if ((subject = clinical_frame(&o->row, ctx, id, sizeof(id))) == NULL ||
+	    o->local.system == NULL || o->local.code == NULL ||
+	    o->unit == NULL || !isfinite(o->value))
+		return NULL;
+	r = resource_new("Observation", id,
+	    GW_IPS_PROFILE("Observation-results-laboratory-pathology-uv-ips"));
+	cJSON_AddStringToObject(r, "status", "final");
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "category"),
+	    gw_fhir_codeable(
+	        gw_fhir_coding(GW_TERMINOLOGY "observation-category",
+	            "laboratory", "Laboratory"),
+	        NULL));
+	concept = cJSON_CreateObject();
+	if (o->loinc != NULL)
+		add_coding(
+		    concept, gw_fhir_coding(GW_SYSTEM_LOINC, o->loinc, NULL));
+	add_coding(concept,
+	    gw_fhir_coding(o->local.system, o->local.code, o->local.display));
+	gw_fhir_add_string(concept, "text", o->text);
+	cJSON_AddItemToObject(r, "code", concept);
+	cJSON_AddItemToObject(
+	    r, "subject", gw_fhir_reference("Patient", subject));
+	if (add_datetime(r, "effectiveDateTime", o->effective) != GW_OK ||
+	    cJSON_GetObjectItemCaseSensitive(r, "effectiveDateTime") == NULL) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	cJSON_AddItemToObject(r, "valueQuantity", quantity(o->value, o->unit));
+	if (o->has_low || o->has_high) {
+		cJSON *rr = cJSON_CreateObject();
+
+		if (o->has_low)
+			cJSON_AddItemToObject(
+			    rr, "low", quantity(o->low, o->unit));
+		if (o->has_high)
+			cJSON_AddItemToObject(
+			    rr, "high", quantity(o->high, o->unit));
+		cJSON_AddItemToArray(
+		    cJSON_AddArrayToObject(r, "referenceRange"), rr);
+	}
+	return r;
+}
+
+/* ---- dispatch ---- */
+
+cJSON *
+gw_map_dispatch(const struct gw_map_kind *kinds, size_t nkinds,
+    const char *kind, const cJSON *doc, const struct gw_map_ctx *ctx,
+    enum gw_rtype *rtype, const char **category)
+{
+	const char *cat = NULL;
+
+	if (category != NULL)
+		*category = NULL;
+	if (kind == NULL || !cJSON_IsObject(doc))
+		return NULL;
+	for (size_t i = 0; i < nkinds; i++) {
+		cJSON *r;
+
+		if (strcmp(kind, kinds[i].kind) != 0)
+			continue;
+		if ((r = kinds[i].map(doc, ctx, &cat)) == NULL)
+			return NULL;
+		if (rtype != NULL)
+			*rtype = kinds[i].rtype;
+		if (category != NULL)
+			*category = cat;
+		return r;
+	}
+	return NULL;
+}

@@ -1,0 +1,85 @@
+/*
+ * sql_common.h: the SQL shapes every registry adapter prepares, as macros
+ * over string literals (schema, table and column names are the country's
+ * own; the statements are assembled at compile time).  They follow the
+ * row contract of adapters/adapter.h: (kind, doc[, total | patient_doc]).
+ *
+ * Ids in SQL: logical ids and registry keys arrive as text from the
+ * network or the gateway.  A numeric key is cast only inside a CASE whose
+ * guard accepts canonical decimal (no sign, no leading zero, at most 18
+ * digits, so it always fits a bigint), so a junk id matches no row instead
+ * of raising an SQL error, and "fi-007" is not an alias of "fi-7".
+ *
+ * `cond` arguments are extra conditions on the clinical row r, "" or
+ * " AND r.col = 'x'": a native table that also holds rows of another kind
+ * (a Swedish warning signal that is not an allergy) keeps those out of
+ * every statement alike.
+ */
+#ifndef GW_ADAPTER_SQL_COMMON_H
+#define GW_ADAPTER_SQL_COMMON_H
+
+/* The SQL is laid out by hand, clause per line. */
+/* clang-format off */
+
+/* The bigint of text parameter P, or NULL when P is not canonical. */
+#define GW_SQL_KEY(p)                                                         \
+	"(CASE WHEN " p "::text ~ '^[1-9][0-9]{0,17}$' THEN " p               \
+	"::text::bigint END)"
+
+/* Read the patient row whose token column equals $1 (kind, doc,
+ * patient_doc = doc). */
+#define GW_SQL_READ_PATIENT(kind, schema, table, token)                       \
+	"SELECT '" kind "'::text AS kind, s.j AS doc, s.j AS patient_doc "    \
+	"FROM (SELECT row_to_json(h)::text AS j "                             \
+	"FROM " schema "." table " h "                                        \
+	"WHERE h." token " = $1::text) s"
+
+/* Read one clinical row by id, with its owner (kind, doc, patient_doc). */
+#define GW_SQL_READ(kind, schema, table, owner_table, owner, cond)           \
+	"SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "      \
+	"row_to_json(h)::text AS patient_doc "                                \
+	"FROM " schema "." table " r "                                        \
+	"JOIN " schema "." owner_table " h ON h.id = r." owner " "            \
+	"WHERE r.id = " GW_SQL_KEY("$1") cond
+
+/*
+ * One patient's rows of a table, newest first (ties by id: a stable order
+ * for paging), with the match count before LIMIT/OFFSET.
+ */
+#define GW_SQL_SEARCH(kind, schema, table, owner, date, cond)                 \
+	"SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "      \
+	"count(*) OVER () AS total "                                          \
+	"FROM " schema "." table " r "                                        \
+	"WHERE r." owner " = " GW_SQL_KEY("$1") cond " "                      \
+	"ORDER BY r." date " DESC NULLS LAST, r.id DESC "                     \
+	"LIMIT $2::text::bigint OFFSET $3::text::bigint"
+
+/*
+ * One IPS section of the summary: a patient's newest GW_SQL_SUMMARY_LIMIT
+ * rows of a table, n the section's place.  The bound keeps one $summary
+ * response (and the gateway's memory for it) finite whatever the registry
+ * holds; 100 rows per section is far beyond what a patient summary is
+ * meant to show.  Sections are joined with UNION ALL inside
+ * GW_SQL_SUMMARY(...).
+ */
+#define GW_SQL_SUMMARY_LIMIT "100"
+#define GW_SQL_SECTION(kind, schema, table, owner, date, n, cond)             \
+	"(SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "     \
+	n " AS osio, r." date "::timestamptz AS pvm, r.id "                   \
+	"FROM " schema "." table " r "                                        \
+	"WHERE r." owner " = " GW_SQL_KEY("$1") cond " "                      \
+	"ORDER BY r." date " DESC NULLS LAST, r.id DESC "                     \
+	"LIMIT " GW_SQL_SUMMARY_LIMIT ")"
+
+/* The five IPS sections in order (allergies, problems, medications,
+ * immunizations, results), newest first inside a section. */
+#define GW_SQL_SUMMARY(allergies, problems, medications, immunizations,       \
+    results)                                                                  \
+	"SELECT s.kind, s.doc FROM ("                                         \
+	allergies " UNION ALL " problems " UNION ALL " medications            \
+	" UNION ALL " immunizations " UNION ALL " results                     \
+	") s ORDER BY s.osio, s.pvm DESC NULLS LAST, s.id DESC"
+
+/* clang-format on */
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * map_no.c: native no_register rows (row_to_json) to FHIR R4 resources.
+ * One function per kind reads the row's Norwegian fields and status words
+ * and hands plain values to the shared builders of
+ * adapters/common/map_common.c.  The Patient follows no-basis-Patient
+ * (municipality code on address.district, the official-address flag);
+ * diagnoses carry the kodeverk's international and Volven systems.  Ids:
+ * Patient/no-<fhir_id>; clinical resources no-<row id>.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "adapters/adapter.h"
+#include "adapters/common/map_common.h"
+#include "adapters/no/adapter_no.h"
+#include "gateway/gw.h"
+
+#define NO_PROFILE_PATIENT                                                     \
+	"http://hl7.no/fhir/StructureDefinition/no-basis-Patient"
+#define NO_EXT_MUNICIPALITY                                                    \
+	"http://hl7.no/fhir/StructureDefinition/no-basis-municipalitycode"
+#define NO_EXT_ADDRESS_OFFICIAL                                                \
+	"http://hl7.no/fhir/StructureDefinition/no-basis-address-official"
+#define NO_SYSTEM_MUNICIPALITY                                                 \
+	"https://register.geonorge.no/subregister/sosi-kodelister/kartverket/" \
+	"kommunenummer-alle"
+/* Norsk laboratoriekodeverk (Volven 7280). */
+#define NO_SYSTEM_NLK "urn:oid:2.16.578.1.12.4.1.1.7280"
+
+#define NO_OWNER "pasient_id"
+
+/* ---- pasient -> Patient ---- */
+
+static const struct gw_map_word genders[] = {
+    {"mann", "male"},
+    {"kvinne", "female"},
+    {"ukjent", "unknown"},
+    {NULL, NULL},
+};
+
+static cJSON *
+map_pasient(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	const char *type = gw_map_str(doc, "identtype");
+	const char *fornavn = gw_map_str(doc, "fornavn");
+	const char *mellomnavn = gw_map_str(doc, "mellomnavn");
+	char given[256];
+	cJSON *official = cJSON_CreateObject();
+	struct gw_map_patient p = {
+	    .prefix = adapter_no.id_prefix,
+	    .token = gw_map_str(doc, "fhir_id"),
+	    .profile = NO_PROFILE_PATIENT,
+	    .id_value = gw_map_str(doc, "folkeregisterident"),
+	    .id_type = "NNNOR",
+	    .family = gw_map_str(doc, "etternavn"),
+	    .gender = gw_map_word(genders, gw_map_str(doc, "kjonn")),
+	    .birth_date = gw_map_str(doc, "fodselsdato"),
+	    .deceased = gw_map_str(doc, "dodsdato"),
+	    .phone = gw_map_str(doc, "telefon"),
+	    .line = gw_map_str(doc, "adresse"),
+	    .postal = gw_map_str(doc, "postnummer"),
+	    .city = gw_map_str(doc, "poststed"),
+	    .address_country = "NO",
+	    .address_extension = official,
+	    .municipality_at = GW_MUNI_DISTRICT,
+	    .municipality_url = NO_EXT_MUNICIPALITY,
+	    .municipality = {NO_SYSTEM_MUNICIPALITY,
+	        gw_map_str(doc, "kommunenummer"),
+	        gw_map_str(doc, "kommunenavn")},
+	    .language = gw_map_str(doc, "sprak"),
+	};
+
+	(void)ctx;
+	(void)category;
+	/* The folkeregister address is the official one. */
+	cJSON_AddStringToObject(official, "url", NO_EXT_ADDRESS_OFFICIAL);
+	cJSON_AddBoolToObject(official, "valueBoolean", 1);
+	if (type != NULL && strcmp(type, "fnr") == 0)
+		p.id_system = ADAPTER_NO_FNR_SYSTEM;
+	else if (type != NULL && strcmp(type, "dnr") == 0)
+		p.id_system = ADAPTER_NO_DNR_SYSTEM;
+	/* A middle name (mellomnavn) is written after the given names. */
+	if (fornavn != NULL) {
+		snprintf(given, sizeof(given), "%s%s%s", fornavn,
+		    mellomnavn ? " " : "", mellomnavn ? mellomnavn : "");
+		p.given = given;
+	}
+	return gw_map_patient(&p);
+}
+
+/* ---- diagnose -> Condition ---- */
+
+static const struct gw_map_word diagnosis_states[] = {
+    {"aktiv", "active"},
+    {"avsluttet", "resolved"},
+    {NULL, NULL},
+};
+
+static cJSON *
+map_diagnose(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	const char *kodeverk = gw_map_str(doc, "kodeverk");
+	const char *code = gw_map_str(doc, "kode");
+	const char *text = gw_map_str(doc, "tekst");
+	struct gw_map_condition c = {
+	    .clinical_status =
+	        gw_map_word(diagnosis_states, gw_map_str(doc, "status")),
+	    .text = text,
+	    .onset = gw_map_str(doc, "diagnosedato"),
+	    .recorded = gw_map_str(doc, "registrert"),
+	};
+
+	/* The international system first, then Volven's. */
+	if (kodeverk != NULL && strcmp(kodeverk, "ICD-10") == 0) {
+		c.code[0] =
+		    (struct gw_map_coding){GW_SYSTEM_ICD10_WHO, code, text};
+		c.code[1] =
+		    (struct gw_map_coding){GW_SYSTEM_ICD10_NO, code, text};
+	} else if (kodeverk != NULL && strcmp(kodeverk, "ICPC-2") == 0) {
+		c.code[0] =
+		    (struct gw_map_coding){GW_SYSTEM_ICPC2_WHO, code, text};
+		c.code[1] =
+		    (struct gw_map_coding){GW_SYSTEM_ICPC2_NO, code, text};
+	} else {
+		return NULL;
+	}
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &c.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_condition(&c, ctx, category);
+}
+
+/* ---- legemiddel -> MedicationStatement ---- */
+
+static const struct gw_map_word medication_states[] = {
+    {"aktiv", "active"},
+    {"avsluttet", "completed"},
+    {"seponert", "stopped"},
+    {NULL, NULL},
+};
+
+static cJSON *
+map_legemiddel(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	struct gw_map_medication m = {
+	    .status = gw_map_word(medication_states, gw_map_str(doc, "status")),
+	    .atc = gw_map_str(doc, "atc"),
+	    .product = gw_map_str(doc, "preparat"),
+	    .strength = gw_map_str(doc, "styrke"),
+	    .start = gw_map_str(doc, "startdato"),
+	    .end = gw_map_str(doc, "sluttdato"),
+	    .dosage = gw_map_str(doc, "dosering"),
+	};
+
+	(void)category;
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &m.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_medication(&m, ctx);
+}
+
+/* ---- kritisk_informasjon -> AllergyIntolerance ---- */
+
+static const struct gw_map_word allergy_types[] = {
+    {"allergi", "allergy"},
+    {"intoleranse", "intolerance"},
+    {NULL, NULL},
+};
+
+static const struct gw_map_word severities[] = {
+    {"lett", "mild"},
+    {"moderat", "moderate"},
+    {"alvorlig", "severe"},
+    {NULL, NULL},
+};
+
+static const struct gw_map_word criticalities[] = {
+    {"lav", "low"},
+    {"høy", "high"},
+    {"kan ikke vurderes", "unable-to-assess"},
+    {NULL, NULL},
+};
+
+static const struct gw_map_word verifications[] = {
+    {"bekreftet", "confirmed"},
+    {"mistenkt", "unconfirmed"},
+    {NULL, NULL},
+};
+
+static cJSON *
+map_kritisk_informasjon(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	const char *type = gw_map_str(doc, "type");
+	const char *alvorlighet = gw_map_str(doc, "alvorlighet");
+	const char *kritikalitet = gw_map_str(doc, "kritikalitet");
+	const char *sikkerhet = gw_map_str(doc, "sikkerhet");
+	struct gw_map_allergy a = {
+	    .code = gw_map_str(doc, "agens_kode"),
+	    .agent = gw_map_str(doc, "agens_tekst"),
+	    .type = gw_map_word(allergy_types, type),
+	    .verification = gw_map_word(verifications, sikkerhet),
+	    .severity = gw_map_word(severities, alvorlighet),
+	    .criticality = gw_map_word(criticalities, kritikalitet),
+	    .reaction = gw_map_str(doc, "reaksjon"),
+	    .onset = gw_map_str(doc, "registrert_dato"),
+	};
+
+	(void)category;
+	/* A word the registry does not define is an error, not "absent". */
+	if (a.type == NULL || (sikkerhet != NULL && a.verification == NULL) ||
+	    (alvorlighet != NULL && a.severity == NULL) ||
+	    (kritikalitet != NULL && a.criticality == NULL))
+		return NULL;
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &a.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_allergy(&a, ctx);
+}
+
+/* ---- vaksine -> Immunization ---- */
+
+static cJSON *
+map_vaksine(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	struct gw_map_immunization v = {
+	    .atc = gw_map_str(doc, "atc"),
+	    .name = gw_map_str(doc, "vaksinenavn"),
+	    .date = gw_map_str(doc, "vaksinasjonsdato"),
+	    .lot = gw_map_str(doc, "batchnummer"),
+	};
+
+	(void)category;
+	v.has_dose = gw_map_num(doc, "dosenummer", &v.dose);
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &v.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_immunization(&v, ctx);
+}
+
+/* ---- provesvar -> Observation ---- */
+
+static cJSON *
+map_provesvar(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	const char *name = gw_map_str(doc, "analysenavn");
+	struct gw_map_observation o = {
+	    .loinc = gw_map_str(doc, "loinc"),
+	    .local = {NO_SYSTEM_NLK, gw_map_str(doc, "analysekode"), name},
+	    .text = name,
+	    .effective = gw_map_str(doc, "provetaking"),
+	    .unit = gw_map_str(doc, "enhet"),
+	};
+
+	(void)category;
+	if (!gw_map_num(doc, "resultat", &o.value))
+		return NULL;
+	o.has_low = gw_map_num(doc, "referanse_nedre", &o.low);
+	o.has_high = gw_map_num(doc, "referanse_ovre", &o.high);
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &o.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_observation(&o, ctx);
+}
+
+/* ---- dispatch ---- */
+
+static const struct gw_map_kind no_kinds[] = {
+    {"pasient", GW_RT_PATIENT, map_pasient},
+    {"diagnose", GW_RT_CONDITION, map_diagnose},
+    {"legemiddel", GW_RT_MEDICATION_STATEMENT, map_legemiddel},
+    {"kritisk_informasjon", GW_RT_ALLERGY_INTOLERANCE, map_kritisk_informasjon},
+    {"vaksine", GW_RT_IMMUNIZATION, map_vaksine},
+    {"provesvar", GW_RT_OBSERVATION, map_provesvar},
+};
+
+cJSON *
+adapter_no_map(const char *kind, const cJSON *doc, const struct gw_map_ctx *ctx,
+    enum gw_rtype *rtype, const char **category)
+{
+	return gw_map_dispatch(
+	    no_kinds, GW_ARRAY_LEN(no_kinds), kind, doc, ctx, rtype, category);
+}

@@ -1,0 +1,277 @@
+/*
+ * map_se.c: native se_register rows (row_to_json) to FHIR R4 resources.
+ * One function per kind reads the row's Swedish fields and status words
+ * and hands plain values to the shared builders of
+ * adapters/common/map_common.c.  The Patient follows SEBasePatient (the
+ * folkbokföringsadress flag, the tilltalsnamn as a usual name, the Sámi
+ * name of the municipality as a translation of address.district).  Ids:
+ * Patient/se-<fhir_id>; clinical resources se-<row id>.
+ */
+#include <string.h>
+
+#include "adapters/adapter.h"
+#include "adapters/common/map_common.h"
+#include "adapters/se/adapter_se.h"
+#include "gateway/gw.h"
+
+#define SE_PROFILE_PATIENT                                                     \
+	"http://hl7.se/fhir/ig/base/StructureDefinition/SEBasePatient"
+#define SE_EXT_ADDRESS_PERSON                                                  \
+	"http://hl7.se/fhir/ig/base/StructureDefinition/"                      \
+	"SEBaseAddressPersonExtension"
+#define SE_SNOMED_EDITION "http://snomed.info/sct/45991000052106"
+#define SE_FOLKBOKFORINGSADRESS "63381000052101"
+/* NPU (IUPAC/IFCC) analysis codes. */
+#define SE_SYSTEM_NPU "urn:oid:1.2.208.176.2.1"
+
+#define SE_OWNER "patient_id"
+
+/* ---- patient -> Patient ---- */
+
+static const struct gw_map_word genders[] = {
+    {"M", "male"},
+    {"K", "female"},
+    {NULL, NULL},
+};
+
+/* The address kind of SE Base: folkbokföringsadress (the population
+ * register's address). */
+static cJSON *
+address_person_extension(void)
+{
+	cJSON *ext = cJSON_CreateObject();
+	cJSON *coding = gw_fhir_coding(
+	    GW_SYSTEM_SNOMED, SE_FOLKBOKFORINGSADRESS, "folkbokföringsadress");
+
+	cJSON_AddStringToObject(coding, "version", SE_SNOMED_EDITION);
+	cJSON_AddStringToObject(ext, "url", SE_EXT_ADDRESS_PERSON);
+	cJSON_AddItemToObject(
+	    ext, "valueCodeableConcept", gw_fhir_codeable(coding, NULL));
+	return ext;
+}
+
+static cJSON *
+map_patient(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	const char *type = gw_map_str(doc, "personid_typ");
+	struct gw_map_patient p = {
+	    .prefix = adapter_se.id_prefix,
+	    .token = gw_map_str(doc, "fhir_id"),
+	    .profile = SE_PROFILE_PATIENT,
+	    .id_value = gw_map_str(doc, "personid"),
+	    .id_type = "NNSWE",
+	    .family = gw_map_str(doc, "efternamn"),
+	    .given = gw_map_str(doc, "fornamn"),
+	    .nickname = gw_map_str(doc, "tilltalsnamn"),
+	    .gender = gw_map_word(genders, gw_map_str(doc, "kon")),
+	    .birth_date = gw_map_str(doc, "fodelsedatum"),
+	    .deceased = gw_map_str(doc, "avliden_datum"),
+	    .phone = gw_map_str(doc, "telefon"),
+	    .line = gw_map_str(doc, "gatuadress"),
+	    .postal = gw_map_str(doc, "postnummer"),
+	    .city = gw_map_str(doc, "postort"),
+	    .address_country = "SE",
+	    .address_extension = address_person_extension(),
+	    .municipality_at = GW_MUNI_DISTRICT,
+	    .municipality = {NULL, gw_map_str(doc, "kommunkod"),
+	        gw_map_str(doc, "kommun")},
+	    .district_lang = gw_map_str(doc, "kommun_samiskt_sprak"),
+	    .district_translation = gw_map_str(doc, "kommun_samiskt_namn"),
+	    .language = gw_map_str(doc, "sprak"),
+	};
+
+	(void)ctx;
+	(void)category;
+	if (type != NULL && strcmp(type, "personnummer") == 0)
+		p.id_system = ADAPTER_SE_PNR_SYSTEM;
+	else if (type != NULL && strcmp(type, "samordningsnummer") == 0)
+		p.id_system = ADAPTER_SE_SAM_SYSTEM;
+	return gw_map_patient(&p);
+}
+
+/* ---- diagnos -> Condition ---- */
+
+static const struct gw_map_word diagnosis_states[] = {
+    {"aktuell", "active"},
+    {"avslutad", "resolved"},
+    {NULL, NULL},
+};
+
+static const struct gw_map_word classifications[] = {
+    {"ICD-10-SE", GW_SYSTEM_ICD10_SE},
+    {"KSH97-P", GW_SYSTEM_KSH97P},
+    {NULL, NULL},
+};
+
+static cJSON *
+map_diagnos(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	const char *name = gw_map_str(doc, "benamning");
+	struct gw_map_condition c = {
+	    .clinical_status =
+	        gw_map_word(diagnosis_states, gw_map_str(doc, "status")),
+	    .code = {{gw_map_word(classifications, gw_map_str(doc, "kodverk")),
+	        gw_map_str(doc, "kod"), name}},
+	    .text = name,
+	    .onset = gw_map_str(doc, "diagnosdatum"),
+	    .recorded = gw_map_str(doc, "registrerad"),
+	};
+
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &c.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_condition(&c, ctx, category);
+}
+
+/* ---- lakemedel -> MedicationStatement ---- */
+
+static const struct gw_map_word medication_states[] = {
+    {"aktuell", "active"},
+    {"avslutad", "completed"},
+    {"utsatt", "stopped"},
+    {NULL, NULL},
+};
+
+static cJSON *
+map_lakemedel(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	struct gw_map_medication m = {
+	    .status = gw_map_word(medication_states, gw_map_str(doc, "status")),
+	    .atc = gw_map_str(doc, "atc"),
+	    .product = gw_map_str(doc, "lakemedelsnamn"),
+	    .strength = gw_map_str(doc, "styrka"),
+	    .start = gw_map_str(doc, "startdatum"),
+	    .end = gw_map_str(doc, "slutdatum"),
+	    .dosage = gw_map_str(doc, "dosering"),
+	};
+
+	(void)category;
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &m.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_medication(&m, ctx);
+}
+
+/* ---- uppmarksamhetssignal -> AllergyIntolerance ---- */
+
+static const struct gw_map_word severities[] = {
+    {"lindrig", "mild"},
+    {"måttlig", "moderate"},
+    {"allvarlig", "severe"},
+    {NULL, NULL},
+};
+
+static const struct gw_map_word criticalities[] = {
+    {"låg", "low"},
+    {"hög", "high"},
+    {"ej bedömbar", "unable-to-assess"},
+    {NULL, NULL},
+};
+
+static const struct gw_map_word certainties[] = {
+    {"bekräftad", "confirmed"},
+    {"misstänkt", "unconfirmed"},
+    {NULL, NULL},
+};
+
+static cJSON *
+map_uppmarksamhetssignal(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	const char *type = gw_map_str(doc, "signaltyp");
+	const char *grad = gw_map_str(doc, "allvarlighetsgrad");
+	const char *kritikalitet = gw_map_str(doc, "kritikalitet");
+	const char *visshet = gw_map_str(doc, "visshetsgrad");
+	struct gw_map_allergy a = {
+	    .code = gw_map_str(doc, "agens_kod"),
+	    .agent = gw_map_str(doc, "agens_namn"),
+	    .verification = gw_map_word(certainties, visshet),
+	    .severity = gw_map_word(severities, grad),
+	    .criticality = gw_map_word(criticalities, kritikalitet),
+	    .reaction = gw_map_str(doc, "reaktion"),
+	    .onset = gw_map_str(doc, "registrerad"),
+	};
+
+	(void)category;
+	/* Other warning signals are not allergies; an undefined word is an
+	 * error, not "absent". */
+	if (type == NULL || strcmp(type, "överkänslighet") != 0 ||
+	    (visshet != NULL && a.verification == NULL) ||
+	    (grad != NULL && a.severity == NULL) ||
+	    (kritikalitet != NULL && a.criticality == NULL))
+		return NULL;
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &a.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_allergy(&a, ctx);
+}
+
+/* ---- vaccination -> Immunization ---- */
+
+static cJSON *
+map_vaccination(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	struct gw_map_immunization v = {
+	    .atc = gw_map_str(doc, "atc"),
+	    .name = gw_map_str(doc, "vaccinnamn"),
+	    .date = gw_map_str(doc, "vaccinationsdatum"),
+	    .lot = gw_map_str(doc, "batchnummer"),
+	};
+
+	(void)category;
+	v.has_dose = gw_map_num(doc, "dosnummer", &v.dose);
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &v.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_immunization(&v, ctx);
+}
+
+/* ---- labbsvar -> Observation ---- */
+
+static cJSON *
+map_labbsvar(
+    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+{
+	const char *name = gw_map_str(doc, "analysnamn");
+	struct gw_map_observation o = {
+	    .loinc = gw_map_str(doc, "loinc"),
+	    .local = {SE_SYSTEM_NPU, gw_map_str(doc, "analyskod"), name},
+	    .text = name,
+	    .effective = gw_map_str(doc, "provtagning"),
+	    .unit = gw_map_str(doc, "enhet"),
+	};
+
+	(void)category;
+	if (!gw_map_num(doc, "resultat", &o.value))
+		return NULL;
+	o.has_low = gw_map_num(doc, "ref_lag", &o.low);
+	o.has_high = gw_map_num(doc, "ref_hog", &o.high);
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &o.row) !=
+	    GW_OK)
+		return NULL;
+	return gw_map_observation(&o, ctx);
+}
+
+/* ---- dispatch ---- */
+
+static const struct gw_map_kind se_kinds[] = {
+    {"patient", GW_RT_PATIENT, map_patient},
+    {"diagnos", GW_RT_CONDITION, map_diagnos},
+    {"lakemedel", GW_RT_MEDICATION_STATEMENT, map_lakemedel},
+    {"uppmarksamhetssignal", GW_RT_ALLERGY_INTOLERANCE,
+        map_uppmarksamhetssignal},
+    {"vaccination", GW_RT_IMMUNIZATION, map_vaccination},
+    {"labbsvar", GW_RT_OBSERVATION, map_labbsvar},
+};
+
+cJSON *
+adapter_se_map(const char *kind, const cJSON *doc, const struct gw_map_ctx *ctx,
+    enum gw_rtype *rtype, const char **category)
+{
+	return gw_map_dispatch(
+	    se_kinds, GW_ARRAY_LEN(se_kinds), kind, doc, ctx, rtype, category);
+}

@@ -1,0 +1,339 @@
+/*
+ * audit_verify.c: `fhirgw audit-verify -c CONFIG`, the check of the audit
+ * chain (docs/audit.md).
+ *
+ * One read-only, repeatable-read transaction on a blocking connection (the
+ * migrate conninfo: the owner, not the gateway's role) reads the head row
+ * and then walks gw.audit in seq order through a cursor, a page at a time,
+ * so memory stays constant however long the chain.  For each record it
+ * recomputes the hash here, in C, from the stored canonical text -- the
+ * database's own functions are not trusted for the verdict -- and checks
+ * that seq has no gap, that prev_hash is the previous record's hash, and
+ * that every column still says what the canonical text says.  Finally the
+ * head must name the last record.  The first broken link is reported with
+ * its position in the chain.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "gateway/audit.h"
+#include "gateway/db.h"
+#include "gateway/gw.h"
+
+#define PAGE_ROWS 1000
+
+enum column_kind { KIND_TEXT, KIND_NUMBER, KIND_BOOL, KIND_ARRAY };
+
+/* Every column that repeats a field of the canonical text. */
+static const struct column_check {
+	const char *column;
+	const char *sql; /* the column as text, in a fixed format */
+	const char *path; /* key in the canonical text: "a" or "a.b" */
+	enum column_kind kind;
+} columns[] = {
+	{ "recorded_at", "to_char(recorded_at at time zone 'UTC',"
+	    " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", "time", KIND_TEXT },
+	{ "node_key", "node_key", "node.key", KIND_TEXT },
+	{ "node_name", "node_name", "node.name", KIND_TEXT },
+	{ "node_country", "node_country", "node.country", KIND_TEXT },
+	{ "practitioner", "practitioner", "practitioner", KIND_TEXT },
+	{ "organization", "organization", "organization", KIND_TEXT },
+	{ "purpose", "purpose", "purpose", KIND_TEXT },
+	{ "patient_system", "patient_system", "patient.system", KIND_TEXT },
+	{ "patient_national_id", "patient_national_id", "patient.id",
+	    KIND_TEXT },
+	{ "patient_logical_id", "patient_logical_id", "patient.logical",
+	    KIND_TEXT },
+	{ "request", "request", "request", KIND_TEXT },
+	{ "operation", "operation", "operation", KIND_TEXT },
+	{ "returned_types", "array_to_json(returned_types)::text",
+	    "returned.types", KIND_ARRAY },
+	{ "returned_ids", "array_to_json(returned_ids)::text",
+	    "returned.ids", KIND_ARRAY },
+	{ "returned_count", "returned_count::text", "returned.count",
+	    KIND_NUMBER },
+	{ "decision", "decision", "decision", KIND_TEXT },
+	{ "rule", "rule", "rule", KIND_TEXT },
+	{ "break_glass", "break_glass::text", "break_glass", KIND_BOOL },
+	{ "emergency_reason", "emergency_reason", "emergency_reason",
+	    KIND_TEXT },
+	{ "request_id", "request_id", "request_id", KIND_TEXT },
+	{ "traceparent", "traceparent", "traceparent", KIND_TEXT },
+	{ "status", "status::text", "status", KIND_NUMBER },
+};
+
+/* Fixed columns of the walk before the checked ones. */
+enum { COL_SEQ, COL_PREV, COL_HASH, COL_CANONICAL, COL_FIRST_CHECKED };
+
+static const cJSON *
+lookup(const cJSON *obj, const char *path)
+{
+	const char *dot = strchr(path, '.');
+	char key[32];
+
+	if (dot == NULL)
+		return cJSON_GetObjectItemCaseSensitive(obj, path);
+	if ((size_t)(dot - path) >= sizeof(key))
+		return NULL;
+	memcpy(key, path, (size_t)(dot - path));
+	key[dot - path] = '\0';
+	return cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(obj, key), dot + 1);
+}
+
+static bool
+same_array(const cJSON *canon, const char *column_json)
+{
+	cJSON *col = cJSON_Parse(column_json);
+	const cJSON *a, *b;
+	bool same = cJSON_IsArray(canon) && cJSON_IsArray(col) &&
+	    cJSON_GetArraySize(canon) == cJSON_GetArraySize(col);
+
+	for (a = canon ? canon->child : NULL, b = col ? col->child : NULL;
+	    same && a != NULL && b != NULL; a = a->next, b = b->next)
+		same = cJSON_IsString(a) && cJSON_IsString(b) &&
+		    strcmp(a->valuestring, b->valuestring) == 0;
+	cJSON_Delete(col);
+	return same;
+}
+
+static bool
+column_matches(const struct column_check *c, const cJSON *rec,
+    const char *value)
+{
+	const cJSON *v = lookup(rec, c->path);
+	char num[32];
+
+	switch (c->kind) {
+	case KIND_TEXT:
+		return cJSON_IsString(v) && strcmp(v->valuestring, value) == 0;
+	case KIND_NUMBER:
+		if (!cJSON_IsNumber(v))
+			return false;
+		snprintf(num, sizeof(num), "%.0f", v->valuedouble);
+		return strcmp(num, value) == 0;
+	case KIND_BOOL:
+		return cJSON_IsBool(v) &&
+		    strcmp(cJSON_IsTrue(v) ? "true" : "false", value) == 0;
+	case KIND_ARRAY:
+		return same_array(v, value);
+	}
+	return false;
+}
+
+static bool
+hex32(const char *hex, unsigned char out[GW_AUDIT_HASH_LEN])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	if (strlen(hex) != 2 * (size_t)GW_AUDIT_HASH_LEN)
+		return false;
+	for (size_t i = 0; i < 2 * (size_t)GW_AUDIT_HASH_LEN; i++) {
+		const char *d = strchr(digits, hex[i]);
+
+		if (d == NULL || hex[i] == '\0')
+			return false;
+		if (i % 2 == 0)
+			out[i / 2] = (unsigned char)((d - digits) << 4);
+		else
+			out[i / 2] |= (unsigned char)(d - digits);
+	}
+	return true;
+}
+
+static void
+to_hex(const unsigned char in[GW_AUDIT_HASH_LEN], char out[65])
+{
+	for (size_t i = 0; i < GW_AUDIT_HASH_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+struct walk {
+	long long position; /* records checked so far */
+	unsigned char last[GW_AUDIT_HASH_LEN];
+	char why[512];
+};
+
+/* Check one row; false with w->why set at the first broken link. */
+static bool
+check_row(struct walk *w, const PGresult *r, int row)
+{
+	const char *seq = PQgetvalue(r, row, COL_SEQ);
+	const char *canonical = PQgetvalue(r, row, COL_CANONICAL);
+	unsigned char prev[GW_AUDIT_HASH_LEN], hash[GW_AUDIT_HASH_LEN];
+	unsigned char want[GW_AUDIT_HASH_LEN];
+	long long expect = w->position + 1;
+	char expect_text[32];
+	cJSON *rec;
+
+	snprintf(expect_text, sizeof(expect_text), "%lld", expect);
+	if (strcmp(seq, expect_text) != 0) {
+		snprintf(w->why, sizeof(w->why), "expected seq %lld, found %s:"
+		    " a record was deleted, renumbered or inserted", expect,
+		    seq);
+		return false;
+	}
+	if (!hex32(PQgetvalue(r, row, COL_PREV), prev) ||
+	    !hex32(PQgetvalue(r, row, COL_HASH), hash)) {
+		snprintf(w->why, sizeof(w->why), "hash columns are not "
+		    "SHA-256 values");
+		return false;
+	}
+	if (memcmp(prev, w->last, sizeof(prev)) != 0) {
+		snprintf(w->why, sizeof(w->why), "prev_hash is not the hash of"
+		    " the record before: records were reordered, removed or"
+		    " inserted here");
+		return false;
+	}
+	gw_audit_chain_hash(prev, canonical, strlen(canonical), want);
+	if (memcmp(want, hash, sizeof(want)) != 0) {
+		snprintf(w->why, sizeof(w->why), "hash is not SHA-256(prev_hash"
+		    " || canonical): the record was edited");
+		return false;
+	}
+	rec = cJSON_Parse(canonical);
+	if (!cJSON_IsObject(rec)) {
+		cJSON_Delete(rec);
+		snprintf(w->why, sizeof(w->why), "canonical text is not a "
+		    "record");
+		return false;
+	}
+	for (size_t i = 0; i < GW_ARRAY_LEN(columns); i++) {
+		int col = COL_FIRST_CHECKED + (int)i;
+
+		if (PQgetisnull(r, row, col) ||
+		    !column_matches(&columns[i], rec,
+		    PQgetvalue(r, row, col))) {
+			snprintf(w->why, sizeof(w->why), "column %s differs "
+			    "from the canonical record: the row was edited",
+			    columns[i].column);
+			cJSON_Delete(rec);
+			return false;
+		}
+	}
+	cJSON_Delete(rec);
+	memcpy(w->last, hash, sizeof(hash));
+	w->position = expect;
+	return true;
+}
+
+static PGresult *
+run(PGconn *conn, const char *sql, ExecStatusType want)
+{
+	PGresult *r = PQexec(conn, sql);
+
+	if (PQresultStatus(r) != want) {
+		fprintf(stderr, "audit-verify: cannot check: %s",
+		    PQresultErrorMessage(r));
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static char *
+walk_sql(void)
+{
+	size_t cap = 4096, n;
+	char *sql = gw_malloc(cap);
+
+	n = (size_t)snprintf(sql, cap, "declare audit_walk no scroll cursor for"
+	    " select seq::text, encode(prev_hash, 'hex'), encode(hash, 'hex'),"
+	    " canonical");
+	for (size_t i = 0; i < GW_ARRAY_LEN(columns); i++)
+		n += (size_t)snprintf(sql + n, cap - n, ", %s", columns[i].sql);
+	snprintf(sql + n, cap - n, " from gw.audit order by gw.audit.seq");
+	return sql;
+}
+
+int
+gw_audit_verify(const struct gw_config *cfg)
+{
+	struct walk w = { .position = 0 };
+	PGconn *conn = gw_db_connect_blocking(cfg->db_migrate_conninfo);
+	PGresult *r = NULL;
+	unsigned char head_hash[GW_AUDIT_HASH_LEN];
+	long long head_seq = -1;
+	char hex[65], fetch[64], *sql;
+	int status = 2;
+	bool broken = false;
+
+	if (conn == NULL) {
+		fprintf(stderr, "audit-verify: cannot check: database "
+		    "unreachable\n");
+		return 2;
+	}
+	if ((r = run(conn, "set client_encoding to 'UTF8'",
+	    PGRES_COMMAND_OK)) == NULL)
+		goto out;
+	PQclear(r);
+	if ((r = run(conn, "begin isolation level repeatable read read only",
+	    PGRES_COMMAND_OK)) == NULL)
+		goto out;
+	PQclear(r);
+	if ((r = run(conn, "select seq::text, encode(hash, 'hex')"
+	    " from gw.audit_head", PGRES_TUPLES_OK)) == NULL)
+		goto out;
+	if (PQntuples(r) != 1 || !hex32(PQgetvalue(r, 0, 1), head_hash) ||
+	    sscanf(PQgetvalue(r, 0, 0), "%lld", &head_seq) != 1) {
+		fprintf(stderr, "audit-verify: cannot check: gw.audit_head "
+		    "does not hold one head row\n");
+		goto out;
+	}
+	PQclear(r);
+	sql = walk_sql();
+	r = run(conn, sql, PGRES_COMMAND_OK);
+	free(sql);
+	if (r == NULL)
+		goto out;
+	PQclear(r);
+	memset(w.last, 0, sizeof(w.last)); /* the genesis prev_hash */
+	snprintf(fetch, sizeof(fetch), "fetch forward %d from audit_walk",
+	    PAGE_ROWS);
+	for (;;) {
+		int n;
+
+		if ((r = run(conn, fetch, PGRES_TUPLES_OK)) == NULL)
+			goto out;
+		n = PQntuples(r);
+		for (int i = 0; i < n && !broken; i++) {
+			if (!check_row(&w, r, i)) {
+				printf("audit-verify: BROKEN at position %lld "
+				    "(seq %s): %s\n", w.position + 1,
+				    PQgetvalue(r, i, COL_SEQ), w.why);
+				broken = true;
+			}
+		}
+		PQclear(r);
+		r = NULL;
+		if (broken || n < PAGE_ROWS)
+			break;
+	}
+	if (!broken && head_seq != w.position) {
+		printf("audit-verify: BROKEN at position %lld: the head row "
+		    "says the chain ends at seq %lld, the records end at seq "
+		    "%lld: %s\n", (head_seq > w.position ? w.position :
+		    head_seq) + 1, head_seq, w.position,
+		    head_seq > w.position ? "records were deleted at the end" :
+		    "records were appended outside gw.audit_append");
+		broken = true;
+	} else if (!broken && memcmp(head_hash, w.last,
+	    sizeof(head_hash)) != 0) {
+		printf("audit-verify: BROKEN at position %lld: the head hash is"
+		    " not the hash of the last record\n", w.position);
+		broken = true;
+	}
+	if (!broken) {
+		to_hex(w.last, hex);
+		printf("audit-verify: ok: %lld records, chain intact, head "
+		    "%s\n", w.position, hex);
+	}
+	status = broken ? 1 : 0;
+out:
+	PQclear(r);
+	PQfinish(conn);
+	return status;
+}
