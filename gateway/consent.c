@@ -233,6 +233,13 @@ row_to_rule(const PGresult *res, int row, struct gw_consent_rule *r)
 	r->emergency_override = strcmp(PQgetvalue(res, row, 7), "true") == 0;
 }
 
+void
+gw_consent_rule_from_row(const PGresult *res, int row,
+    struct gw_consent_rule *r)
+{
+	row_to_rule(res, row, r);
+}
+
 #define MAX_RULES 64
 #define CACHE_SLOTS 4096 /* direct-mapped: a collision just evicts */
 #define CACHE_TTL_S 60
@@ -241,6 +248,7 @@ struct cache_slot {
 	bool used;
 	char key[160];	/* system|id|purpose|country|emergency|holder */
 	size_t patient_len; /* length of the "system|id" prefix */
+	long long generation; /* gw.consent_generation it was decided at */
 	time_t expires;
 	struct gw_consent_decision d;
 };
@@ -329,6 +337,7 @@ struct decide_ctx {
 	char country[3];
 	char key[160];
 	size_t patient_len;
+	long long generation;
 	gw_consent_cb cb;
 	void *arg;
 	struct gw_consent_decision d; /* for answers from the cache */
@@ -341,9 +350,10 @@ cache_store(struct decide_ctx *ctx, const struct gw_consent_decision *d,
 	struct cache_slot *s = &ctx->cache->slots[fnv1a(ctx->key) %
 	    CACHE_SLOTS];
 
-	if (ttl <= 0)
+	if (ttl <= 0 || ctx->generation < 0)
 		return;
 	s->used = true;
+	s->generation = ctx->generation;
 	gw_strlcpy(s->key, ctx->key, sizeof(s->key));
 	s->patient_len = ctx->patient_len;
 	s->expires = time(NULL) + (ttl < CACHE_TTL_S ? ttl : CACHE_TTL_S);
@@ -411,7 +421,8 @@ cached_answer(evutil_socket_t fd, short what, void *arg)
 int
 gw_consent_decide(struct gw_consent_cache *cache, const char *system,
     const char *national_id, const char *holder_country,
-    const struct gw_consent_request *req, gw_consent_cb cb, void *arg)
+    const struct gw_consent_request *req, long long generation,
+    gw_consent_cb cb, void *arg)
 {
 	struct decide_ctx *ctx = gw_calloc(1, sizeof(*ctx));
 	/* The national default for an emergency is the treatment default:
@@ -430,6 +441,7 @@ gw_consent_decide(struct gw_consent_cache *cache, const char *system,
 	    req->recipient_country : "", sizeof(ctx->country));
 	ctx->cb = cb;
 	ctx->arg = arg;
+	ctx->generation = generation;
 	n = snprintf(ctx->key, sizeof(ctx->key), "%s|%s", system, national_id);
 	ctx->patient_len = n > 0 ? (size_t)n : 0;
 	n = snprintf(ctx->key + ctx->patient_len,
@@ -439,11 +451,12 @@ gw_consent_decide(struct gw_consent_cache *cache, const char *system,
 	if (n < 0 || ctx->patient_len + (size_t)n >= sizeof(ctx->key))
 		ctx->key[0] = '\0'; /* too long to cache: always ask */
 
-	/* Apply every rule change already announced before trusting the
-	 * cache: "effective for the next request". */
+	/* Drop entries of changes already announced (memory hygiene; the
+	 * generation check is what makes the cache exact). */
 	gw_db_poll_notifies(cache->db);
 	slot = &cache->slots[fnv1a(ctx->key) % CACHE_SLOTS];
-	if (ctx->key[0] != '\0' && slot->used &&
+	if (ctx->key[0] != '\0' && slot->used && generation >= 0 &&
+	    slot->generation == generation &&
 	    strcmp(slot->key, ctx->key) == 0 && slot->expires > time(NULL)) {
 		atomic_fetch_add(&cache->hits, 1);
 		ctx->d = slot->d;

@@ -79,8 +79,15 @@ bool gw_consent_excludes(const struct gw_consent_decision *d,
 typedef void (*gw_consent_cb)(bool ok, const struct gw_consent_decision *d,
     void *arg);
 
-/* The SQL the decision needs, prepared on every connection. */
+/* The SQL the decision needs, prepared on every connection.  Its first
+ * statement, gw_consent_rules ($1 system, $2 national id, $3 holder
+ * country, $4 purpose), is also what the export runner prepares. */
 extern const struct gw_db_statement gw_consent_statements[];
+
+/* A row of gw_consent_rules whose column 0 is 'rule' as a rule for
+ * gw_consent_evaluate. */
+void gw_consent_rule_from_row(const PGresult *res, int row,
+    struct gw_consent_rule *r);
 
 /* The NOTIFY channel of rule changes; the payload is "system|national_id"
  * of the patient whose rules changed, or "*" for a national default. */
@@ -105,12 +112,17 @@ unsigned long gw_consent_cache_misses(const struct gw_consent_cache *cache);
 
 /*
  * Decide for patient (system, national id) held by holder_country, from
- * the cache or asynchronously from the database.  cb is called exactly once
+ * the cache or asynchronously from the database.  generation is the value
+ * of gw.consent_generation read with the patient (migration 021): a cached
+ * decision serves only a request that read the same value, so a change
+ * committed before the request began is always seen; -1 bypasses the
+ * cache.  cb is called exactly once
  * from the loop (never inside this call).  GW_OK, or GW_ERR if the query
  * could not be issued (cb not called).
  */
 int gw_consent_decide(struct gw_consent_cache *cache, const char *system,
     const char *national_id, const char *holder_country,
-    const struct gw_consent_request *req, gw_consent_cb cb, void *arg);
+    const struct gw_consent_request *req, long long generation,
+    gw_consent_cb cb, void *arg);
 
 #endif

@@ -121,6 +121,7 @@ patient_found(const PGresult *res, const char *error, void *arg)
 		gw_req_reply_error(req, 500, NULL, "registry row unusable");
 		return;
 	}
+	gw_flow_note_generation(req, res);
 	req->held = cJSON_Parse(PQgetvalue(res, 0, 1));
 	gw_strlcpy(req->held_kind, PQgetvalue(res, 0, 0),
 	    sizeof(req->held_kind));
@@ -366,6 +367,7 @@ resource_loaded(const PGresult *res, const char *error, void *arg)
 		gw_req_reply_error(req, 500, NULL, "registry row unusable");
 		return;
 	}
+	gw_flow_note_generation(req, res);
 	req->held_resource = gw_flow_map_row(req, res, 0, 1, &t,
 	    &req->held_category);
 	if (req->held_resource == NULL || t != req->rtype) {

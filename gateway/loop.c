@@ -25,7 +25,9 @@
 
 struct gw_profiles *gw_output_profiles;
 
-/* Gateway statements plus, for each adapter, its SQL under derived names. */
+/* Gateway statements plus, for each adapter, its SQL under derived names
+ * (the patient-loading ones with the consent generation appended); names
+ * and SQL are owned by the table. */
 static struct gw_db_statement *
 collect_statements(void)
 {
@@ -50,23 +52,27 @@ collect_statements(void)
 	for (size_t f = 0; f < GW_ARRAY_LEN(fixed); f++)
 		for (const struct gw_db_statement *s = fixed[f];
 		     s->name != NULL; s++)
-			ADD(gw_strdup(s->name), s->sql, s->nparams);
+			ADD(gw_strdup(s->name), gw_strdup(s->sql),
+			    s->nparams);
 	for (size_t i = 0; gw_adapters[i] != NULL; i++) {
 		const struct gw_adapter *a = gw_adapters[i];
 		char name[64];
 
 		gw_flow_statement_name(a, "patient_by_identifier", -1, name,
 		    sizeof(name));
-		ADD(gw_strdup(name), a->sql_patient_by_identifier, 2);
+		ADD(gw_strdup(name),
+		    gw_flow_wrap_generation(a->sql_patient_by_identifier), 2);
 		gw_flow_statement_name(a, "summary", -1, name, sizeof(name));
-		ADD(gw_strdup(name), a->sql_summary, 1);
+		ADD(gw_strdup(name), gw_strdup(a->sql_summary), 1);
 		for (int t = 0; t < GW_RT_COUNT; t++) {
 			gw_flow_statement_name(a, "read", t, name, sizeof(name));
-			ADD(gw_strdup(name), a->sql_read[t], 1);
+			ADD(gw_strdup(name),
+			    gw_flow_wrap_generation(a->sql_read[t]), 1);
 			if (a->sql_search[t] != NULL) {
 				gw_flow_statement_name(a, "search", t, name,
 				    sizeof(name));
-				ADD(gw_strdup(name), a->sql_search[t], 3);
+				ADD(gw_strdup(name),
+				    gw_strdup(a->sql_search[t]), 3);
 			}
 		}
 	}
@@ -78,8 +84,10 @@ collect_statements(void)
 static void
 free_statements(struct gw_db_statement *all)
 {
-	for (size_t i = 0; all != NULL && all[i].name != NULL; i++)
+	for (size_t i = 0; all != NULL && all[i].name != NULL; i++) {
 		free((void *)(uintptr_t)all[i].name);
+		free((void *)(uintptr_t)all[i].sql);
+	}
 	free(all);
 }
 

@@ -5,6 +5,7 @@
  * own step (req->next).  Nothing about the patient is sent before the
  * decision is a permit.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,30 @@ gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
 	return out;
 }
 
+char *
+gw_flow_wrap_generation(const char *sql)
+{
+	static const char fmt[] = "select q.*, (select value::text from"
+	    " gw.consent_generation) from (%s) q";
+	size_t n = strlen(fmt) + strlen(sql);
+	char *out = gw_malloc(n);
+
+	snprintf(out, n, fmt, sql);
+	return out;
+}
+
+void
+gw_flow_note_generation(struct gw_req *req, const PGresult *res)
+{
+	long v;
+	int last = PQnfields(res) - 1;
+
+	req->consent_gen = -1;
+	if (PQntuples(res) > 0 && last > 0 && !PQgetisnull(res, 0, last) &&
+	    gw_parse_long(PQgetvalue(res, 0, last), 0, LONG_MAX, &v) == GW_OK)
+		req->consent_gen = v;
+}
+
 int
 gw_flow_identify(struct gw_req *req, const char *patient_doc)
 {
@@ -131,7 +156,7 @@ gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *))
 	req->pending = true;
 	if (gw_consent_decide(req->worker->consent, req->patient.system,
 		req->patient.national_id, req->adapter->country, &creq,
-		consent_done, req) != GW_OK) {
+		req->consent_gen, consent_done, req) != GW_OK) {
 		req->pending = false;
 		gw_req_reply_error(req, 500, NULL, "consent query failed");
 	}
@@ -158,6 +183,7 @@ patient_loaded(const PGresult *res, const char *error, void *arg)
 		gw_req_reply_error(req, 500, NULL, "registry row unusable");
 		return;
 	}
+	gw_flow_note_generation(req, res);
 	/* Keep the patient doc for the Patient read itself. */
 	req->held = cJSON_Parse(PQgetvalue(res, 0, 1));
 	gw_strlcpy(req->held_kind, PQgetvalue(res, 0, 0),

@@ -23,6 +23,14 @@ bool gw_flow_valid_id(const char *id);
 cJSON *gw_flow_map_row(struct gw_req *req, const PGresult *res, int row,
     int doc_col, enum gw_rtype *rtype, const char **category);
 
+/* Note the consent generation the patient statements append as their
+ * last column (see gw_flow_wrap_generation). */
+void gw_flow_note_generation(struct gw_req *req, const PGresult *res);
+
+/* The SQL of a patient-loading statement with gw.consent_generation
+ * appended as its last column (caller frees). */
+char *gw_flow_wrap_generation(const char *sql);
+
 /* Fill req->patient from a native patient doc; GW_OK or GW_ERR. */
 int gw_flow_identify(struct gw_req *req, const char *patient_doc);
 

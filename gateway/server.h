@@ -131,6 +131,7 @@ struct gw_req {
 	void (*next)(struct gw_req *req); /* continuation after consent */
 	void *ctx;		/* a handler's own state, freed with the request */
 	bool no_decision;	/* resolve the patient only (consent admin) */
+	long long consent_gen;	/* gw.consent_generation read with the patient */
 	int missing_status;	/* answer when the patient is unknown */
 	struct gw_audit_entry *audit; /* audit.c: recorded before answered */
 	/* Relay (docs/relay.md).  On a request from a peer gateway: the
