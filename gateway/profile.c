@@ -36,15 +36,15 @@ struct gw_profiles {
 	int n;
 };
 
-/* Elements that repeat in R4 wherever they appear (identifier, name and
- * address do not: Bundle.identifier and Patient.contact.name are single),
- * so a non-array value is a structural error. */
+/* Elements that repeat in R4 wherever they appear, so a non-array value
+ * is a structural error.  Names that repeat only in some places are not
+ * listed: identifier (Bundle.identifier), name and address
+ * (Patient.contact), profile and security (CapabilityStatement.rest). */
 static const char *const array_elements[] = { "coding", "extension",
 	"modifierExtension", "entry", "telecom", "given", "prefix", "suffix",
 	"line", "contained", "section", "category", "author", "link", "issue",
 	"reaction", "manifestation", "dosage", "protocolApplied",
-	"referenceRange", "communication", "profile", "security", "tag",
-	"note", "performer", NULL };
+	"referenceRange", "communication", "tag", "note", "performer", NULL };
 
 static void
 issue(cJSON *issues, const char *where, const char *what)

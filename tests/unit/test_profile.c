@@ -156,6 +156,12 @@ test_one_rule_at_a_time(void)
 	CU_ASSERT(check("{\"resourceType\":\"Bundle\",\"type\":\"document\","
 	    "\"entry\":[{\"fullUrl\":\"urn:x\",\"resource\":" "{\"resourceType\""
 	    ":\"Basic\"}}]}") >= 2);
+	/* Elements single in one place, repeating in another. */
+	CU_ASSERT_EQUAL(check("{\"resourceType\":\"CapabilityStatement\","
+	    "\"rest\":[{\"security\":{\"description\":\"mTLS\"},"
+	    "\"resource\":[{\"profile\":\"http://x\"}]}]}"), 0);
+	CU_ASSERT(check("{\"resourceType\":\"Basic\",\"code\":{\"coding\":"
+	    "{\"code\":\"x\"}}}") == 1);
 	CU_ASSERT(check("not json") == 1);
 	CU_ASSERT(check("{\"id\":\"x\"}") == 1);
 }
