@@ -80,6 +80,10 @@ struct gw_adapter {
 	const char *sql_search[GW_RT_COUNT];
 	/* $1 registry_key -> rows (kind, doc) of every IPS section. */
 	const char *sql_summary;
+	/* Export: $1 registry key after which to start ("" = first), $2
+	 * number of patients -> rows (kind, doc, patient_key), each patient's
+	 * own row first, then its clinical rows, in registry key order. */
+	const char *sql_export;
 
 	/* Fill *p from a native patient doc.  GW_OK or GW_ERR. */
 	int (*patient_identity)(const cJSON *doc, struct gw_patient *p);

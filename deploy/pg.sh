@@ -5,6 +5,9 @@
 #                                      `fhirgw_app` (the gateway's runtime role), database `fhirgw`
 #   deploy/pg.sh roles  DATADIR PORT   create those roles in a running cluster made before they
 #                                      existed (idempotent)
+#   deploy/pg.sh createdb DATADIR PORT NAME
+#                                      another database owned by `fhirgw` in the running cluster
+#                                      (idempotent; the federated quickstart has one per country)
 #   deploy/pg.sh start  DATADIR PORT   start it (pg_ctl -w), server log in DATADIR/log
 #   deploy/pg.sh stop   DATADIR        fast shutdown of that cluster only (its postmaster.pid)
 #   deploy/pg.sh status DATADIR        pg_ctl status: exit 0 running, 3 stopped, 4 no cluster
@@ -195,6 +198,32 @@ pg_roles() (
 	fi
 )
 
+# Database NAME owned by fhirgw, in a cluster running on PORT (over its unix socket).
+pg_createdb() (
+	set -euo pipefail
+	local datadir port name bindir log rc=0
+	[[ $# == 3 ]] || _pg_die "usage: pg.sh createdb DATADIR PORT NAME"
+	datadir=$(_pg_abs "$1")
+	port=$2
+	name=$3
+	_pg_port_ok "$port"
+	[[ $name =~ ^[a-z_][a-z0-9_]*$ ]] || _pg_die "bad database name '$name'"
+	bindir=$(pg_bindir)
+	log=$(mktemp)
+	trap 'rm -f "$log"' EXIT
+	if [[ -n $(_pg_as "$bindir/psql" -X -q -A -t -h "$datadir/run" -p "$port" -U postgres \
+		-d postgres -c "select 1 from pg_database where datname = '$name'" 2>"$log") ]]; then
+		return 0
+	fi
+	_pg_as "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$datadir/run" -p "$port" -U postgres \
+		-d postgres -c "create database $name owner fhirgw encoding 'UTF8' template template0" \
+		>>"$log" 2>&1 || rc=$?
+	if ((rc != 0)); then
+		cat "$log" >&2
+		_pg_die "could not create database $name"
+	fi
+)
+
 pg_start() (
 	set -euo pipefail
 	local datadir port bindir running
@@ -254,8 +283,9 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	stop) pg_stop "$@" ;;
 	status) pg_status "$@" ;;
 	roles) pg_roles "$@" ;;
+	createdb) pg_createdb "$@" ;;
 	*)
-		echo "usage: deploy/pg.sh init DATADIR PORT | start DATADIR PORT | stop DATADIR | status DATADIR | roles DATADIR PORT" >&2
+		echo "usage: deploy/pg.sh init DATADIR PORT | start DATADIR PORT | stop DATADIR | status DATADIR | roles DATADIR PORT | createdb DATADIR PORT NAME" >&2
 		exit 2
 		;;
 	esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deploy/quickstart.sh [--background] | stop — a working fhirgw demo on this machine.
+# deploy/quickstart.sh [--federation] [--background] | stop — a working fhirgw demo on this machine.
 #
 # On Debian 12, as root (or as a user who already has the packages): installs the missing
 # packages of deploy/packages.txt, builds into build/, and under var/quickstart/ makes
@@ -23,6 +23,18 @@
 # --background: the gateway runs under nohup, logging to var/quickstart/fhirgw.log, with its
 # pid in var/quickstart/fhirgw.pid.  `stop` stops the gateway and the cluster.
 # Re-running is safe: PKI, cluster and id.key are reused; a live gateway is never replaced.
+#
+# --federation: three gateways instead of one (docs/relay.md), FI on FHIRGW_PORT, NO on
+# FHIRGW_PORT+1, SE on FHIRGW_PORT+2 (admin ports likewise from FHIRGW_ADMIN_PORT), each with
+# its own database in the same cluster (fhirgw_fi, fhirgw_no, fhirgw_se: migrated, seeded with
+# its own country only, the demo nodes registered, its own demo consent), each serving its own
+# country and relaying the other two to their gateways with the `peer` node certificate
+# (registered with the role peer-gateway everywhere), pinning the server key.  Config, log and
+# pid of each in var/quickstart/federation/CC/; env then also holds FHIRGW_BASE_FI,
+# FHIRGW_BASE_NO, FHIRGW_BASE_SE (FHIRGW_BASE is FHIRGW_BASE_FI), and per country
+# FHIRGW_ADMIN_URL_CC, FHIRGW_PG_CONNINFO_CC, FHIRGW_CONFIG_CC; patients.json lists the
+# patients of all three, each with its consent as its holder decides it.  `stop` stops
+# whichever gateways run.
 #
 # Environment: FHIRGW_PORT (8443), FHIRGW_ADMIN_PORT (8080), FHIRGW_PG_PORT (55432),
 # FHIRGW_RESEED=1 to replace the seeded registry.
@@ -74,6 +86,11 @@ source "$ROOT/deploy/pg.sh"
 GW_PID=
 STARTED_PG=0
 FOREGROUND=1
+FEDERATION=0
+# The federated demo: one gateway per country, each in var/quickstart/federation/CC/.
+FED=$QS/federation
+FED_CC=('fi' no se)
+FED_PIDS=()
 
 say() { printf '==> %s\n' "$*"; }
 die() {
@@ -89,7 +106,7 @@ on_err() {
 trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
 
 usage() {
-	echo "usage: deploy/quickstart.sh [--background] | stop" >&2
+	echo "usage: deploy/quickstart.sh [--federation] [--background] | stop" >&2
 	exit 2
 }
 
@@ -101,11 +118,11 @@ port_ok() {
 # Something accepts connections on 127.0.0.1:PORT?
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# The pid of the gateway named by the pid file, if it is alive.
+# The pid of the gateway named by the pid file (default: the single gateway's), if it is alive.
 gw_running() {
-	local pid
-	[[ -f $PIDFILE ]] || return 1
-	pid=$(<"$PIDFILE")
+	local pid file=${1:-$PIDFILE}
+	[[ -f $file ]] || return 1
+	pid=$(<"$file")
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
 	kill -0 "$pid" 2>/dev/null || return 1
 	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q fhirgw || return 1
@@ -129,13 +146,20 @@ stop_pid() {
 }
 
 cmd_stop() {
-	local pid
+	local pid cc
 	if pid=$(gw_running); then
 		say "stopping fhirgw (pid $pid)"
 		stop_pid "$pid"
-	else
+	elif ! fed_running >/dev/null; then
 		say "fhirgw is not running"
 	fi
+	for cc in "${FED_CC[@]}"; do
+		if pid=$(gw_running "$FED/$cc/fhirgw.pid"); then
+			say "stopping the ${cc^^} gateway of the federation (pid $pid)"
+			stop_pid "$pid"
+		fi
+		rm -f "$FED/$cc/fhirgw.pid"
+	done
 	rm -f "$PIDFILE" "$QS/env"
 	if [[ -f $QS/pg/postmaster.pid ]]; then
 		say "stopping PostgreSQL (var/quickstart/pg)"
@@ -145,17 +169,30 @@ cmd_stop() {
 
 # On a failed start, take down what this run started.
 on_exit() {
-	local rc=$?
+	local rc=$? pid cc
 	if ((rc != 0)); then
 		if [[ -n $GW_PID ]]; then
 			stop_pid "$GW_PID"
 			rm -f "$PIDFILE"
 		fi
+		for pid in "${FED_PIDS[@]}"; do stop_pid "$pid"; done
+		if ((${#FED_PIDS[@]})); then
+			for cc in "${FED_CC[@]}"; do rm -f "$FED/$cc/fhirgw.pid"; done
+		fi
 		rm -f "$QS/env"
-		if ((STARTED_PG)) || { ((FOREGROUND)) && [[ -n $GW_PID ]]; }; then
+		if ((STARTED_PG)) || { ((FOREGROUND)) && [[ -n $GW_PID || ${#FED_PIDS[@]} -gt 0 ]]; }; then
 			pg_stop "$QS/pg" || true
 		fi
 	fi
+}
+
+# The pid of a live gateway of the federation, if any.
+fed_running() {
+	local cc
+	for cc in "${FED_CC[@]}"; do
+		gw_running "$FED/$cc/fhirgw.pid" && return 0
+	done
+	return 1
 }
 
 ensure_packages() {
@@ -420,25 +457,272 @@ on_signal() {
 	exit 130
 }
 
+# --- the federated demo (--federation, docs/relay.md) -----------------------------------------
+
+# Hex SHA-256 of a certificate's public key (DER SubjectPublicKeyInfo): how fhirgw names nodes
+# and pins peers.
+key_hash() {
+	openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER |
+		openssl dgst -sha256 -r | cut -d' ' -f1
+}
+
+# Ports of a country's gateway: FI, NO, SE on PORT, PORT+1, PORT+2 (admin likewise).
+fed_offset() { case $1 in fi) echo 0 ;; no) echo 1 ;; se) echo 2 ;; esac; }
+fed_port() { echo $((10#$PORT + $(fed_offset "$1"))); }
+fed_admin_port() { echo $((10#$ADMIN_PORT + $(fed_offset "$1"))); }
+fed_base() { echo "https://localhost:$(fed_port "$1")/fhir"; }
+# fed_conninfo CC [ROLE]: the country's own database, as the owner (default) or ROLE.
+fed_conninfo() { echo "host=127.0.0.1 port=$PG_PORT dbname=fhirgw_$1 user=${2:-fhirgw}"; }
+
+# The config of country CC's gateway: its own country local, the other two relayed to their
+# gateways with the peer node certificate, pinning the server key PIN.
+fed_write_config() {
+	local cc=$1 pin=$2 dir=$FED/$1 o sep="" peers=""
+	mkdir -p "$dir"
+	for o in "${FED_CC[@]}"; do
+		[[ $o == "$cc" ]] && continue
+		peers+=$(printf '%s\n    "%s": {\n      "url": %s,\n      "cert": %s,\n      "key": %s,\n      "ca": %s,\n      "pin_sha256": "%s"\n    }' \
+			"$sep" "${o^^}" "$(json_str "$(fed_base "$o")")" \
+			"$(json_str "$QS/pki/nodes/peer.crt")" "$(json_str "$QS/pki/nodes/peer.key")" \
+			"$(json_str "$QS/pki/ca.crt")" "$pin")
+		sep=,
+	done
+	cat >"$dir/config.json.tmp" <<-EOF
+		{
+		  "country": "${cc^^}",
+		  "listen": "127.0.0.1:$(fed_port "$cc")",
+		  "admin_listen": "127.0.0.1:$(fed_admin_port "$cc")",
+		  "workers": 0,
+		  "public_base_url": "$(fed_base "$cc")",
+		  "database": {
+		    "conninfo": "$(fed_conninfo "$cc" fhirgw_app)",
+		    "migrate_conninfo": "$(fed_conninfo "$cc")",
+		    "pool_size": 2
+		  },
+		  "tls": {
+		    "cert": $(json_str "$QS/pki/server.crt"),
+		    "key": $(json_str "$QS/pki/server.key"),
+		    "client_ca": $(json_str "$QS/pki/ca.crt"),
+		    "crl": $(json_str "$QS/pki/crl.pem")
+		  },
+		  "id_key_file": $(json_str "$QS/id.key"),
+		  "migrations_dir": $(json_str "$ROOT/deploy/migrations"),
+		  "local_countries": ["${cc^^}"],
+		  "peers": {$peers
+		  }
+		}
+	EOF
+	mv -f "$dir/config.json.tmp" "$dir/config.json"
+}
+
+# Country CC's database: created, migrated, its own registry seeded, the demo nodes registered,
+# its own demo consent -- the single gateway's steps (seed_and_consent), on this database.
+fed_provision() {
+	local cc=$1 pin=$2 reg row=
+	for reg in "${REGISTRIES[@]}"; do [[ $reg == "$cc "* ]] && row=$reg; done
+	local REGISTRIES=("$row")
+	local CONFIG=$FED/$cc/config.json
+	local CONNINFO
+	CONNINFO=$(fed_conninfo "$cc")
+	pg_createdb "$QS/pg" "$PG_PORT" "fhirgw_$cc"
+	fed_write_config "$cc" "$pin"
+	say "${cc^^}: applying migrations to database fhirgw_$cc"
+	"$BIN" migrate -c "$CONFIG" || die "fhirgw migrate failed for ${cc^^}"
+	seed_and_consent
+}
+
+fed_start() {
+	local cc=$1 dir=$FED/$1 pid
+	say "starting the ${cc^^} gateway on $(fed_base "$cc") (admin http://127.0.0.1:$(fed_admin_port "$cc"))"
+	if ((FOREGROUND)); then
+		"$BIN" serve -c "$dir/config.json" > >(sed -u "s/^/[${cc^^}] /") 2>&1 &
+		pid=$!
+	else
+		nohup "$BIN" serve -c "$dir/config.json" >>"$dir/fhirgw.log" 2>&1 </dev/null &
+		pid=$!
+	fi
+	FED_PIDS+=("$pid")
+	echo "$pid" >"$dir/fhirgw.pid"
+}
+
+fed_wait_ready() {
+	local cc=$1 pid=$2 deadline=$((SECONDS + 30)) code
+	while ((SECONDS < deadline)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			((FOREGROUND)) || tail -n 30 "$FED/$cc/fhirgw.log" >&2
+			die "the ${cc^^} gateway exited during start-up"
+		fi
+		code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' \
+			"http://127.0.0.1:$(fed_admin_port "$cc")/healthz" || true)
+		[[ $code == 200 ]] && return 0
+		sleep 0.2
+	done
+	((FOREGROUND)) || tail -n 30 "$FED/$cc/fhirgw.log" >&2
+	die "the ${cc^^} gateway did not answer its /healthz within 30 s"
+}
+
+# The demo patients of country CC as a JSON array, from its own database (consent as CC's
+# gateway decides it).
+fed_patients_of() {
+	local cc=$1 CONNINFO
+	CONNINFO=$(fed_conninfo "$cc")
+	psql_q <<-EOF
+		$DEMO_PATIENTS
+		select coalesce(json_agg(json_build_object(
+			'country', d.country, 'system', d.system, 'national_id', d.national_id,
+			'logical_id', d.logical_id,
+			'consent', $DEMO_CONSENT) order by d.ord, d.rn), '[]')
+		from d where d.country = '${cc^^}';
+	EOF
+}
+
+fed_write_ready_files() {
+	local cc part all="" name var tmp=$QS/env.tmp
+	for cc in "${FED_CC[@]}"; do
+		part=$(fed_patients_of "$cc") || die "could not list the demo patients of ${cc^^}"
+		part=${part#\[}
+		part=${part%\]}
+		[[ -n $part ]] || continue
+		all+=${all:+,}$part
+	done
+	printf '[%s]\n' "$all" >"$QS/patients.json.tmp"
+	if python3 -m json.tool "$QS/patients.json.tmp" >"$QS/patients.json.pretty" 2>/dev/null; then
+		mv -f "$QS/patients.json.pretty" "$QS/patients.json.tmp"
+	fi
+	rm -f "$QS/patients.json.pretty"
+	mv -f "$QS/patients.json.tmp" "$QS/patients.json"
+
+	{
+		echo "# fhirgw quickstart (federation): source this file (. var/quickstart/env)"
+		echo "export FHIRGW_BASE=$(shq "$(fed_base 'fi')")"
+		for cc in "${FED_CC[@]}"; do
+			echo "export FHIRGW_BASE_${cc^^}=$(shq "$(fed_base "$cc")")"
+		done
+		echo "export FHIRGW_CA=$(shq "$QS/pki/ca.crt")"
+		echo "export FHIRGW_ADMIN_URL=$(shq "http://127.0.0.1:$(fed_admin_port 'fi')")"
+		echo "export FHIRGW_PG_CONNINFO=$(shq "$(fed_conninfo 'fi')")"
+		echo "export FHIRGW_PG_APP_CONNINFO=$(shq "$(fed_conninfo 'fi' fhirgw_app)")"
+		echo "export FHIRGW_CONFIG=$(shq "$FED/fi/config.json")"
+		for cc in "${FED_CC[@]}"; do
+			echo "export FHIRGW_ADMIN_URL_${cc^^}=$(shq "http://127.0.0.1:$(fed_admin_port "$cc")")"
+			echo "export FHIRGW_PG_CONNINFO_${cc^^}=$(shq "$(fed_conninfo "$cc")")"
+			echo "export FHIRGW_CONFIG_${cc^^}=$(shq "$FED/$cc/config.json")"
+		done
+		for name in 'fi' no se admin auditor portal research peer rogue expired unknown; do
+			var=NODE_${name^^}
+			echo "export ${var}_CERT=$(shq "$QS/pki/nodes/$name.crt")"
+			echo "export ${var}_KEY=$(shq "$QS/pki/nodes/$name.key")"
+		done
+	} >"$tmp"
+	mv -f "$tmp" "$QS/env"
+}
+
+fed_print_howto() {
+	local CONNINFO ok_id deny_id no_ident
+	CONNINFO=$(fed_conninfo 'fi')
+	ok_id=$(psql_q -c "$FIRST_PATIENTS select 'fi-' || fhir_tunniste from p where not $DENIED order by rn limit 1")
+	deny_id=$(psql_q -c "$FIRST_PATIENTS select 'fi-' || fhir_tunniste from p where $DENIED order by rn limit 1")
+	CONNINFO=$(fed_conninfo no)
+	no_ident=$(psql_q -c "$DEMO_PATIENTS select system || '|' || national_id from d
+		where country = 'NO' and $DEMO_CONSENT = 'permit' order by rn limit 1")
+	# shellcheck disable=SC2016 # printed for the user's shell to expand
+	local c='curl --cacert "$FHIRGW_CA"' treat="-H 'X-Purpose-Of-Use: TREAT'" \
+		no_node='--cert "$NODE_NO_CERT" --key "$NODE_NO_KEY"' \
+		se_node='--cert "$NODE_SE_CERT" --key "$NODE_SE_KEY"' \
+		auditor='--cert "$NODE_AUDITOR_CERT" --key "$NODE_AUDITOR_KEY"'
+	cat <<-EOF
+
+		The federation is ready: FI at $(fed_base 'fi'), NO at $(fed_base no), SE at $(fed_base se)
+		Demo patients: $QS/patients.json
+
+		Try it (in another terminal):
+
+		  . $(shq "$QS/env")
+
+		  # a Finnish patient's IPS summary, as the Norwegian node asking the Norwegian gateway:
+		  # NO relays to FI over mutual TLS, FI decides consent for Norway, audits and answers
+		  $c $no_node $treat "\$FHIRGW_BASE_NO/Patient/$ok_id/\\\$summary"
+
+		  # a Norwegian patient by fødselsnummer, as the Swedish node asking the Swedish gateway
+		  $c $se_node $treat -G "\$FHIRGW_BASE_SE/Patient" --data-urlencode 'identifier=$no_ident'
+
+		  # a Finnish patient who denied access, through the Norwegian gateway: FI's 403 and rule
+		  $c $no_node $treat "\$FHIRGW_BASE_NO/Patient/$deny_id/\\\$summary"
+
+		  # both gateways recorded the call: what NO relayed to whom, and what FI decided
+		  $c $auditor "\$FHIRGW_BASE_NO/AuditEvent?patient=$ok_id"
+		  $c $auditor "\$FHIRGW_BASE_FI/AuditEvent?patient=$ok_id"
+
+	EOF
+	if ((FOREGROUND)); then
+		echo "Ctrl-C stops the three gateways and PostgreSQL."
+	else
+		echo "Logs: $FED/{fi,no,se}/fhirgw.log    Stop: ./deploy/quickstart.sh stop"
+	fi
+}
+
+federation_main() {
+	local cc pin i rc=0 p
+	pin=$(key_hash "$QS/pki/server.crt")
+	[[ $pin =~ ^[0-9a-f]{64}$ ]] || die "could not compute the server key's SHA-256 with openssl"
+	for cc in "${FED_CC[@]}"; do
+		fed_provision "$cc" "$pin"
+	done
+	for cc in "${FED_CC[@]}"; do
+		for p in "$(fed_port "$cc")" "$(fed_admin_port "$cc")"; do
+			if port_busy "$p"; then die "127.0.0.1:$p is already in use by another program"; fi
+		done
+	done
+	for cc in "${FED_CC[@]}"; do
+		fed_start "$cc"
+	done
+	for i in "${!FED_CC[@]}"; do
+		fed_wait_ready "${FED_CC[$i]}" "${FED_PIDS[$i]}"
+	done
+	fed_write_ready_files
+	fed_print_howto
+	if ((FOREGROUND)); then
+		# The first gateway to exit ends the demo; the others and PostgreSQL follow.
+		wait -n "${FED_PIDS[@]}" || rc=$?
+		trap - INT TERM HUP
+		say "a gateway exited (status $rc); stopping the others and PostgreSQL"
+		for p in "${FED_PIDS[@]}"; do stop_pid "$p"; done
+		FED_PIDS=()
+		STARTED_PG=0
+		for cc in "${FED_CC[@]}"; do rm -f "$FED/$cc/fhirgw.pid"; done
+		rm -f "$QS/env"
+		pg_stop "$QS/pg" || true
+		exit "$rc"
+	fi
+}
+
 # ---------------------------------------------------------------------------------------------
-case ${1:-} in
-"") ;;
---background) FOREGROUND=0 ;;
-stop)
+if [[ ${1:-} == stop ]]; then
 	[[ $# == 1 ]] || usage
 	cmd_stop
 	exit 0
-	;;
--h | --help) usage ;;
-*) usage ;;
-esac
-[[ $# -le 1 ]] || usage
+fi
+for arg in "$@"; do
+	case $arg in
+	--background) FOREGROUND=0 ;;
+	--federation) FEDERATION=1 ;;
+	*) usage ;;
+	esac
+done
+[[ $# -le 2 ]] || usage
 port_ok FHIRGW_PORT "$PORT"
 port_ok FHIRGW_ADMIN_PORT "$ADMIN_PORT"
 port_ok FHIRGW_PG_PORT "$PG_PORT"
+if ((FEDERATION)); then
+	port_ok "FHIRGW_PORT+2" "$((10#$PORT + 2))"
+	port_ok "FHIRGW_ADMIN_PORT+2" "$((10#$ADMIN_PORT + 2))"
+fi
 
 if pid=$(gw_running); then
 	die "fhirgw is already running (pid $pid); run ./deploy/quickstart.sh stop first"
+fi
+if pid=$(fed_running); then
+	die "the federated fhirgw demo is already running (pid $pid); run ./deploy/quickstart.sh stop first"
 fi
 rm -f "$PIDFILE" "$QS/env"
 
@@ -480,6 +764,11 @@ if [[ ! -s $QS/id.key ]]; then
 	(umask 077 && openssl rand 32 >"$QS/id.key.tmp" && mv -f "$QS/id.key.tmp" "$QS/id.key")
 fi
 (($(stat -c %s "$QS/id.key") >= 32)) || die "$QS/id.key is shorter than 32 bytes"
+
+if ((FEDERATION)); then
+	federation_main
+	exit 0
+fi
 
 write_config
 say "applying migrations"

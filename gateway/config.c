@@ -473,6 +473,37 @@ parse_local(struct parse *p, const cJSON *local, struct gw_config *cfg)
 	}
 }
 
+/* export: {dir, file_ttl_s, runner, batch_patients} (docs/export.md). */
+static void
+parse_export(struct parse *p, const cJSON *ex, struct gw_config *cfg)
+{
+	static const char *const known[] = { "dir", "file_ttl_s", "runner",
+		"batch_patients", NULL };
+	const cJSON *runner;
+	const char *s;
+
+	if (ex != NULL && !cJSON_IsObject(ex)) {
+		problem(p, "export", "must be an object");
+		return;
+	}
+	check_keys(p, ex, "export.", known);
+	s = ex != NULL ? get_string(p, ex, "dir", false) : NULL;
+	cfg->export_dir = resolve_path(p, s != NULL ? s : "export");
+	cfg->export_file_ttl_s = get_int(p, ex, "file_ttl_s", 3600, 1,
+	    7 * 24 * 3600);
+	cfg->export_batch_patients = get_int(p, ex, "batch_patients", 500, 1,
+	    100000);
+	cfg->export_runner = true;
+	runner = ex != NULL ? cJSON_GetObjectItemCaseSensitive(ex, "runner") :
+	    NULL;
+	if (runner != NULL) {
+		if (!cJSON_IsBool(runner))
+			problem(p, "export.runner", "must be true or false");
+		else
+			cfg->export_runner = cJSON_IsTrue(runner);
+	}
+}
+
 bool
 gw_config_is_local(const struct gw_config *cfg, const char *country)
 {
@@ -497,7 +528,7 @@ gw_config_parse(const char *json, const char *dir)
 	static const char *const known[] = { "country", "listen",
 		"admin_listen", "workers", "public_base_url", "database", "tls",
 		"id_key_file", "migrations_dir", "limits", "local_countries",
-		"peers", NULL };
+		"peers", "export", NULL };
 	struct parse p = { .dir = dir };
 	struct gw_config *cfg = gw_calloc(1, sizeof(*cfg));
 	cJSON *root = cJSON_Parse(json);
@@ -559,6 +590,8 @@ gw_config_parse(const char *json, const char *dir)
 	parse_peers(&p, cJSON_GetObjectItemCaseSensitive(root, "peers"), cfg);
 	parse_local(&p, cJSON_GetObjectItemCaseSensitive(root,
 	    "local_countries"), cfg);
+	parse_export(&p, cJSON_GetObjectItemCaseSensitive(root, "export"),
+	    cfg);
 done:
 	cJSON_Delete(root);
 	if (p.errors > 0) {
@@ -620,6 +653,7 @@ gw_config_free(struct gw_config *cfg)
 	if (cfg->id_key != NULL)
 		gw_free_zero(cfg->id_key, cfg->id_key_len + 1);
 	free(cfg->migrations_dir);
+	free(cfg->export_dir);
 	for (int i = 0; i < cfg->npeers; i++) {
 		free(cfg->peers[i].url);
 		free(cfg->peers[i].host);

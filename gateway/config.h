@@ -46,6 +46,11 @@ struct gw_config {
 	int nlocal_countries;
 	struct gw_peer *peers;
 	int npeers;
+	/* Secondary use (docs/export.md). */
+	char *export_dir;	/* NDJSON files, one directory per job */
+	int export_file_ttl_s;	/* a done job's files are removed after */
+	bool export_runner;	/* serve runs jobs in a thread of its own */
+	int export_batch_patients; /* registry patients per file set */
 };
 
 /* Is country served from a local adapter / relayed to a peer? */

@@ -152,6 +152,11 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    offsetof(struct gw_counters, consent_deny) },
 		{ "fhirgw_break_glass_total", "Emergency overrides",
 		    offsetof(struct gw_counters, break_glass) },
+		{ "fhirgw_relayed_total", "Requests relayed to a peer gateway",
+		    offsetof(struct gw_counters, relayed) },
+		{ "fhirgw_relay_failed_total", "Relayed requests the peer did "
+		    "not answer (502, 503, 504)",
+		    offsetof(struct gw_counters, relay_failed) },
 	};
 	size_t cap = 4096, n = 0;
 	char *out = gw_malloc(cap);

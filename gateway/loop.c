@@ -18,6 +18,7 @@
 
 #include <event2/thread.h>
 
+#include "gateway/export.h"
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
 #include "gateway/profile.h"
@@ -35,7 +36,7 @@ collect_statements(void)
 	struct gw_db_statement *all = gw_calloc(cap, sizeof(*all));
 	const struct gw_db_statement *fixed[] = { gw_router_statements,
 		gw_consent_statements, gw_consent_api_statements,
-		gw_audit_statements };
+		gw_audit_statements, gw_export_statements };
 
 #define ADD(nm, sq, np)                                                     \
 	do {                                                                \
@@ -281,6 +282,10 @@ gw_server_run(struct gw_config *cfg)
 		if (pthread_create(&s.workers[i].thread, NULL, worker_main,
 			&s.workers[i]) != 0)
 			goto out;
+	/* The export runner shares the signal mask: only sigwait below
+	 * takes SIGTERM, then stops it. */
+	if (cfg->export_runner && gw_export_thread_start(cfg) != GW_OK)
+		goto out;
 #ifdef GW_BENCH_NO_AUDIT
 	gw_warn("BENCHMARK BUILD (FHIRGW_BENCH_NO_AUDIT): requests are NOT"
 	    " audited; never run this binary in production");
@@ -305,6 +310,7 @@ gw_server_run(struct gw_config *cfg)
 	rc = GW_OK;
 out:
 	atomic_store(&s.stopping, true);
+	gw_export_thread_stop();
 	for (int i = 0; i < started; i++) {
 		event_base_loopbreak(s.workers[i].base);
 		pthread_join(s.workers[i].thread, NULL);

@@ -1,8 +1,9 @@
 /*
  * main.c: the command line.  serve runs the gateway; migrate, seed,
- * node-add and audit-verify are the operator's blocking tools
- * (docs/configuration.md).  They connect with database.migrate_conninfo
- * (the owner role), serve with database.conninfo (the runtime role).
+ * node-add, permit-add, export-worker and audit-verify are the operator's
+ * blocking tools (docs/configuration.md).  They connect with
+ * database.migrate_conninfo (the owner role); serve and export-worker with
+ * database.conninfo (the runtime role).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "gateway/audit.h"
 #include "gateway/config.h"
 #include "gateway/db.h"
+#include "gateway/export.h"
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
 #include "gateway/migrate.h"
@@ -37,6 +39,7 @@ usage(void)
 	    " [--members SYSTEM|ID,...]\n"
 	    "           [--birth-years FROM-TO] [--valid-days N]"
 	    " [--precision year|month]\n"
+	    "       fhirgw export-worker -c CONFIG\n"
 	    "       fhirgw audit-verify -c CONFIG\n"
 	    "       fhirgw validate FILE... [--profiles DIR]\n");
 	exit(1);
@@ -192,6 +195,8 @@ main(int argc, char **argv)
 		    roles == NULL)
 			usage();
 		rc = gw_node_add(cfg, cert, name, country, roles);
+	} else if (strcmp(cmd, "export-worker") == 0) {
+		rc = gw_export_worker_main(cfg);
 	} else if (strcmp(cmd, "permit-add") == 0) {
 		struct gw_permit_spec spec = {
 			.id = option(argc, argv, "--id"),

@@ -25,7 +25,7 @@ static bool
 item_char(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || strchr("|:/._-", c) != NULL;
+	       (c >= '0' && c <= '9') || strchr("|:/._-", c) != NULL;
 }
 
 int
@@ -67,7 +67,7 @@ check_types(const char *list)
 	if (gw_strlcpy(buf, list, sizeof(buf)) != GW_OK)
 		return GW_ERR;
 	for (char *tok = strtok_r(buf, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save))
+	     tok = strtok_r(NULL, ",", &save))
 		if (gw_fhir_type_from_name(tok, &t) != GW_OK) {
 			gw_error("permit-add: unknown resource type %s", tok);
 			return GW_ERR;
@@ -99,9 +99,9 @@ gw_permit_add(const struct gw_config *cfg, const struct gw_permit_spec *s)
 		return GW_ERR;
 	}
 	if (gw_permit_array(s->members ? s->members : "-", members,
-		sizeof(members)) != GW_OK ||
+	        sizeof(members)) != GW_OK ||
 	    gw_permit_array(s->icd10 ? s->icd10 : "-", icd, sizeof(icd)) !=
-		GW_OK) {
+	        GW_OK) {
 		gw_error("permit-add: bad --members or --icd10 list");
 		return GW_ERR;
 	}
@@ -112,7 +112,7 @@ gw_permit_add(const struct gw_config *cfg, const struct gw_permit_spec *s)
 		strcpy(icd, "{}");
 	if (s->birth_years != NULL &&
 	    (sscanf(s->birth_years, "%4ld-%4ld", &y0, &y1) != 2 || y0 < 1800 ||
-		y1 < y0 || y1 > 2200)) {
+	        y1 < y0 || y1 > 2200)) {
 		gw_error("permit-add: --birth-years wants FROM-TO");
 		return GW_ERR;
 	}

@@ -13,16 +13,16 @@
 
 /* What the operator gives permit-add; NULL for an option not given. */
 struct gw_permit_spec {
-	const char *id;		/* required */
+	const char *id; /* required */
 	const char *project;
-	const char *nodes;	/* required: NAME[,NAME...] or key hashes */
-	const char *types;	/* required: Condition,Observation,... */
-	const char *country;	/* cohort criterion: data holder country */
-	const char *icd10;	/* cohort criterion: E11,I10 (prefixes) */
-	const char *members;	/* explicit cohort: SYSTEM|ID[,SYSTEM|ID...] */
+	const char *nodes;       /* required: NAME[,NAME...] or key hashes */
+	const char *types;       /* required: Condition,Observation,... */
+	const char *country;     /* cohort criterion: data holder country */
+	const char *icd10;       /* cohort criterion: E11,I10 (prefixes) */
+	const char *members;     /* explicit cohort: SYSTEM|ID[,SYSTEM|ID...] */
 	const char *birth_years; /* cohort criterion: FROM-TO */
-	const char *valid_days;	/* validity from now, days (default 365) */
-	const char *precision;	/* "year" (default) or "month" */
+	const char *valid_days;  /* validity from now, days (default 365) */
+	const char *precision;   /* "year" (default) or "month" */
 };
 
 /*
@@ -31,8 +31,8 @@ struct gw_permit_spec {
  * serves.  Prints the permit id only.  GW_OK or GW_ERR with the reason
  * logged.
  */
-int gw_permit_add(const struct gw_config *cfg,
-    const struct gw_permit_spec *spec);
+int gw_permit_add(
+    const struct gw_config *cfg, const struct gw_permit_spec *spec);
 
 /*
  * "A,B,C" -> "{A,B,C}" (a PostgreSQL text[] literal) into out, every item

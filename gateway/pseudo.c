@@ -19,17 +19,37 @@
 
 /* Removed wherever they appear. */
 static const char *const drop_always[] = {
-	"name", "telecom", "address", "photo", "contact", "note", "comment",
-	"extension", "modifierExtension", "link", "generalPractitioner",
-	"managingOrganization", "valueString", "issued", "meta", "contained",
-	"patientInstruction", "identifier",
+    "name",
+    "telecom",
+    "address",
+    "photo",
+    "contact",
+    "note",
+    "comment",
+    "extension",
+    "modifierExtension",
+    "link",
+    "generalPractitioner",
+    "managingOrganization",
+    "valueString",
+    "issued",
+    "meta",
+    "contained",
+    "patientInstruction",
+    "identifier",
 };
 
 /* Dates by name: these keys, and any key ending in "Date" or
  * "DateTime" (birthDate, onsetDateTime, recordedDate, ...). */
 static const char *const date_keys[] = {
-	"date", "start", "end", "authoredOn", "dateAsserted", "lastOccurrence",
-	"recorded", "occurrenceDateTime",
+    "date",
+    "start",
+    "end",
+    "authoredOn",
+    "dateAsserted",
+    "lastOccurrence",
+    "recorded",
+    "occurrenceDateTime",
 };
 
 int
@@ -53,8 +73,8 @@ all_digits(const char *s, size_t n)
 }
 
 int
-gw_pseudo_date(const char *in, enum gw_pseudo_precision precision,
-    char *out, size_t outsz)
+gw_pseudo_date(
+    const char *in, enum gw_pseudo_precision precision, char *out, size_t outsz)
 {
 	size_t n = strlen(in), keep;
 
@@ -96,7 +116,7 @@ static bool
 is_date_key(const char *key)
 {
 	return in_list(key, date_keys, GW_ARRAY_LEN(date_keys)) ||
-	    ends_with(key, "Date") || ends_with(key, "DateTime");
+	       ends_with(key, "Date") || ends_with(key, "DateTime");
 }
 
 /* "Type/id" -> "Type/<re-keyed id>", Patient -> the pseudonym. */
@@ -115,8 +135,8 @@ rekey_reference(cJSON *ref, const struct gw_pseudo_ctx *ctx)
 	type[tn] = '\0';
 	if (strcmp(type, "Patient") == 0)
 		snprintf(out, sizeof(out), "Patient/%s", ctx->pseudonym);
-	else if (gw_adapter_token(ctx->secret, ctx->secret_len, type,
-		     slash + 1, token, sizeof(token)) != GW_OK)
+	else if (gw_adapter_token(ctx->secret, ctx->secret_len, type, slash + 1,
+	             token, sizeof(token)) != GW_OK)
 		return GW_ERR;
 	else
 		snprintf(out, sizeof(out), "%s/%s", type, token);
@@ -156,8 +176,9 @@ walk_object(cJSON *obj, const struct gw_pseudo_ctx *ctx)
 		if (cJSON_IsString(it) && is_date_key(key)) {
 			/* A date we cannot parse is dropped, not passed on. */
 			if (gw_pseudo_date(it->valuestring, ctx->precision,
-				reduced, sizeof(reduced)) != GW_OK)
-				cJSON_Delete(cJSON_DetachItemViaPointer(obj, it));
+			        reduced, sizeof(reduced)) != GW_OK)
+				cJSON_Delete(
+				    cJSON_DetachItemViaPointer(obj, it));
 			else if (cJSON_SetValuestring(it, reduced) == NULL)
 				return GW_ERR;
 			continue;
@@ -166,6 +187,30 @@ walk_object(cJSON *obj, const struct gw_pseudo_ctx *ctx)
 			return GW_ERR;
 	}
 	return GW_OK;
+}
+
+static bool
+is_empty(const cJSON *node)
+{
+	return (cJSON_IsObject(node) || cJSON_IsArray(node)) &&
+	       node->child == NULL;
+}
+
+/* FHIR JSON has no empty objects or arrays: what removal emptied goes
+ * too (a dosage that was only text, a manifestation that was only
+ * text). */
+static void
+prune(cJSON *node)
+{
+	cJSON *it, *next;
+
+	for (it = node->child; it != NULL; it = next) {
+		next = it->next;
+		if (cJSON_IsObject(it) || cJSON_IsArray(it))
+			prune(it);
+		if (is_empty(it))
+			cJSON_Delete(cJSON_DetachItemViaPointer(node, it));
+	}
 }
 
 static int
@@ -195,20 +240,20 @@ gw_pseudo_resource(cJSON *r, const struct gw_pseudo_ctx *ctx)
 	patient = strcmp(rt->valuestring, "Patient") == 0;
 	if (patient)
 		gw_strlcpy(token, ctx->pseudonym, sizeof(token));
-	else if (gw_adapter_token(ctx->secret, ctx->secret_len,
-		     rt->valuestring, id->valuestring, token,
-		     sizeof(token)) != GW_OK)
+	else if (gw_adapter_token(ctx->secret, ctx->secret_len, rt->valuestring,
+	             id->valuestring, token, sizeof(token)) != GW_OK)
 		return GW_ERR;
 	if (walk_object(r, ctx) != GW_OK)
 		return GW_ERR;
+	prune(r);
 	/* The narrative is `text` at the top, gone with the walk; the id is
 	 * replaced last so the walk never sees the live one as a date. */
 	cJSON_ReplaceItemInObjectCaseSensitive(
 	    r, "id", cJSON_CreateString(token));
 	if (patient) {
 		if ((size_t)snprintf(system, sizeof(system), "%s%s",
-			GW_PSEUDO_SYSTEM_PREFIX, ctx->permit_id) >=
-		    sizeof(system))
+		        GW_PSEUDO_SYSTEM_PREFIX,
+		        ctx->permit_id) >= sizeof(system))
 			return GW_ERR;
 		ident = cJSON_CreateObject();
 		cJSON_AddStringToObject(ident, "system", system);

@@ -18,15 +18,15 @@
 #define GW_PSEUDO_SYSTEM_PREFIX "urn:fhirgw:pseudonym:"
 
 enum gw_pseudo_precision {
-	GW_PSEUDO_YEAR,	 /* "1987" */
+	GW_PSEUDO_YEAR,  /* "1987" */
 	GW_PSEUDO_MONTH, /* "1987-03" */
 };
 
 struct gw_pseudo_ctx {
 	const unsigned char *secret; /* the permit's key (borrowed) */
 	size_t secret_len;
-	const char *permit_id;	     /* names the pseudonym system */
-	const char *pseudonym;	     /* the owning patient's pseudonym */
+	const char *permit_id; /* names the pseudonym system */
+	const char *pseudonym; /* the owning patient's pseudonym */
 	enum gw_pseudo_precision precision;
 };
 
@@ -43,7 +43,8 @@ int gw_pseudo_patient(const unsigned char *secret, size_t secret_len,
  * managingOrganization, meta, reference displays), free text removed
  * (narrative, note, comment, valueString, any `text` outside a
  * CodeableConcept), instants removed (issued) and every date and dateTime
- * reduced to ctx->precision.  GW_OK, or GW_ERR when r is not a resource
+ * reduced to ctx->precision; objects and arrays left empty are removed.
+ * GW_OK, or GW_ERR when r is not a resource
  * (r must then be discarded, never exported).
  */
 int gw_pseudo_resource(cJSON *r, const struct gw_pseudo_ctx *ctx);

@@ -1,8 +1,11 @@
 /*
  * relay.c: see relay.h.  A connection is CONNECTING (TCP + TLS, under the
  * connect deadline), IDLE in its peer's pool, or BUSY with one call (under
- * the response deadline).  Calls wait in one FIFO per peer (under a queue
- * deadline); a finished call hands its connection to the next.  Every path
+ * the response deadline).  Calls wait in one FIFO per peer; a finished call
+ * hands its connection to the next.  Besides the deadlines of its
+ * connection, each call has one of its own, connect + response timeout from
+ * gw_relay_send(), that bounds the wait for a connection and the retry
+ * too, so a caller always has an answer by then.  Every path
  * that ends a call goes through call_fail() or the answer in read_cb(),
  * every path that ends a connection through conn_close().  Failures found
  * outside a loop callback (breaker open, queue full, no socket) are answered
@@ -71,7 +74,8 @@ struct relay_call {
 	char *request; /* the whole request head */
 	gw_relay_cb cb;
 	void *arg;
-	struct event *queue_timer; /* while waiting for a connection */
+	struct event *deadline; /* the call's own, from gw_relay_send */
+	struct relay_conn *conn; /* the connection carrying it, or NULL */
 	bool queued;
 	bool retried;
 	bool want_fresh; /* the retry must not reuse a connection */
@@ -143,7 +147,7 @@ static void
 call_free(struct relay_call *call)
 {
 	gw_free_zero(call->request, strlen(call->request));
-	event_free(call->queue_timer);
+	event_free(call->deadline);
 	free(call);
 }
 
@@ -191,6 +195,7 @@ call_defer(struct gw_relay *r, struct relay_call *call, int status,
 	call->status = status;
 	call->retry_after = retry_after;
 	gw_strlcpy(call->why, why, sizeof(call->why));
+	event_del(call->deadline);
 	TAILQ_INSERT_TAIL(&r->done, call, link);
 	event_active(r->done_ev, 0, 0);
 }
@@ -198,16 +203,12 @@ call_defer(struct gw_relay *r, struct relay_call *call, int status,
 static void
 enqueue(struct peer_state *ps, struct relay_call *call, bool head)
 {
-	int ms = ps->peer->response_timeout_ms;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
 	if (head)
 		TAILQ_INSERT_HEAD(&ps->queue, call, link);
 	else
 		TAILQ_INSERT_TAIL(&ps->queue, call, link);
 	ps->nqueued++;
 	call->queued = true;
-	event_add(call->queue_timer, &tv);
 }
 
 static void
@@ -216,20 +217,29 @@ dequeue(struct peer_state *ps, struct relay_call *call)
 	TAILQ_REMOVE(&ps->queue, call, link);
 	ps->nqueued--;
 	call->queued = false;
-	event_del(call->queue_timer);
 }
 
-/* A call waited too long for a connection (all busy with a slow peer):
- * 504, not counted, the calls holding the connections count already. */
+static void conn_failed(struct relay_conn *c, int status, const char *why);
+
+/* The call's own deadline passed: on a connection, that connection is
+ * failed like any hung one; waiting for a connection (all busy with a
+ * slow peer), the call alone is, without counting toward the breaker --
+ * the calls holding the connections count already. */
 static void
-queue_timeout_cb(evutil_socket_t fd, short what, void *arg)
+call_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay_call *call = arg;
 	struct peer_state *ps = call->ps;
 
 	(void)fd;
 	(void)what;
-	dequeue(ps, call);
+	if (call->conn != NULL) {
+		call->retried = true;
+		conn_failed(call->conn, 504, "peer did not answer in time");
+		return;
+	}
+	if (call->queued)
+		dequeue(ps, call);
 	call_fail(ps, call, 504, "no connection to the peer came free in time",
 	    false);
 }
@@ -260,6 +270,8 @@ conn_failed(struct relay_conn *c, int status, const char *why)
 	if (c->state == RC_CONNECTING && ps->addrs->n > 1)
 		ps->addr = (ps->addr + 1) % ps->addrs->n;
 	c->call = NULL;
+	if (call != NULL)
+		call->conn = NULL;
 	conn_close(c);
 	if (call == NULL)
 		return;
@@ -287,6 +299,7 @@ static void
 start_call(struct relay_conn *c, struct relay_call *call)
 {
 	c->call = call;
+	call->conn = c;
 	c->state = RC_BUSY;
 	c->got_bytes = false;
 	bufferevent_write(c->bev, call->request, strlen(call->request));
@@ -329,6 +342,8 @@ read_cb(struct bufferevent *bev, void *arg)
 	}
 	event_del(c->timer);
 	c->call = NULL;
+	call->conn = NULL;
+	event_del(call->deadline);
 	ps->failures = 0;
 	call->cb(resp.status, &resp, NULL, 0, call->arg);
 	call_free(call);
@@ -359,7 +374,6 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	struct relay_conn *c = arg;
 	struct peer_state *ps = c->ps;
 
-	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		struct relay_call *call;
 
@@ -389,10 +403,17 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
-		unsigned long e = ERR_peek_last_error();
+		unsigned long e = 0, x;
 		int err = EVUTIL_SOCKET_ERROR();
 		char why[160];
 
+		/* libevent moves OpenSSL's errors into its own list: the
+		 * first one it gives back is the latest. */
+		while ((x = bufferevent_get_openssl_error(bev)) != 0)
+			if (e == 0)
+				e = x;
+		if (e == 0)
+			e = ERR_peek_last_error();
 		if (c->state == RC_IDLE) {
 			ERR_clear_error();
 			conn_close(c);
@@ -471,6 +492,7 @@ conn_open(struct peer_state *ps, struct relay_call *call)
 		return NULL;
 	}
 	c->call = call;
+	call->conn = c;
 	arm(c, ps->peer->connect_timeout_ms);
 	return c;
 }
@@ -542,7 +564,7 @@ gw_relay_send(struct gw_relay *r, const char *country,
 	call->method = method;
 	call->cb = cb;
 	call->arg = arg;
-	call->queue_timer = evtimer_new(r->base, queue_timeout_cb, call);
+	call->deadline = evtimer_new(r->base, call_deadline_cb, call);
 	n = strlen(m) + strlen(ps->peer->base_path) + strlen(target) +
 	    strlen(ps->peer->host) + (headers ? strlen(headers) : 0) + 64;
 	call->request = gw_malloc(n);
@@ -560,6 +582,13 @@ gw_relay_send(struct gw_relay *r, const char *country,
 		call_defer(r, call, 503, 1,
 		    "too many calls waiting for the peer");
 		return GW_OK;
+	}
+	{
+		int ms = ps->peer->connect_timeout_ms +
+		    ps->peer->response_timeout_ms;
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+		event_add(call->deadline, &tv);
 	}
 	enqueue(ps, call, false);
 	dispatch(ps);
@@ -629,6 +658,10 @@ gw_relay_peers_new(const struct gw_peer *peers, int n)
 		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+		/* A peer that closes without close_notify is an end of file,
+		 * not a protocol error: what it sent is framed (Content-Length
+		 * or chunked), so a cut answer is still caught by the parser. */
+		SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 		if (resolve(&peers[i], &p->addrs[i]) != GW_OK) {
 			gw_relay_peers_free(p);
 			return NULL;
@@ -697,9 +730,11 @@ gw_relay_free(struct gw_relay *r)
 			call = c->call;
 			c->call = NULL;
 			conn_close(c);
-			if (call != NULL)
+			if (call != NULL) {
+				call->conn = NULL;
 				call_fail(ps, call, 503, "shutting down",
 				    false);
+			}
 		}
 		while ((call = TAILQ_FIRST(&ps->queue)) != NULL) {
 			dequeue(ps, call);

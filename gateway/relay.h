@@ -77,8 +77,9 @@ typedef void (*gw_relay_cb)(int status, const struct gw_http_response *resp,
  * may be NULL; the caller has checked them for CR/LF injection) to the peer
  * of country.  cb is called exactly once, from the loop, never inside this
  * call.  GW_ERR if no such peer or the method cannot be relayed (cb not
- * called).  A call waits for a free connection at most the peer's
- * response_timeout_ms (then 504).
+ * called).  Whatever happens (waiting for a free connection, connecting,
+ * a retry, the answer), cb has been called within the peer's
+ * connect_timeout_ms + response_timeout_ms (else with 504).
  */
 int gw_relay_send(struct gw_relay *r, const char *country,
     enum gw_http_method method, const char *target, const char *headers,

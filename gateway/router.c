@@ -23,6 +23,7 @@
 #define TREATMENT "treatment"
 #define CONSENT_ADMIN "consent-admin"
 #define PEER_GATEWAY "peer-gateway"
+#define RESEARCH "research"
 /* Patient data: national nodes, and peer gateways relaying for theirs. */
 #define PATIENT_DATA_ROLES TREATMENT "," PEER_GATEWAY
 
@@ -49,6 +50,20 @@ static const struct gw_route routes[] = {
 	    .handler = gw_handle_consent_update, .roles = CONSENT_ADMIN },
 	{ .method = GW_HTTP_DELETE, .pattern = "/fhir/Consent/{}",
 	    .handler = gw_handle_consent_delete, .roles = CONSENT_ADMIN },
+	/* Secondary use: the data permit, not a purpose header, is the
+	 * authority (docs/export.md); every call is audited. */
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/Group/{}/$export",
+	    .handler = gw_handle_export_kickoff, .roles = RESEARCH,
+	    .audit = true },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/$export-status/{}",
+	    .handler = gw_handle_export_status, .roles = RESEARCH,
+	    .audit = true },
+	{ .method = GW_HTTP_DELETE, .pattern = "/fhir/$export-status/{}",
+	    .handler = gw_handle_export_cancel, .roles = RESEARCH,
+	    .audit = true },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/$export-file/{}/{}",
+	    .handler = gw_handle_export_file, .roles = RESEARCH,
+	    .audit = true },
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/AuditEvent",
 	    .handler = gw_handle_audit_search,
 	    .roles = "auditor,patient-portal", .audit = true },

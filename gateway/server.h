@@ -213,6 +213,11 @@ void gw_handle_consent_search(struct gw_req *req);
 void gw_handle_consent_read(struct gw_req *req);
 void gw_handle_consent_update(struct gw_req *req);
 void gw_handle_consent_delete(struct gw_req *req);
+/* export_api.c: Bulk Data export under a data permit (docs/export.md). */
+void gw_handle_export_kickoff(struct gw_req *req);
+void gw_handle_export_status(struct gw_req *req);
+void gw_handle_export_cancel(struct gw_req *req);
+void gw_handle_export_file(struct gw_req *req);
 /* handlers_relay.c: send the request to req->relay_peer, answer with what
  * the holder answers (links rewritten to public_base_url). */
 void gw_handle_relay(struct gw_req *req);

@@ -30,7 +30,8 @@ gw_adapters_check(void)
 			return GW_ERR;
 		}
 		if (a->sql_patient_by_identifier == NULL ||
-		    a->sql_summary == NULL || a->map == NULL ||
+		    a->sql_summary == NULL || a->sql_export == NULL ||
+		    a->map == NULL ||
 		    a->patient_identity == NULL || a->ids == NULL ||
 		    a->sql_read[GW_RT_PATIENT] == NULL) {
 			gw_error("adapter %s: incomplete", a->country);

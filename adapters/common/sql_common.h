@@ -80,6 +80,28 @@
 	" UNION ALL " immunizations " UNION ALL " results                     \
 	") s ORDER BY s.osio, s.pvm DESC NULLS LAST, s.id DESC"
 
+/*
+ * Export (docs/export.md): the next $2 patients after registry key $1
+ * ("" = from the start) in key order, each patient's own row first, then
+ * its clinical rows: (kind, doc, patient_key).  LIMIT counts patients, not
+ * rows, so a batch always holds whole patients and the runner's position
+ * is one key.  `patients` is GW_SQL_EXPORT_PATIENTS(...), each further
+ * argument a GW_SQL_EXPORT_ROWS(...) joined with UNION ALL.
+ */
+#define GW_SQL_EXPORT_PATIENTS(kind, schema, table)                           \
+	"WITH p AS (SELECT h.* FROM " schema "." table " h "                  \
+	"WHERE h.id > coalesce(" GW_SQL_KEY("$1") ", 0) "                     \
+	"ORDER BY h.id LIMIT $2::text::bigint) "                              \
+	"SELECT s.kind, s.doc, s.pkey::text FROM ("                           \
+	"SELECT '" kind "'::text AS kind, row_to_json(p)::text AS doc, "      \
+	"p.id AS pkey, 0 AS n, 0::bigint AS rid FROM p"
+#define GW_SQL_EXPORT_ROWS(kind, schema, table, owner, n, cond)               \
+	" UNION ALL SELECT '" kind "'::text, row_to_json(r)::text, p.id, "    \
+	n ", r.id FROM " schema "." table " r JOIN p ON r." owner " = p.id"   \
+	" WHERE true" cond
+#define GW_SQL_EXPORT(patients, a, b, c, d, e)                                \
+	patients a b c d e ") s ORDER BY s.pkey, s.n, s.rid"
+
 /* clang-format on */
 
 #endif

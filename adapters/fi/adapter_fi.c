@@ -80,6 +80,19 @@ const struct gw_adapter adapter_fi = {
 	    FI_SECTION("rokotus", "annettu", "4"),
 	    FI_SECTION("laboratoriotulos", "otettu", "5")),
 
+	.sql_export = GW_SQL_EXPORT(
+	    GW_SQL_EXPORT_PATIENTS("henkilo", FI_SCHEMA, "henkilo"),
+	    GW_SQL_EXPORT_ROWS("diagnoosi", FI_SCHEMA, "diagnoosi",
+	        "henkilo_id", "1", ""),
+	    GW_SQL_EXPORT_ROWS("allergia", FI_SCHEMA, "allergia",
+	        "henkilo_id", "2", ""),
+	    GW_SQL_EXPORT_ROWS("laakitys", FI_SCHEMA, "laakitys",
+	        "henkilo_id", "3", ""),
+	    GW_SQL_EXPORT_ROWS("rokotus", FI_SCHEMA, "rokotus",
+	        "henkilo_id", "4", ""),
+	    GW_SQL_EXPORT_ROWS("laboratoriotulos", FI_SCHEMA, "laboratoriotulos",
+	        "henkilo_id", "5", "")),
+
 	.patient_identity = adapter_fi_patient_identity,
 	.map = adapter_fi_map,
 	.seed = adapter_fi_seed,

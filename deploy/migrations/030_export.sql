@@ -44,12 +44,12 @@ create table gw.export_job (
 	request		text not null,	-- the request URL, for the manifest
 	state		text not null default 'queued'
 			check (state in ('queued', 'running', 'done', 'failed',
-			    'cancelled')),
+			    'cancelled', 'expired')),
 	owner		text,		-- runner holding the job
 	heartbeat	timestamptz,
-	-- Position: the type being exported, the last registry key whose rows
-	-- are in a complete file, and the next file number.
-	type_index	integer not null default 0,
+	-- Position: "CC:key", the registry and the last registry key whose
+	-- rows are in committed files ('' = not started), and the next file
+	-- number.
 	after_key	text not null default '',
 	next_file	integer not null default 1,
 	progress	text not null default '',

@@ -10,6 +10,7 @@
 #include <CUnit/CUnit.h>
 
 #include "gateway/config.h"
+#include "gateway/relay.h"
 
 static char dir[64];
 
@@ -147,6 +148,136 @@ test_refusals(void)
 	CU_ASSERT_PTR_NULL(gw_config_parse(json, make_dir()));
 }
 
+/* --- relay: local_countries and peers (docs/relay.md) ------------------- */
+
+#define PIN "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"
+#define PEER(cc, url, more)                                                \
+	"\"" cc "\":{\"url\":\"" url "\",\"cert\":\"c.crt\","           \
+	"\"key\":\"c.key\",\"ca\":\"/etc/peer-ca.crt\","                \
+	"\"pin_sha256\":\"" PIN "\"" more "}"
+
+static void
+test_local_by_default(void)
+{
+	struct gw_config *c = parse("");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	/* Every compiled adapter, no peer. */
+	CU_ASSERT_EQUAL(c->nlocal_countries, 3);
+	CU_ASSERT_TRUE(gw_config_is_local(c, "FI"));
+	CU_ASSERT_TRUE(gw_config_is_local(c, "NO"));
+	CU_ASSERT_TRUE(gw_config_is_local(c, "SE"));
+	CU_ASSERT_FALSE(gw_config_is_local(c, "DK"));
+	CU_ASSERT_EQUAL(c->npeers, 0);
+	CU_ASSERT_PTR_NULL(gw_config_peer(c, "NO"));
+	gw_config_free(c);
+}
+
+static void
+test_peers(void)
+{
+	struct gw_config *c = parse(",\"peers\":{"
+	    PEER("NO", "https://no.example:9444/fhir/", "")
+	    "," PEER("SE", "https://[::1]/base",
+		",\"connect_timeout_ms\":500,\"response_timeout_ms\":700,"
+		"\"max_connections\":2") "}");
+	const struct gw_peer *no, *se;
+	char path[128];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	/* A peered country is relayed, the other adapters stay local. */
+	CU_ASSERT_EQUAL(c->nlocal_countries, 1);
+	CU_ASSERT_TRUE(gw_config_is_local(c, "FI"));
+	CU_ASSERT_FALSE(gw_config_is_local(c, "NO"));
+	no = gw_config_peer(c, "NO");
+	se = gw_config_peer(c, "SE");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(no);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(se);
+	CU_ASSERT_STRING_EQUAL(no->url, "https://no.example:9444/fhir");
+	CU_ASSERT_STRING_EQUAL(no->host, "no.example");
+	CU_ASSERT_EQUAL(no->port, 9444);
+	CU_ASSERT_STRING_EQUAL(no->base_path, "/fhir");
+	snprintf(path, sizeof(path), "%s/c.crt", make_dir());
+	CU_ASSERT_STRING_EQUAL(no->cert, path);
+	CU_ASSERT_STRING_EQUAL(no->ca, "/etc/peer-ca.crt");
+	/* Kept in lower case, as key hashes are computed. */
+	CU_ASSERT_STRING_EQUAL(no->pin, "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef");
+	CU_ASSERT_EQUAL(no->connect_timeout_ms, 2000);
+	CU_ASSERT_EQUAL(no->response_timeout_ms, 10000);
+	CU_ASSERT_EQUAL(no->max_connections, 8);
+	CU_ASSERT_STRING_EQUAL(se->host, "::1");
+	CU_ASSERT_EQUAL(se->port, 443);
+	CU_ASSERT_STRING_EQUAL(se->base_path, "/base");
+	CU_ASSERT_EQUAL(se->connect_timeout_ms, 500);
+	CU_ASSERT_EQUAL(se->response_timeout_ms, 700);
+	CU_ASSERT_EQUAL(se->max_connections, 2);
+	gw_config_free(c);
+
+	/* A national deployment: one local, others peered, the rest 404. */
+	c = parse(",\"local_countries\":[\"FI\"],\"peers\":{"
+	    PEER("SE", "https://se.example", "") "}");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->nlocal_countries, 1);
+	CU_ASSERT_FALSE(gw_config_is_local(c, "NO"));
+	CU_ASSERT_PTR_NULL(gw_config_peer(c, "NO"));
+	CU_ASSERT_STRING_EQUAL(gw_config_peer(c, "SE")->base_path, "");
+	gw_config_free(c);
+}
+
+static void
+test_peer_refusals(void)
+{
+	static const char *const bad[] = {
+		/* pin: not 64 hex digits */
+		",\"peers\":{\"NO\":{\"url\":\"https://h\",\"cert\":\"c\","
+		"\"key\":\"k\",\"ca\":\"a\",\"pin_sha256\":\"abc\"}}",
+		",\"peers\":{\"NO\":{\"url\":\"https://h\",\"cert\":\"c\","
+		"\"key\":\"k\",\"ca\":\"a\",\"pin_sha256\":\""
+		"g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		"\"}}",
+		/* a key missing, an unknown key */
+		",\"peers\":{\"NO\":{\"url\":\"https://h\",\"cert\":\"c\","
+		"\"key\":\"k\",\"pin_sha256\":\"" PIN "\"}}",
+		",\"peers\":{" PEER("NO", "https://h", ",\"pin\":\"x\"") "}",
+		/* urls: not https, user info, query, bad port, no host */
+		",\"peers\":{" PEER("NO", "http://h/fhir", "") "}",
+		",\"peers\":{" PEER("NO", "https://u@h/fhir", "") "}",
+		",\"peers\":{" PEER("NO", "https://h/fhir?x=1", "") "}",
+		",\"peers\":{" PEER("NO", "https://h:0/fhir", "") "}",
+		",\"peers\":{" PEER("NO", "https://h:99999", "") "}",
+		",\"peers\":{" PEER("NO", "https:///fhir", "") "}",
+		",\"peers\":{" PEER("NO", "https://h x/fhir", "") "}",
+		/* limits */
+		",\"peers\":{" PEER("NO", "https://h", ",\"max_connections\":0")
+		"}",
+		",\"peers\":{" PEER("NO", "https://h",
+		    ",\"response_timeout_ms\":\"10\"") "}",
+		/* countries: not a code, twice, our own, local and peered */
+		",\"peers\":{" PEER("no", "https://h", "") "}",
+		",\"peers\":{" PEER("NO", "https://h", "") ","
+		    PEER("NO", "https://i", "") "}",
+		",\"peers\":{" PEER("FI", "https://h", "") "}",
+		",\"local_countries\":[\"FI\",\"NO\"],\"peers\":{"
+		    PEER("NO", "https://h", "") "}",
+		/* local_countries: no adapter, not a code, twice, not a list */
+		",\"local_countries\":[\"DK\"]",
+		",\"local_countries\":[\"fi\"]",
+		",\"local_countries\":[\"FI\",\"FI\"]",
+		",\"local_countries\":\"FI\"",
+		",\"peers\":[]",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct gw_config *c = parse(bad[i]);
+
+		if (c != NULL)
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		CU_ASSERT_PTR_NULL(c);
+		gw_config_free(c);
+	}
+}
+
 static void
 test_missing_key_file(void)
 {
@@ -163,5 +294,8 @@ CU_TestInfo test_config_cases[] = {
 	{ "migrate conninfo", test_migrate_conninfo },
 	{ "malformed settings refused", test_refusals },
 	{ "missing key file refused", test_missing_key_file },
+	{ "every adapter local by default", test_local_by_default },
+	{ "peers and local countries", test_peers },
+	{ "malformed peers refused", test_peer_refusals },
 	CU_TEST_INFO_NULL,
 };

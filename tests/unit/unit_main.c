@@ -17,6 +17,7 @@ extern CU_TestInfo test_consent_cases[];
 extern CU_TestInfo test_config_cases[];
 extern CU_TestInfo test_audit_cases[];
 extern CU_TestInfo test_profile_cases[];
+extern CU_TestInfo test_pseudo_cases[];
 
 static CU_SuiteInfo suites[] = {
 	{ .pName = "http", .pTests = test_http_cases },
@@ -28,6 +29,7 @@ static CU_SuiteInfo suites[] = {
 	{ .pName = "config", .pTests = test_config_cases },
 	{ .pName = "audit", .pTests = test_audit_cases },
 	{ .pName = "profile", .pTests = test_profile_cases },
+	{ .pName = "pseudo", .pTests = test_pseudo_cases },
 	CU_SUITE_INFO_NULL,
 };
 
