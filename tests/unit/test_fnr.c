@@ -19,6 +19,7 @@
 #include "adapters/no/adapter_no.h"
 #include "adapters/no/fnr.h"
 #include "gateway/gw.h"
+#include "tests/unit/json_path.h"
 
 extern CU_TestInfo test_fnr_cases[];
 
@@ -401,40 +402,6 @@ pasient_doc(void)
 	return d;
 }
 
-static const char *
-str_at(const cJSON *root, const char *path)
-{
-	char buf[256], *seg, *next;
-	const cJSON *cur = root;
-
-	if (gw_strlcpy(buf, path, sizeof(buf)) != GW_OK)
-		return NULL;
-	for (seg = buf; seg != NULL && cur != NULL; seg = next) {
-		next = strchr(seg, '.');
-		if (next != NULL)
-			*next++ = '\0';
-		if (seg[0] >= '0' && seg[0] <= '9') {
-			long i;
-
-			if (gw_parse_long(seg, 0, 1000, &i) != GW_OK)
-				return NULL;
-			cur = cJSON_GetArrayItem(cur, (int)i);
-		} else {
-			cur = cJSON_GetObjectItemCaseSensitive(cur, seg);
-		}
-	}
-	return cJSON_IsString(cur) ? cur->valuestring : NULL;
-}
-
-#define ASSERT_STR(root, path, want)                                           \
-	do {                                                                   \
-		const char *got_ = str_at((root), (path));                     \
-		CU_ASSERT_PTR_NOT_NULL(got_);                                  \
-		if (got_ != NULL) {                                            \
-			CU_ASSERT_STRING_EQUAL(got_, (want));                  \
-		}                                                              \
-	} while (0)
-
 static struct gw_patient owner;
 static struct gw_map_ctx owner_ctx = {.patient = &owner};
 
@@ -693,7 +660,7 @@ test_map_clinical(void)
 	ASSERT_STR(r, "code.coding.1.display", "B-Hemoglobin");
 	ASSERT_STR(r, "valueQuantity.code", "g/dL");
 	ASSERT_STR(r, "effectiveDateTime", "2024-03-01T07:00:00Z");
-	CU_ASSERT_PTR_NOT_NULL(str_at(r, "id"));
+	CU_ASSERT_PTR_NOT_NULL(test_json_str_at(r, "id"));
 	cJSON_Delete(r);
 	cJSON_Delete(d);
 }

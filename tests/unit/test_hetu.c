@@ -15,6 +15,7 @@
 #include "adapters/fi/adapter_fi.h"
 #include "adapters/fi/hetu.h"
 #include "gateway/gw.h"
+#include "tests/unit/json_path.h"
 
 extern CU_TestInfo test_hetu_cases[];
 
@@ -283,32 +284,6 @@ henkilo_doc(void)
 	return d;
 }
 
-static const char *
-str_at(const cJSON *root, const char *path)
-{
-	/* A tiny path walker: "a.b.0.c" (numbers index arrays). */
-	char buf[256], *seg, *next;
-	const cJSON *cur = root;
-
-	if (gw_strlcpy(buf, path, sizeof(buf)) != GW_OK)
-		return NULL;
-	for (seg = buf; seg != NULL && cur != NULL; seg = next) {
-		next = strchr(seg, '.');
-		if (next != NULL)
-			*next++ = '\0';
-		if (seg[0] >= '0' && seg[0] <= '9') {
-			long i;
-
-			if (gw_parse_long(seg, 0, 1000, &i) != GW_OK)
-				return NULL;
-			cur = cJSON_GetArrayItem(cur, (int)i);
-		} else {
-			cur = cJSON_GetObjectItemCaseSensitive(cur, seg);
-		}
-	}
-	return cJSON_IsString(cur) ? cur->valuestring : NULL;
-}
-
 static const cJSON *
 item_at(const cJSON *root, const char *a, const char *b)
 {
@@ -316,15 +291,6 @@ item_at(const cJSON *root, const char *a, const char *b)
 
 	return b == NULL ? x : cJSON_GetObjectItemCaseSensitive(x, b);
 }
-
-#define ASSERT_STR(root, path, want)                                           \
-	do {                                                                   \
-		const char *got_ = str_at((root), (path));                     \
-		CU_ASSERT_PTR_NOT_NULL(got_);                                  \
-		if (got_ != NULL) {                                            \
-			CU_ASSERT_STRING_EQUAL(got_, (want));                  \
-		}                                                              \
-	} while (0)
 
 /* The patient every clinical mapping below belongs to. */
 static struct gw_patient owner;

@@ -1,0 +1,24 @@
+/*
+ * json_path.h: a test helper shared by the adapter mapping suites: read a
+ * string out of a FHIR tree by a dotted path ("name.0.given.1"; numbers
+ * index arrays) and assert on it.
+ */
+#ifndef GW_TEST_JSON_PATH_H
+#define GW_TEST_JSON_PATH_H
+
+#include <CUnit/CUnit.h>
+#include <cjson/cJSON.h>
+
+/* The string at path below root, or NULL if absent or not a string. */
+const char *test_json_str_at(const cJSON *root, const char *path);
+
+#define ASSERT_STR(root, path, want)                                         \
+	do {                                                                 \
+		const char *got_ = test_json_str_at((root), (path));         \
+		CU_ASSERT_PTR_NOT_NULL(got_);                                \
+		if (got_ != NULL) {                                          \
+			CU_ASSERT_STRING_EQUAL(got_, (want));                \
+		}                                                            \
+	} while (0)
+
+#endif
