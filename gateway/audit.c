@@ -184,8 +184,15 @@ put_string(struct buf *b, const char *s)
 			buf_add(b, esc, 2);
 			i++;
 		} else if (c >= 0x20 && c < 0x7f) {
-			buf_add(b, (const char *)&u[i], 1);
-			i++;
+			/* a run of plain characters in one copy */
+			size_t run = 1;
+
+			while (i + run < n && u[i + run] >= 0x20 &&
+			    u[i + run] < 0x7f && u[i + run] != '"' &&
+			    u[i + run] != '\\')
+				run++;
+			buf_add(b, (const char *)&u[i], run);
+			i += run;
 		} else if (c < 0x80) {
 			buf_u16(b, c); /* control characters, DEL */
 			i++;
@@ -487,8 +494,8 @@ note(struct gw_audit_entry *e, const cJSON *resource)
 		    2;
 
 		e->ids[e->nids] = gw_malloc(n);
-		snprintf(e->ids[e->nids++], n, "%s/%s", rt->valuestring,
-		    id->valuestring);
+		gw_concat(e->ids[e->nids++], n, rt->valuestring, "/",
+		    id->valuestring, (char *)NULL);
 	}
 }
 
@@ -618,12 +625,19 @@ flush(struct gw_audit *a)
 			buf_add(&b, ",", 1);
 		/* Printable ASCII: only '"' and '\' need escaping again. */
 		buf_add(&b, "\"", 1);
-		for (size_t i = 0; i < e->canonical_len; i++) {
-			char c = e->canonical[i];
+		for (size_t i = 0, run; i < e->canonical_len; i += run) {
+			const char *p = e->canonical + i;
 
-			if (c == '"' || c == '\\')
-				buf_add(&b, "\\", 1);
-			buf_add(&b, &c, 1);
+			run = strcspn(p, "\"\\");
+			if (run > e->canonical_len - i)
+				run = e->canonical_len - i;
+			buf_add(&b, p, run);
+			if (run < e->canonical_len - i) {
+				char esc[2] = { '\\', p[run] };
+
+				buf_add(&b, esc, 2);
+				run++;
+			}
 		}
 		buf_add(&b, "\"", 1);
 	}

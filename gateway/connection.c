@@ -143,7 +143,7 @@ write_early_error(struct gw_conn *c, int status, const char *code,
 
 	write_response(c, status, "application/fhir+json; charset=utf-8", body,
 	    strlen(body), NULL, false);
-	cJSON_free(body);
+	free(body);
 	cJSON_Delete(oo);
 }
 
@@ -206,7 +206,7 @@ gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
 			char *why = gw_fhir_print(issues);
 
 			gw_error("emitted resource violates profiles: %s", why);
-			cJSON_free(why);
+			free(why);
 			cJSON_Delete(body);
 			body = cJSON_CreateObject();
 			cJSON_AddStringToObject(body, "resourceType",

@@ -406,18 +406,19 @@ flush_patient(struct runner *run, const struct permit *pm,
 		const char *cat =
 		    cJSON_GetStringValue(cJSON_GetObjectItem(it, "c"));
 		char *line;
+		size_t n;
 
 		if (t < 0 || t >= GW_RT_COUNT || !job->wanted[t] ||
 		    gw_consent_excludes(&d, cat))
 			continue;
 		if (gw_pseudo_resource(r, &ctx) != GW_OK)
 			continue; /* never exported unpseudonymised */
-		line = cJSON_PrintUnformatted(r);
-		buf_add(&bufs[t], line, strlen(line));
+		line = gw_fhir_print_scratch(r, &n);
+		buf_add(&bufs[t], line, n);
 		buf_add(&bufs[t], "\n", 1);
 		bufs[t].lines++;
 		run->exported++;
-		gw_free_zero(line, strlen(line));
+		explicit_bzero(line, n);
 	}
 out:
 	cJSON_Delete(pr->resources);

@@ -2,12 +2,15 @@
  * fhir.c: FHIR R4 JSON building blocks on cJSON.  Everything here builds
  * trees; serialisation is one cJSON_PrintUnformatted at the edge.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
+#include "gateway/json_write.h"
 
 static const char *const type_names[GW_RT_COUNT] = {
 	[GW_RT_PATIENT] = "Patient",
@@ -75,7 +78,7 @@ gw_fhir_reference(const char *type, const char *id)
 	char ref[160];
 	cJSON *r = cJSON_CreateObject();
 
-	snprintf(ref, sizeof(ref), "%s/%s", type, id);
+	gw_concat(ref, sizeof(ref), type, "/", id, (char *)NULL);
 	cJSON_AddStringToObject(r, "reference", ref);
 	return r;
 }
@@ -125,8 +128,8 @@ gw_fhir_bundle_add(cJSON *bundle, const char *base, cJSON *resource,
 	if (entries == NULL)
 		entries = cJSON_AddArrayToObject(bundle, "entry");
 	entry = cJSON_CreateObject();
-	snprintf(url, sizeof(url), "%s/%s/%s", base, rt->valuestring,
-	    id->valuestring);
+	gw_concat(url, sizeof(url), base, "/", rt->valuestring, "/",
+	    id->valuestring, (char *)NULL);
 	cJSON_AddStringToObject(entry, "fullUrl", url);
 	cJSON_AddItemToObject(entry, "resource", resource);
 	if (search_mode != NULL) {
@@ -137,13 +140,43 @@ gw_fhir_bundle_add(cJSON *bundle, const char *base, cJSON *resource,
 	return GW_OK;
 }
 
+/* This thread's print buffer: it grows to the largest document printed
+ * and is reused, so printing allocates nothing in the steady state. */
+static _Thread_local struct gw_jbuf scratch;
+/* Frees a thread's buffer when the thread exits. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void
+scratch_key_create(void)
+{
+	if (pthread_key_create(&scratch_key, free) != 0)
+		gw_fatal("pthread_key_create failed");
+}
+
+char *
+gw_fhir_print_scratch(const cJSON *json, size_t *len)
+{
+	char *before = scratch.p;
+
+	scratch.len = 0;
+	gw_json_write(&scratch, json);
+	if (scratch.p != before) {
+		pthread_once(&scratch_once, scratch_key_create);
+		pthread_setspecific(scratch_key, scratch.p);
+	}
+	*len = scratch.len;
+	return scratch.p;
+}
+
 char *
 gw_fhir_print(const cJSON *json)
 {
-	char *s = cJSON_PrintUnformatted(json);
+	size_t len;
+	const char *text = gw_fhir_print_scratch(json, &len);
+	char *s = gw_malloc(len + 1);
 
-	if (s == NULL)
-		gw_fatal("out of memory printing JSON");
+	memcpy(s, text, len + 1);
 	return s;
 }
 

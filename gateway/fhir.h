@@ -59,8 +59,15 @@ cJSON *gw_fhir_bundle_new(const char *type);
 int gw_fhir_bundle_add(cJSON *bundle, const char *base, cJSON *resource,
     const char *search_mode);
 
-/* Print compactly into a new string (caller frees with cJSON_free). */
+/* Print compactly into a new string (caller frees with free()). */
 char *gw_fhir_print(const cJSON *json);
+
+/*
+ * Print compactly into this thread's reusable buffer and set *len: the text
+ * is valid until the thread's next print.  For callers that copy it at once
+ * (into an evbuffer, a file buffer).
+ */
+char *gw_fhir_print_scratch(const cJSON *json, size_t *len);
 
 /* Current UTC time as an R4 instant with seconds, "2026-11-23T16:00:00Z",
  * into buf (at least 21 bytes). */

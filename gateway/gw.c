@@ -124,6 +124,32 @@ gw_free_zero(void *p, size_t n)
  * fit (dst then holds a truncated copy) or dstsz is 0.  Borrows both.
  */
 int
+gw_concat(char *dst, size_t dstsz, ...)
+{
+	va_list ap;
+	const char *part;
+	size_t len = 0;
+	int rc = GW_OK;
+
+	if (dstsz == 0)
+		return GW_ERR;
+	va_start(ap, dstsz);
+	while ((part = va_arg(ap, const char *)) != NULL) {
+		size_t n = strlen(part);
+
+		if (n > dstsz - 1 - len) {
+			n = dstsz - 1 - len;
+			rc = GW_ERR;
+		}
+		memcpy(dst + len, part, n);
+		len += n;
+	}
+	va_end(ap);
+	dst[len] = '\0';
+	return rc;
+}
+
+int
 gw_strlcpy(char *dst, const char *src, size_t dstsz)
 {
 	size_t n;

@@ -35,6 +35,14 @@ void gw_free_zero(void *p, size_t n);
  * if src did not fit (dst then holds a truncated copy). */
 int gw_strlcpy(char *dst, const char *src, size_t dstsz);
 
+/*
+ * Concatenate the strings that follow dstsz, up to a NULL, into dst: what
+ * snprintf(dst, dstsz, "%s%s...") does, without parsing a format (a
+ * $summary builds thousands of references and URLs).  GW_OK, or GW_ERR
+ * when the result did not fit (dst then holds a truncated copy).
+ */
+int gw_concat(char *dst, size_t dstsz, ...) __attribute__((sentinel));
+
 /* Parse a whole decimal string into *out within [min, max]; GW_ERR on any
  * junk, overflow or empty input. */
 int gw_parse_long(const char *s, long min, long max, long *out);

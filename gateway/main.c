@@ -17,6 +17,7 @@
 #include "gateway/export.h"
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
+#include "gateway/json_alloc.h"
 #include "gateway/migrate.h"
 #include "gateway/permit.h"
 #include "gateway/profile.h"
@@ -147,6 +148,7 @@ main(int argc, char **argv)
 	struct gw_config *cfg;
 	int rc = GW_ERR;
 
+	gw_json_alloc_init(); /* before the first cJSON call */
 	if (argc < 2)
 		usage();
 	cmd = argv[1];

@@ -8,6 +8,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "gateway/json_alloc.h"
+
 extern CU_TestInfo test_http_cases[];
 extern CU_TestInfo test_hetu_cases[];
 extern CU_TestInfo test_patient_match_cases[];
@@ -18,6 +20,8 @@ extern CU_TestInfo test_config_cases[];
 extern CU_TestInfo test_audit_cases[];
 extern CU_TestInfo test_profile_cases[];
 extern CU_TestInfo test_pseudo_cases[];
+extern CU_TestInfo test_json_alloc_cases[];
+extern CU_TestInfo test_json_write_cases[];
 
 static CU_SuiteInfo suites[] = {
 	{ .pName = "http", .pTests = test_http_cases },
@@ -30,6 +34,8 @@ static CU_SuiteInfo suites[] = {
 	{ .pName = "audit", .pTests = test_audit_cases },
 	{ .pName = "profile", .pTests = test_profile_cases },
 	{ .pName = "pseudo", .pTests = test_pseudo_cases },
+	{ .pName = "json_alloc", .pTests = test_json_alloc_cases },
+	{ .pName = "json_write", .pTests = test_json_write_cases },
 	CU_SUITE_INFO_NULL,
 };
 
@@ -39,6 +45,9 @@ main(int argc, char **argv)
 	CU_SuiteInfo one[2] = { CU_SUITE_INFO_NULL, CU_SUITE_INFO_NULL };
 	CU_SuiteInfo *run = suites;
 	unsigned failures;
+
+	/* As in fhirgw: every suite runs on the allocator the gateway uses. */
+	gw_json_alloc_init();
 
 	if (argc > 1) {
 		for (size_t i = 0; suites[i].pName != NULL; i++)

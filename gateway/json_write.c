@@ -1,0 +1,202 @@
+/*
+ * json_write.c: the compact JSON writer (see json_write.h).
+ */
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/gw.h"
+#include "gateway/json_write.h"
+
+/* Make room for n more bytes and the NUL. */
+static inline void
+reserve(struct gw_jbuf *b, size_t n)
+{
+	size_t cap;
+
+	if (b->len + n + 1 <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 256;
+	while (b->len + n + 1 > cap)
+		cap *= 2;
+	b->p = gw_realloc(b->p, cap);
+	b->cap = cap;
+}
+
+static inline void
+put(struct gw_jbuf *b, const char *s, size_t n)
+{
+	reserve(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void
+put_char(struct gw_jbuf *b, char c)
+{
+	reserve(b, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
+/* The bytes a JSON string cannot hold as they are: control characters,
+ * the quote and the backslash. */
+static const unsigned char escape[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
+/* The escaped form of a byte escape[] marks. */
+static void
+put_escaped(struct gw_jbuf *b, unsigned char c)
+{
+	char esc[8];
+
+	switch (c) {
+	case '"': put(b, "\\\"", 2); break;
+	case '\\': put(b, "\\\\", 2); break;
+	case '\b': put(b, "\\b", 2); break;
+	case '\f': put(b, "\\f", 2); break;
+	case '\n': put(b, "\\n", 2); break;
+	case '\r': put(b, "\\r", 2); break;
+	case '\t': put(b, "\\t", 2); break;
+	default:
+		snprintf(esc, sizeof(esc), "\\u%04x", c);
+		put(b, esc, 6);
+		break;
+	}
+}
+
+/* Almost every string needs no escape: it is copied with its quotes in one
+ * reservation; the first byte that needs one sends the rest down the
+ * slow path. */
+static void
+put_string(struct gw_jbuf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)(s != NULL ? s : "");
+	size_t n = strlen((const char *)u), i = 0;
+	char *out;
+
+	reserve(b, n + 2);
+	out = b->p + b->len;
+	*out++ = '"';
+	while (i < n && !escape[u[i]])
+		i++;
+	memcpy(out, u, i);
+	b->len += 1 + i;
+	for (; i < n; i++) {
+		size_t run = 0;
+
+		put_escaped(b, u[i]);
+		while (i + 1 + run < n && !escape[u[i + 1 + run]])
+			run++;
+		put(b, (const char *)u + i + 1, run);
+		i += run;
+	}
+	reserve(b, 1);
+	b->p[b->len++] = '"';
+	b->p[b->len] = '\0';
+}
+
+static bool
+same_double(double a, double b)
+{
+	double larger = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
+
+	return fabs(a - b) <= larger * DBL_EPSILON;
+}
+
+/*
+ * cJSON 1.7.15 writes every number with "%1.15g", or "%1.17g" when that
+ * does not read back; NaN and infinities as null.  Integers of up to 15
+ * digits come out of "%1.15g" as plain digits, so they take a shortcut
+ * that skips printf and scanf (-0 keeps the slow path: it prints as "-0").
+ */
+static void
+put_number(struct gw_jbuf *b, const cJSON *item)
+{
+	double d = item->valuedouble, back;
+	char text[32];
+	int n;
+
+	if (isnan(d) || isinf(d)) {
+		put(b, "null", 4);
+		return;
+	}
+	if (d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
+		long long v = (long long)d;
+		unsigned long long u = v < 0 ? -(unsigned long long)v :
+		    (unsigned long long)v;
+		char *p = text + sizeof(text);
+
+		do {
+			*--p = (char)('0' + u % 10);
+			u /= 10;
+		} while (u != 0);
+		if (v < 0)
+			*--p = '-';
+		put(b, p, (size_t)(text + sizeof(text) - p));
+		return;
+	}
+	n = snprintf(text, sizeof(text), "%1.15g", d);
+	if (sscanf(text, "%lg", &back) != 1 || !same_double(back, d))
+		n = snprintf(text, sizeof(text), "%1.17g", d);
+	put(b, text, (size_t)n);
+}
+
+void
+gw_json_write(struct gw_jbuf *b, const cJSON *item)
+{
+	const cJSON *child;
+
+	switch (item->type & 0xff) {
+	case cJSON_NULL:
+		put(b, "null", 4);
+		return;
+	case cJSON_False:
+		put(b, "false", 5);
+		return;
+	case cJSON_True:
+		put(b, "true", 4);
+		return;
+	case cJSON_Number:
+		put_number(b, item);
+		return;
+	case cJSON_Raw:
+		if (item->valuestring != NULL)
+			put(b, item->valuestring, strlen(item->valuestring));
+		return;
+	case cJSON_String:
+		put_string(b, item->valuestring);
+		return;
+	case cJSON_Array:
+		put_char(b, '[');
+		for (child = item->child; child != NULL; child = child->next) {
+			gw_json_write(b, child);
+			if (child->next != NULL)
+				put_char(b, ',');
+		}
+		put_char(b, ']');
+		return;
+	case cJSON_Object:
+		put_char(b, '{');
+		for (child = item->child; child != NULL; child = child->next) {
+			put_string(b, child->string);
+			put_char(b, ':');
+			gw_json_write(b, child);
+			if (child->next != NULL)
+				put_char(b, ',');
+		}
+		put_char(b, '}');
+		return;
+	default:
+		/* cJSON_Invalid: cJSON prints nothing and fails; a tree we
+		 * built never holds one. */
+		gw_fatal("gw_json_write: invalid cJSON item");
+	}
+}

@@ -1,0 +1,152 @@
+/*
+ * test_json_alloc.c: the pool behind cJSON keeps every block's bytes, reuses
+ * freed blocks, hands large requests to malloc, accepts blocks freed on
+ * another thread, and leaves printed documents byte-identical.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+#include <cjson/cJSON.h>
+
+#include "gateway/fhir.h"
+#include "gateway/json_alloc.h"
+
+/* Every size from 0 to past the pool's limit, filled with its own pattern,
+ * then checked after all are allocated (no two blocks overlap). */
+static void
+test_sizes_do_not_overlap(void)
+{
+	enum { N = GW_JSON_SMALL_MAX + 64 };
+	unsigned char *blocks[N + 1];
+
+	for (size_t n = 0; n <= N; n++) {
+		blocks[n] = gw_json_malloc(n);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(blocks[n]);
+		CU_ASSERT_EQUAL((uintptr_t)blocks[n] % 8, 0);
+		memset(blocks[n], (int)(n & 0xff), n);
+	}
+	for (size_t n = 0; n <= N; n++) {
+		size_t bad = 0;
+
+		for (size_t i = 0; i < n; i++)
+			bad += blocks[n][i] != (unsigned char)(n & 0xff);
+		CU_ASSERT_EQUAL(bad, 0);
+		gw_json_free(blocks[n]);
+	}
+	gw_json_free(NULL);
+}
+
+/* A freed small block is what the next request of its class gets, so a
+ * steady state allocates no new slabs. */
+static void
+test_freed_blocks_are_reused(void)
+{
+	void *a = gw_json_malloc(40), *b;
+	size_t before;
+
+	gw_json_free(a);
+	b = gw_json_malloc(40);
+	CU_ASSERT_PTR_EQUAL(a, b);
+	gw_json_free(b);
+
+	before = gw_json_alloc_slab_bytes();
+	for (int round = 0; round < 100; round++) {
+		void *p[500];
+
+		for (int i = 0; i < 500; i++)
+			p[i] = gw_json_malloc((size_t)(i % 200) + 1);
+		for (int i = 0; i < 500; i++)
+			gw_json_free(p[i]);
+	}
+	/* The first round may need slabs; the other 99 reuse them. */
+	CU_ASSERT(gw_json_alloc_slab_bytes() - before <= 2u * 64u * 1024u);
+}
+
+struct handoff {
+	void *blocks[1000];
+};
+
+static void *
+free_elsewhere(void *arg)
+{
+	struct handoff *h = arg;
+
+	for (int i = 0; i < 1000; i++)
+		gw_json_free(h->blocks[i]);
+	/* and this thread can allocate from what it was given */
+	for (int i = 0; i < 1000; i++) {
+		h->blocks[i] = gw_json_malloc(64);
+		memset(h->blocks[i], 0x5a, 64);
+	}
+	return NULL;
+}
+
+static void
+test_free_on_another_thread(void)
+{
+	struct handoff h;
+	pthread_t t;
+
+	for (int i = 0; i < 1000; i++) {
+		h.blocks[i] = gw_json_malloc((size_t)(i % 300));
+		memset(h.blocks[i], 0xa5, (size_t)(i % 300));
+	}
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, free_elsewhere, &h), 0);
+	pthread_join(t, NULL);
+	for (int i = 0; i < 1000; i++) {
+		CU_ASSERT_EQUAL(((unsigned char *)h.blocks[i])[63], 0x5a);
+		gw_json_free(h.blocks[i]);
+	}
+}
+
+/* A document built and printed through the hooks round-trips exactly, and
+ * gw_fhir_print's copy (free()-able) equals the scratch text. */
+static void
+test_documents_round_trip(void)
+{
+	const char *text = "{\"resourceType\":\"Bundle\",\"entry\":[{\"fullUrl\":"
+	    "\"https://x/fhir/Patient/fi-abc\",\"resource\":{\"resourceType\":"
+	    "\"Patient\",\"name\":[{\"family\":\"Áilu Čáhppes Đuoŋŧaž\"}],"
+	    "\"multipleBirthInteger\":2}}],\"total\":1}";
+	cJSON *doc = cJSON_Parse(text);
+	char *copy, *scratch;
+	size_t len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	scratch = gw_fhir_print_scratch(doc, &len);
+	CU_ASSERT_EQUAL(len, strlen(text));
+	CU_ASSERT_STRING_EQUAL(scratch, text);
+	copy = gw_fhir_print(doc);
+	CU_ASSERT_STRING_EQUAL(copy, text);
+	free(copy);
+	cJSON_Delete(doc);
+}
+
+/* A document larger than the first scratch buffer (64 KiB) makes it grow. */
+static void
+test_large_document_prints(void)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char *s;
+	size_t len;
+
+	for (int i = 0; i < 20000; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString("0123456789"));
+	s = gw_fhir_print_scratch(arr, &len);
+	CU_ASSERT_EQUAL(len, 2 + 20000 * 13 - 1);
+	CU_ASSERT_EQUAL(s[0], '[');
+	CU_ASSERT_EQUAL(s[len - 1], ']');
+	cJSON_Delete(arr);
+}
+
+CU_TestInfo test_json_alloc_cases[] = {
+	{ "sizes do not overlap", test_sizes_do_not_overlap },
+	{ "freed blocks are reused", test_freed_blocks_are_reused },
+	{ "free on another thread", test_free_on_another_thread },
+	{ "documents round trip", test_documents_round_trip },
+	{ "large document prints", test_large_document_prints },
+	CU_TEST_INFO_NULL,
+};

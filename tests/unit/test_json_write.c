@@ -1,0 +1,194 @@
+/*
+ * test_json_write.c: gw_json_write against cJSON's own printer, on the
+ * public fixtures, on numbers at the edges of cJSON's rules and on strings
+ * with every byte that needs escaping; and on random trees.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+#include <cjson/cJSON.h>
+
+#include "gateway/json_write.h"
+
+/* The two printers agree on item; reports the first difference. */
+static void
+assert_same_as_cjson(const cJSON *item, const char *what)
+{
+	char *expected = cJSON_PrintUnformatted(item);
+	struct gw_jbuf b = { 0 };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(expected);
+	gw_json_write(&b, item);
+	if (strcmp(expected, b.p) != 0 || b.len != strlen(expected)) {
+		size_t i = 0;
+
+		while (expected[i] != '\0' && expected[i] == b.p[i])
+			i++;
+		fprintf(stderr, "\n%s: differs at byte %zu: cJSON %.40s | ours "
+		    "%.40s\n", what, i, expected + i, b.p + i);
+		CU_FAIL("gw_json_write differs from cJSON_PrintUnformatted");
+	}
+	free(b.p);
+	cJSON_free(expected);
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *s;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	s = malloc((size_t)n + 1);
+	if (s != NULL && fread(s, 1, (size_t)n, f) == (size_t)n)
+		s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
+static void
+test_fixtures(void)
+{
+	static const char *const names[] = {
+		"fi-example-patient.json", "fi-synthetic-patient.json",
+		"ips-bundle-minimal.json", "ips-bundle-no-info.json",
+		"eps-bundle-null-entry.json",
+		"fi-medicationrequestesim1-bad-types.json",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[512], *text;
+		cJSON *doc;
+
+		snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
+		    GW_SOURCE_DIR, names[i]);
+		text = read_file(path);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		doc = cJSON_Parse(text);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+		assert_same_as_cjson(doc, names[i]);
+		cJSON_Delete(doc);
+		free(text);
+	}
+}
+
+static void
+test_numbers(void)
+{
+	static const double values[] = {
+		0, -0.0, 1, -1, 0.1, 1.0 / 3, 2.5, 1e-7, 123456789012345678.0,
+		2147483647.0, 2147483648.0, -2147483648.0, -2147483649.0,
+		1e300, -1e-300, DBL_MAX, DBL_MIN, 5e-324, 36.6, 7.25, 0.3,
+		4.35, 1234.5678, 99.99999999999999, 999999999999999.0,
+		1e15, -999999999999999.0, 1e16, 123456.0, -42.0, 1e21,
+	};
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber(values[i]));
+	cJSON_AddItemToArray(arr, cJSON_CreateNumber(NAN));
+	cJSON_AddItemToArray(arr, cJSON_CreateNumber(INFINITY));
+	cJSON_AddItemToArray(arr, cJSON_CreateNumber(-INFINITY));
+	assert_same_as_cjson(arr, "numbers");
+	cJSON_Delete(arr);
+}
+
+static void
+test_strings(void)
+{
+	char every[256];
+	cJSON *obj = cJSON_CreateObject();
+
+	for (int i = 1; i < 256; i++)
+		every[i - 1] = (char)i;
+	every[255] = '\0';
+	cJSON_AddStringToObject(obj, "every byte", every);
+	cJSON_AddStringToObject(obj, "", "");
+	cJSON_AddStringToObject(obj, "k\"e\\y\n", "Sámi: á č đ ŋ š ŧ ž");
+	cJSON_AddStringToObject(obj, "quote at end\"", "\\");
+	cJSON_AddItemToObject(obj, "raw", cJSON_CreateRaw("{\"a\":1}"));
+	cJSON_AddItemToObject(obj, "empty object", cJSON_CreateObject());
+	cJSON_AddItemToObject(obj, "empty array", cJSON_CreateArray());
+	cJSON_AddItemToObject(obj, "t", cJSON_CreateTrue());
+	cJSON_AddItemToObject(obj, "f", cJSON_CreateFalse());
+	cJSON_AddItemToObject(obj, "n", cJSON_CreateNull());
+	assert_same_as_cjson(obj, "strings");
+	cJSON_Delete(obj);
+}
+
+/* Random trees from a fixed seed: nesting, every item type, strings
+ * with escapes and multi-byte characters. */
+static cJSON *
+random_item(unsigned *seed, int depth)
+{
+	static const char *const words[] = {"", "a", "Åland", "\"q\"", "\\",
+	    "tab\there", "line\nbreak", "\x01\x1f", "ŋ", "60591-5"};
+	int kind = (int)(rand_r(seed) % (depth > 4 ? 5 : 7));
+	cJSON *item;
+
+	switch (kind) {
+	case 0: return cJSON_CreateNull();
+	case 1: return cJSON_CreateBool(rand_r(seed) & 1);
+	case 2: return cJSON_CreateNumber((double)(int)rand_r(seed) /
+	    (double)(1 + rand_r(seed) % 1000));
+	case 3: return cJSON_CreateNumber((double)(rand_r(seed) % 100000));
+	case 4: return cJSON_CreateString(words[rand_r(seed) % 10]);
+	case 5:
+		item = cJSON_CreateArray();
+		for (int i = (int)(rand_r(seed) % 5); i > 0; i--)
+			cJSON_AddItemToArray(item, random_item(seed, depth + 1));
+		return item;
+	default:
+		item = cJSON_CreateObject();
+		for (int i = (int)(rand_r(seed) % 5); i > 0; i--)
+			cJSON_AddItemToObject(item, words[rand_r(seed) % 10],
+			    random_item(seed, depth + 1));
+		return item;
+	}
+}
+
+static void
+test_random_trees(void)
+{
+	unsigned seed = 20261123;
+
+	for (int i = 0; i < 2000; i++) {
+		cJSON *item = random_item(&seed, 0);
+
+		assert_same_as_cjson(item, "random tree");
+		cJSON_Delete(item);
+	}
+}
+
+/* Appending continues where the buffer ends. */
+static void
+test_appends(void)
+{
+	struct gw_jbuf b = { 0 };
+	cJSON *one = cJSON_CreateNumber(1);
+
+	gw_json_write(&b, one);
+	gw_json_write(&b, one);
+	CU_ASSERT_STRING_EQUAL(b.p, "11");
+	CU_ASSERT_EQUAL(b.len, 2);
+	free(b.p);
+	cJSON_Delete(one);
+}
+
+CU_TestInfo test_json_write_cases[] = {
+	{ "fixtures", test_fixtures },
+	{ "numbers", test_numbers },
+	{ "strings", test_strings },
+	{ "random trees", test_random_trees },
+	{ "appends", test_appends },
+	CU_TEST_INFO_NULL,
+};
