@@ -125,6 +125,22 @@ extern const struct gw_adapter *const gw_adapters[];
  * missing statements.  GW_OK or GW_ERR with the reason logged. */
 int gw_adapters_check(void);
 
+/*
+ * Load the code data every adapter shares from dir (the profiles/ folder,
+ * config "profiles_dir"): categories.json (sensitive-data categories) and
+ * terminology/NAME.json (translation maps).  Once at start-up, before any
+ * worker thread runs; read-only afterwards.  GW_OK, or GW_ERR with the
+ * reason logged: the gateway must not serve without them, since consent
+ * exclusions depend on the categories.
+ */
+int gw_adapters_load_data(const char *dir);
+void gw_adapters_free_data(void);
+
+/* The adapters' counters as Prometheus text into out (cap bytes, always
+ * NUL-terminated when cap > 0); returns the length the text needs, as
+ * snprintf does. */
+size_t gw_adapters_metrics(char *out, size_t cap);
+
 /* The adapter for a country code, logical-id prefix or identifier system;
  * NULL if none is local. */
 const struct gw_adapter *gw_adapter_by_country(const char *country);

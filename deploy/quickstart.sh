@@ -14,7 +14,9 @@
 # permit when the others have one), and starts `fhirgw serve`.  When it answers, it writes
 #   env           shell `export` lines: FHIRGW_BASE, FHIRGW_CA, FHIRGW_ADMIN_URL,
 #                 FHIRGW_PG_CONNINFO (owner role), FHIRGW_PG_APP_CONNINFO (the gateway's
-#                 runtime role), FHIRGW_CONFIG, NODE_<NAME>_CERT / NODE_<NAME>_KEY
+#                 runtime role), FHIRGW_CONFIG, NODE_<NAME>_CERT / NODE_<NAME>_KEY,
+#                 DEMO_PERMIT_ID (the research node's data permit over the Finnish registry;
+#                 with --federation each gateway holds one over its own country, same id)
 #   patients.json the first ten patients of each country, Finland's first: country, system,
 #                 national_id, logical_id, consent
 # and prints curl commands to try.
@@ -54,6 +56,8 @@ PG_PORT=${FHIRGW_PG_PORT:-55432}
 CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=fhirgw user=fhirgw"
 APP_CONNINFO="host=127.0.0.1 port=$PG_PORT dbname=fhirgw user=fhirgw_app"
 FI_SYSTEM=urn:oid:1.2.246.21
+# The research node's data permit (DESIGN.md section 10: DEMO_PERMIT_ID).
+DEMO_PERMIT_ID=demo-research
 NO_FNR_SYSTEM=urn:oid:2.16.578.1.12.4.1.4.1
 NO_DNR_SYSTEM=urn:oid:2.16.578.1.12.4.1.4.2
 SE_PNR_SYSTEM=http://electronichealth.se/identifier/personnummer
@@ -327,6 +331,18 @@ seed_and_consent() {
 			die "fhirgw node-add failed for $name"
 	done
 
+	# The research node's data permit (docs/export.md) over the first registry's country:
+	# kept when it already exists, so a re-run does not rotate its pseudonym secret.
+	local permit_cc
+	read -r permit_cc _ <<<"${REGISTRIES[0]}"
+	if [[ $(psql_q -c "select count(*) from gw.data_permit where id = '$DEMO_PERMIT_ID'") == 0 ]]; then
+		say "data permit $DEMO_PERMIT_ID for the research node over the ${permit_cc^^} registry"
+		"$BIN" permit-add -c "$CONFIG" --id "$DEMO_PERMIT_ID" --node research-node \
+			--types Patient,Condition,AllergyIntolerance,MedicationStatement,Immunization,Observation \
+			--project "Aurora demo study" --country "${permit_cc^^}" --valid-days 365 >/dev/null ||
+			die "fhirgw permit-add failed"
+	fi
+
 	say "demo consent: patients 2, 5 and 9 deny treatment access"
 	psql_q <<-EOF >/dev/null || die "could not insert the demo consent rules"
 		$FIRST_PATIENTS
@@ -372,6 +388,7 @@ write_ready_files() {
 		echo "export FHIRGW_PG_CONNINFO=$(shq "$CONNINFO")"
 		echo "export FHIRGW_PG_APP_CONNINFO=$(shq "$APP_CONNINFO")"
 		echo "export FHIRGW_CONFIG=$(shq "$CONFIG")"
+		echo "export DEMO_PERMIT_ID=$(shq "$DEMO_PERMIT_ID")"
 		for name in 'fi' no se admin auditor portal research peer rogue expired unknown; do
 			var=NODE_${name^^}
 			echo "export ${var}_CERT=$(shq "$QS/pki/nodes/$name.crt")"
@@ -421,6 +438,14 @@ print_howto() {
 
 		  # who accessed the first patient's data: the audit trail as AuditEvents (role auditor)
 		  $c --cert "\$NODE_AUDITOR_CERT" --key "\$NODE_AUDITOR_KEY" "\$FHIRGW_BASE/AuditEvent?patient=$ok_id"
+
+		  # the summary as an IHE MHD DocumentReference (its attachment URL is the \$summary)
+		  $c $node $treat "\$FHIRGW_BASE/DocumentReference?patient=$ok_id&type=http://loinc.org|60591-5"
+
+		  # research: pseudonymised bulk export under the demo data permit (202, then poll
+		  # the Content-Location it returns with the same certificate)
+		  $c -i --cert "\$NODE_RESEARCH_CERT" --key "\$NODE_RESEARCH_KEY" -H 'Prefer: respond-async' \\
+		    "\$FHIRGW_BASE/Group/\$DEMO_PERMIT_ID/\\\$export"
 
 		  # a certificate from an untrusted CA: the TLS handshake is refused
 		  $c --cert "\$NODE_ROGUE_CERT" --key "\$NODE_ROGUE_KEY" "\$FHIRGW_BASE/metadata"
@@ -603,6 +628,7 @@ fed_write_ready_files() {
 		echo "export FHIRGW_PG_CONNINFO=$(shq "$(fed_conninfo 'fi')")"
 		echo "export FHIRGW_PG_APP_CONNINFO=$(shq "$(fed_conninfo 'fi' fhirgw_app)")"
 		echo "export FHIRGW_CONFIG=$(shq "$FED/fi/config.json")"
+		echo "export DEMO_PERMIT_ID=$(shq "$DEMO_PERMIT_ID")"
 		for cc in "${FED_CC[@]}"; do
 			echo "export FHIRGW_ADMIN_URL_${cc^^}=$(shq "http://127.0.0.1:$(fed_admin_port "$cc")")"
 			echo "export FHIRGW_PG_CONNINFO_${cc^^}=$(shq "$(fed_conninfo "$cc")")"

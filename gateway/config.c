@@ -527,8 +527,8 @@ gw_config_parse(const char *json, const char *dir)
 {
 	static const char *const known[] = { "country", "listen",
 		"admin_listen", "workers", "public_base_url", "database", "tls",
-		"id_key_file", "migrations_dir", "limits", "local_countries",
-		"peers", "export", NULL };
+		"id_key_file", "migrations_dir", "profiles_dir", "limits",
+		"local_countries", "peers", "export", NULL };
 	struct parse p = { .dir = dir };
 	struct gw_config *cfg = gw_calloc(1, sizeof(*cfg));
 	cJSON *root = cJSON_Parse(json);
@@ -585,6 +585,10 @@ gw_config_parse(const char *json, const char *dir)
 	else
 		cfg->migrations_dir = gw_strdup(GW_SOURCE_DIR
 		    "/deploy/migrations");
+	if ((s = get_string(&p, root, "profiles_dir", false)) != NULL)
+		cfg->profiles_dir = resolve_path(&p, s);
+	else
+		cfg->profiles_dir = gw_strdup(GW_SOURCE_DIR "/profiles");
 	parse_limits(&p, cJSON_GetObjectItemCaseSensitive(root, "limits"),
 	    cfg);
 	parse_peers(&p, cJSON_GetObjectItemCaseSensitive(root, "peers"), cfg);
@@ -653,6 +657,7 @@ gw_config_free(struct gw_config *cfg)
 	if (cfg->id_key != NULL)
 		gw_free_zero(cfg->id_key, cfg->id_key_len + 1);
 	free(cfg->migrations_dir);
+	free(cfg->profiles_dir);
 	free(cfg->export_dir);
 	for (int i = 0; i < cfg->npeers; i++) {
 		free(cfg->peers[i].url);

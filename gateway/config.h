@@ -34,6 +34,7 @@ struct gw_config {
 	unsigned char *id_key; /* secret, wiped on free */
 	size_t id_key_len;
 	char *migrations_dir;
+	char *profiles_dir;  /* categories.json, terminology/ (adapters) */
 	struct gw_http_limits http;
 	int header_timeout_ms;
 	int idle_timeout_ms;

@@ -39,7 +39,8 @@ add_search_param(cJSON *res, const char *name, const char *type)
 }
 
 /* Only what really works is listed: read and search-type on the six
- * types, the parameters the handlers accept, and $summary. */
+ * types, the parameters the handlers accept, $summary, and the summary
+ * as an IHE MHD DocumentReference. */
 static cJSON *
 capability_statement(const struct gw_config *cfg)
 {
@@ -102,6 +103,24 @@ capability_statement(const struct gw_config *cfg)
 				add_search_param(r, "patient", "reference");
 				add_search_param(r, "_count", "number");
 			}
+			cJSON_AddItemToArray(resources, r);
+		}
+		{
+			/* The summary's DocumentReference (handlers_docref.c):
+			 * tokens match its one type, status and category. */
+			cJSON *r = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(r, "type", "DocumentReference");
+			cJSON_AddItemToArray(cJSON_AddArrayToObject(r,
+			    "supportedProfile"), cJSON_CreateString(
+			    "https://profiles.ihe.net/ITI/MHD/StructureDefinition/"
+			    "IHE.MHD.Minimal.DocumentReference"));
+			cJSON_AddItemToObject(r, "interaction",
+			    interaction_list(interactions));
+			add_search_param(r, "patient", "reference");
+			add_search_param(r, "type", "token");
+			add_search_param(r, "status", "token");
+			add_search_param(r, "category", "token");
 			cJSON_AddItemToArray(resources, r);
 		}
 		{
@@ -197,6 +216,18 @@ metrics_text(const struct gw_server *s, size_t *len)
 	    "# HELP fhirgw_connections Open client connections\n"
 	    "# TYPE fhirgw_connections gauge\nfhirgw_connections %ld\n",
 	    conns);
+	{
+		/* The adapters' counters (terminology_unmapped), one line per
+		 * mapped code system: grow the buffer to what they need. */
+		size_t need = gw_adapters_metrics(out + n, cap - n);
+
+		if (need >= cap - n) {
+			cap = n + need + 1;
+			out = gw_realloc(out, cap);
+			need = gw_adapters_metrics(out + n, cap - n);
+		}
+		n += need;
+	}
 	*len = n;
 	return out;
 }

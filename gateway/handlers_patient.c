@@ -30,34 +30,6 @@ break_glass_header(const struct gw_req *req)
 	return req->decision.break_glass ? "X-Break-Glass: true\r\n" : NULL;
 }
 
-/* Only these parameters (and _format) are understood; anything else is a
- * 400, so a client never mistakes an ignored filter for an applied one. */
-static bool
-only_params(struct gw_req *req, const char *const *allowed)
-{
-	for (int i = 0; i < req->nparams; i++) {
-		bool ok = strcmp(req->params[i].name, "_format") == 0;
-
-		for (size_t j = 0; allowed[j] != NULL && !ok; j++)
-			ok = strcmp(req->params[i].name, allowed[j]) == 0;
-		for (int k = 0; k < i && ok; k++)
-			if (strcmp(req->params[k].name,
-			    req->params[i].name) == 0) {
-				gw_req_reply_error(req, 400, "invalid",
-				    "repeated search parameter %s",
-				    req->params[i].name);
-				return false;
-			}
-		if (!ok) {
-			gw_req_reply_error(req, 400, "not-supported",
-			    "unknown search parameter %s",
-			    req->params[i].name);
-			return false;
-		}
-	}
-	return true;
-}
-
 /* --- Patient?identifier=system|value ----------------------------------- */
 
 /* The demographic traits a Patient search names (patient_match.h). */
@@ -140,7 +112,7 @@ gw_handle_patient_search(struct gw_req *req)
 	const char *bar, *params[2];
 	char system[128], name[64], value[64];
 
-	if (!only_params(req, allowed))
+	if (!gw_flow_only_params(req, allowed))
 		return;
 	if (gw_traits_check(&traits, &why) != GW_OK) {
 		gw_req_reply_error(req, 400, "invalid", "%s", why);
@@ -207,7 +179,7 @@ gw_handle_patient_read(struct gw_req *req)
 {
 	static const char *const none[] = { NULL };
 
-	if (!only_params(req, none))
+	if (!gw_flow_only_params(req, none))
 		return;
 	gw_flow_load_patient(req, req->path_args[0], patient_read_permitted);
 }
@@ -310,7 +282,7 @@ gw_handle_type_search(struct gw_req *req)
 	const char *patient;
 
 	/* The router has checked the type (route.typed). */
-	if (!only_params(req, allowed) ||
+	if (!gw_flow_only_params(req, allowed) ||
 	    paging_param(req, "_count", COUNT_DEFAULT, 1, COUNT_MAX,
 		&req->count) != GW_OK ||
 	    paging_param(req, "_offset", 0, 0, OFFSET_MAX, &req->offset) !=
@@ -385,7 +357,7 @@ gw_handle_type_read(struct gw_req *req)
 	char name[64];
 
 	/* The router has checked the type (route.typed). */
-	if (!only_params(req, none))
+	if (!gw_flow_only_params(req, none))
 		return;
 	if (!gw_flow_valid_id(req->path_args[1])) {
 		gw_req_reply_error(req, 400, "invalid", "malformed id");

@@ -5,8 +5,9 @@
  * context in headers; the holder decides consent, audits and answers.  Its
  * answer comes back as it was -- status, Content-Type, X-Break-Glass,
  * Retry-After, body -- except that in a Bundle the holder's base URL in
- * link[].url and entry[].fullUrl becomes our public_base_url, so that the
- * client pages on through this gateway.  A call that got no answer becomes
+ * link[].url and entry[].fullUrl, and in a DocumentReference (alone or in
+ * a Bundle) in content[].attachment.url, becomes our public_base_url, so
+ * that the client pages on and retrieves documents through this gateway.  A call that got no answer becomes
  * an OperationOutcome: 502 (refused, reset, TLS, pin, invalid answer), 504
  * (a deadline), 503 with Retry-After (circuit breaker open).  This
  * gateway's own audit record says what it relayed to whom (audit.c).
@@ -91,7 +92,33 @@ rebase(cJSON *parent, const char *key, const char *from, const char *to)
 	free(url);
 }
 
-/* Point a Bundle's paging links and fullUrls at this gateway. */
+static bool
+is_type(const cJSON *resource, const char *type)
+{
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(resource,
+	    "resourceType");
+
+	return cJSON_IsString(rt) && strcmp(rt->valuestring, type) == 0;
+}
+
+/* Point a DocumentReference's attachment URLs (the holder's $summary,
+ * handlers_docref.c) at this gateway. */
+static void
+rebase_docref(cJSON *docref, const char *from, const char *to)
+{
+	cJSON *c, *att;
+
+	if (!is_type(docref, "DocumentReference"))
+		return;
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(docref,
+	    "content"))
+		if (cJSON_IsObject(c) && cJSON_IsObject(att =
+		    cJSON_GetObjectItemCaseSensitive(c, "attachment")))
+			rebase(att, "url", from, to);
+}
+
+/* Point a Bundle's paging links, fullUrls and its DocumentReferences'
+ * attachments at this gateway. */
 static void
 rebase_bundle(cJSON *bundle, const char *from, const char *to)
 {
@@ -102,8 +129,11 @@ rebase_bundle(cJSON *bundle, const char *from, const char *to)
 			rebase(x, "url", from, to);
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(bundle,
 	    "entry"))
-		if (cJSON_IsObject(x))
+		if (cJSON_IsObject(x)) {
 			rebase(x, "fullUrl", from, to);
+			rebase_docref(cJSON_GetObjectItemCaseSensitive(x,
+			    "resource"), from, to);
+		}
 }
 
 static void
@@ -150,7 +180,7 @@ answer(struct gw_req *req, const struct gw_http_response *resp)
 	const char *ctype = gw_http_response_header(resp, "Content-Type");
 	const struct gw_config *cfg = req->worker->server->cfg;
 	struct hbuf extra = { 0 };
-	cJSON *json = NULL, *rt;
+	cJSON *json = NULL;
 	char *body = NULL;
 	size_t len = resp->body_len;
 
@@ -161,9 +191,10 @@ answer(struct gw_req *req, const struct gw_http_response *resp)
 			return;
 		}
 	}
-	rt = cJSON_GetObjectItemCaseSensitive(json, "resourceType");
-	if (cJSON_IsString(rt) && strcmp(rt->valuestring, "Bundle") == 0) {
+	if (is_type(json, "Bundle") || is_type(json, "DocumentReference")) {
 		rebase_bundle(json, req->relay_peer->url,
+		    cfg->public_base_url);
+		rebase_docref(json, req->relay_peer->url,
 		    cfg->public_base_url);
 		body = gw_fhir_print(json);
 		len = strlen(body);

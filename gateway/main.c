@@ -166,6 +166,14 @@ main(int argc, char **argv)
 		gw_config_free(cfg);
 		return rc;
 	}
+	/* serve and export-worker map registry rows: without the code data
+	 * (profiles_dir) consent exclusions would mean nothing, so neither
+	 * starts; serve -n checks the files too. */
+	if ((strcmp(cmd, "serve") == 0 || strcmp(cmd, "export-worker") == 0) &&
+	    gw_adapters_load_data(cfg->profiles_dir) != GW_OK) {
+		gw_config_free(cfg);
+		return 1;
+	}
 	if (strcmp(cmd, "serve") == 0) {
 		if (option(argc, argv, "-n") != NULL) {
 			rc = gw_adapters_check();
@@ -217,6 +225,7 @@ main(int argc, char **argv)
 	} else {
 		usage();
 	}
+	gw_adapters_free_data();
 	gw_config_free(cfg);
 	return rc == GW_OK ? 0 : 1;
 }

@@ -55,6 +55,32 @@ gw_flow_valid_id(const char *id)
 	return true;
 }
 
+bool
+gw_flow_only_params(struct gw_req *req, const char *const *allowed)
+{
+	for (int i = 0; i < req->nparams; i++) {
+		bool ok = strcmp(req->params[i].name, "_format") == 0;
+
+		for (size_t j = 0; allowed[j] != NULL && !ok; j++)
+			ok = strcmp(req->params[i].name, allowed[j]) == 0;
+		for (int k = 0; k < i && ok; k++)
+			if (strcmp(req->params[k].name,
+			    req->params[i].name) == 0) {
+				gw_req_reply_error(req, 400, "invalid",
+				    "repeated search parameter %s",
+				    req->params[i].name);
+				return false;
+			}
+		if (!ok) {
+			gw_req_reply_error(req, 400, "not-supported",
+			    "unknown search parameter %s",
+			    req->params[i].name);
+			return false;
+		}
+	}
+	return true;
+}
+
 cJSON *
 gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
     enum gw_rtype *rtype, const char **category)

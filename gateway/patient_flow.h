@@ -19,6 +19,11 @@ const struct gw_adapter *gw_flow_adapter_of(const char *logical_id,
 /* FHIR id syntax: [A-Za-z0-9.-]{1,64}. */
 bool gw_flow_valid_id(const char *id);
 
+/* Do the query parameters name only these (NULL-terminated) and _format,
+ * each at most once?  Otherwise answer 400 and return false: a client
+ * never mistakes an ignored filter for an applied one. */
+bool gw_flow_only_params(struct gw_req *req, const char *const *allowed);
+
 /* Map row's doc column with req->adapter; new resource or NULL. */
 cJSON *gw_flow_map_row(struct gw_req *req, const PGresult *res, int row,
     int doc_col, enum gw_rtype *rtype, const char **category);

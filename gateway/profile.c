@@ -452,6 +452,11 @@ load_dir(struct gw_profiles *p, const char *dir, int depth)
 
 		if (e->d_name[0] == '.')
 			continue;
+		/* profiles/ also holds the adapters' code data, which is not
+		 * a profile (adapters/common/codedata.c loads it). */
+		if (depth == 0 && (strcmp(e->d_name, "categories.json") == 0 ||
+		    strcmp(e->d_name, "terminology") == 0))
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (stat(path, &st) != 0)
 			continue;

@@ -40,6 +40,13 @@ static const struct gw_route routes[] = {
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/Patient/{}",
 	    .handler = gw_handle_patient_read, .roles = PATIENT_DATA_ROLES,
 	    .patient_data = true, .home = GW_HOME_PATH_ID },
+	/* IHE MHD: the summary as a DocumentReference (handlers_docref.c). */
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/DocumentReference",
+	    .handler = gw_handle_docref_search, .roles = PATIENT_DATA_ROLES,
+	    .patient_data = true, .home = GW_HOME_PATIENT_PARAM },
+	{ .method = GW_HTTP_GET, .pattern = "/fhir/DocumentReference/{}",
+	    .handler = gw_handle_docref_read, .roles = PATIENT_DATA_ROLES,
+	    .patient_data = true, .home = GW_HOME_PATH_ID },
 	{ .method = GW_HTTP_POST, .pattern = "/fhir/Consent",
 	    .handler = gw_handle_consent_create, .roles = CONSENT_ADMIN },
 	{ .method = GW_HTTP_GET, .pattern = "/fhir/Consent",

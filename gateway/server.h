@@ -207,6 +207,9 @@ void gw_handle_patient_read(struct gw_req *req);
 void gw_handle_summary(struct gw_req *req);
 void gw_handle_type_search(struct gw_req *req);
 void gw_handle_type_read(struct gw_req *req);
+/* handlers_docref.c: the patient summary as an IHE MHD DocumentReference. */
+void gw_handle_docref_search(struct gw_req *req);
+void gw_handle_docref_read(struct gw_req *req);
 void gw_handle_audit_search(struct gw_req *req); /* audit_event.c */
 void gw_handle_consent_create(struct gw_req *req);
 void gw_handle_consent_search(struct gw_req *req);

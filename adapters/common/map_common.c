@@ -17,6 +17,7 @@
 #include "adapters/common/category.h"
 #include "adapters/common/civil.h"
 #include "adapters/common/map_common.h"
+#include "adapters/common/terminology.h"
 #include "gateway/gw.h"
 
 #define EXT_TRANSLATION "http://hl7.org/fhir/StructureDefinition/translation"
@@ -313,6 +314,65 @@ add_coding(cJSON *concept, cJSON *coding)
 	cJSON_AddItemToArray(arr, coding);
 }
 
+/* Add one translation to concept: appended with its English display,
+ * unless the concept already has a coding of that system (the registry's
+ * own LOINC, or the same translation reached from a second national
+ * coding): the same code then gets the display if it has none, and a
+ * different code is left as the registry wrote it. */
+static void
+add_translation(cJSON *concept, const struct gw_term_target *tg)
+{
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(concept, "coding");
+	cJSON *c;
+
+	cJSON_ArrayForEach(c, arr)
+	{
+		const char *system = gw_map_str(c, "system");
+		const char *code = gw_map_str(c, "code");
+
+		if (system == NULL || strcmp(system, tg->system) != 0)
+			continue;
+		if (code != NULL && strcmp(code, tg->code) == 0 &&
+		    cJSON_GetObjectItemCaseSensitive(c, "display") == NULL)
+			cJSON_AddStringToObject(c, "display", tg->display);
+		return;
+	}
+	add_coding(concept, gw_fhir_coding(tg->system, tg->code, tg->display));
+}
+
+/*
+ * Translate the national codings of concept (the n codings, system NULL
+ * ends them early) for element with the installed maps
+ * (profiles/terminology): every translation is added beside the original
+ * codings.  A concept with a coding of a mapped system and no translation
+ * at all stays as it is and is counted once, under the first such system.
+ */
+static void
+translate(cJSON *concept, enum gw_term_element element,
+    const struct gw_map_coding *codings, int n)
+{
+	const struct gw_terminology *t = gw_terminology_installed();
+	bool translated = false;
+	int unmapped = -1;
+
+	if (t == NULL)
+		return;
+	for (int i = 0; i < n && codings[i].system != NULL; i++) {
+		const struct gw_term_target *tg;
+		int src, k;
+
+		k = gw_terminology_lookup(
+		    t, element, codings[i].system, codings[i].code, &tg, &src);
+		if (k == 0 && unmapped < 0)
+			unmapped = src;
+		for (int j = 0; j < k; j++)
+			add_translation(concept, &tg[j]);
+		translated = translated || k > 0;
+	}
+	if (!translated && unmapped >= 0)
+		gw_terminology_count_unmapped(t, unmapped);
+}
+
 /* A UCUM Quantity. */
 static cJSON *
 quantity(double value, const char *ucum)
@@ -586,6 +646,7 @@ gw_map_condition(const struct gw_map_condition *c, const struct gw_map_ctx *ctx,
 			add_coding(
 			    concept, gw_fhir_coding(c->code[i].system,
 			                 c->code[i].code, c->code[i].display));
+	translate(concept, GW_TERM_CONDITION, c->code, GW_MAP_CODINGS);
 	cJSON_AddItemToObject(r, "code", concept);
 	cJSON_AddItemToObject(
 	    r, "subject", gw_fhir_reference("Patient", subject));
@@ -669,6 +730,10 @@ gw_map_allergy(const struct gw_map_allergy *a, const struct gw_map_ctx *ctx)
 	else if (gw_map_is_sctid(a->code)) concept = gw_fhir_codeable(
 	    gw_fhir_coding(GW_SYSTEM_SNOMED, a->code, NULL), a->agent);
 	else return NULL;
+	translate(concept, GW_TERM_ALLERGY,
+	    &(struct gw_map_coding){
+	        medicine ? GW_SYSTEM_ATC : GW_SYSTEM_SNOMED, a->code, a->agent},
+	    1);
 
 	r = resource_new("AllergyIntolerance", id,
 	    GW_IPS_PROFILE("AllergyIntolerance-uv-ips"));
@@ -711,7 +776,7 @@ gw_map_immunization(
 {
 	const char *subject;
 	char id[GW_LOGICAL_ID_MAX];
-	cJSON *r;
+	cJSON *r, *concept;
 
 	if ((subject = clinical_frame(&v->row, ctx, id, sizeof(id))) == NULL ||
 	    !gw_map_is_atc(v->atc))
@@ -719,9 +784,11 @@ gw_map_immunization(
 	r = resource_new(
 	    "Immunization", id, GW_IPS_PROFILE("Immunization-uv-ips"));
 	cJSON_AddStringToObject(r, "status", "completed");
-	cJSON_AddItemToObject(r, "vaccineCode",
-	    gw_fhir_codeable(
-	        gw_fhir_coding(GW_SYSTEM_ATC, v->atc, NULL), v->name));
+	concept = gw_fhir_codeable(
+	    gw_fhir_coding(GW_SYSTEM_ATC, v->atc, NULL), v->name);
+	translate(concept, GW_TERM_IMMUNIZATION,
+	    &(struct gw_map_coding){GW_SYSTEM_ATC, v->atc, v->name}, 1);
+	cJSON_AddItemToObject(r, "vaccineCode", concept);
 	cJSON_AddItemToObject(
 	    r, "patient", gw_fhir_reference("Patient", subject));
 	if (add_datetime(r, "occurrenceDateTime", v->date) != GW_OK ||
@@ -771,6 +838,7 @@ gw_map_observation(
 		    concept, gw_fhir_coding(GW_SYSTEM_LOINC, o->loinc, NULL));
 	add_coding(concept,
 	    gw_fhir_coding(o->local.system, o->local.code, o->local.display));
+	translate(concept, GW_TERM_OBSERVATION, &o->local, 1);
 	gw_fhir_add_string(concept, "text", o->text);
 	cJSON_AddItemToObject(r, "code", concept);
 	cJSON_AddItemToObject(

@@ -5,6 +5,11 @@
  * with plain strings and FHIR codes, and calls the builder; the builders
  * own the resource shapes (IPS 2.0 profiles, status concepts, UTC
  * timestamps, the owner check), so the three countries cannot drift apart.
+ * The Condition, Observation, AllergyIntolerance and Immunization builders
+ * also translate the national codings with the maps of profiles/terminology
+ * (terminology.h): the original coding stays, the translation is added to
+ * the same CodeableConcept with its English display, and a code of a mapped
+ * system without a translation is counted on /metrics.
  *
  * Strings in the structs are borrowed for the call.  Dates and timestamps
  * are the registry's text ("YYYY-MM-DD", or a PostgreSQL timestamptz as

@@ -24,31 +24,29 @@
  * (complete, non2xx, failed, ..., rps, p50_ms, p90_ms, p99_ms, max_ms).
  * Exit status: 0 if every request got a complete response, 1 if some failed, 2 on usage
  * or setup errors.
+ *
+ * URL, TLS context, request bytes and response framing are shared with mtls_idle.c
+ * (mtls_common.c): cc -O2 mtls_load.c mtls_common.c -lssl -lcrypto -lm.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "mtls_common.h"
+
 #define RBUF_SIZE 65536
-#define HEAD_MAX 16384
-#define MAX_HEADERS 16
 
 enum state { S_IDLE, S_CONNECTING, S_HANDSHAKE, S_WRITING, S_READING };
 
@@ -61,13 +59,7 @@ struct conn {
 	int served;		/* responses on this connection */
 	double t_start;		/* request (or its connection) start, seconds */
 	size_t wpos;		/* bytes of the request written */
-	char head[HEAD_MAX];	/* response head being collected */
-	size_t head_len;
-	bool head_done;
-	int status;
-	long long clen;		/* Content-Length, -1 unknown */
-	long long body_got;
-	bool server_close;	/* response said Connection: close */
+	struct mt_resp resp;	/* the response being received */
 };
 
 static struct {
@@ -76,9 +68,7 @@ static struct {
 	bool keepalive;
 	double timeout;
 	const char *pem;
-	char host[64];
-	int port;
-	char path[4096];
+	struct mt_target tgt;
 	char *req;
 	size_t req_len;
 } opt = { .conc = 1, .total = 1, .timeout = 10.0 };
@@ -94,28 +84,6 @@ static struct {
 
 static SSL_CTX *ctx;
 static int ep;
-static struct sockaddr_in addr;
-
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "mtls_load: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	ERR_print_errors_fp(stderr);
-	exit(2);
-}
 
 static void
 usage(void)
@@ -133,7 +101,7 @@ set_events(struct conn *c, uint32_t ev)
 		return;
 	c->ev = ev;
 	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e) != 0)
-		die("epoll_ctl MOD: %s", strerror(errno));
+		mt_die("epoll_ctl MOD: %s", strerror(errno));
 }
 
 static void
@@ -157,12 +125,7 @@ static void
 reset_response(struct conn *c)
 {
 	c->wpos = 0;
-	c->head_len = 0;
-	c->head_done = false;
-	c->status = 0;
-	c->clen = -1;
-	c->body_got = 0;
-	c->server_close = false;
+	mt_resp_reset(&c->resp);
 }
 
 /* Open a new connection for the current request. */
@@ -174,11 +137,11 @@ open_conn(struct conn *c)
 
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
-		die("socket: %s", strerror(errno));
+		mt_die("socket: %s", strerror(errno));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->ssl = SSL_new(ctx);
 	if (c->ssl == NULL)
-		die("SSL_new");
+		mt_die("SSL_new");
 	SSL_set_fd(c->ssl, c->fd);
 	SSL_set_tlsext_host_name(c->ssl, "localhost");
 	SSL_set_connect_state(c->ssl);
@@ -186,10 +149,10 @@ open_conn(struct conn *c)
 	e.data.ptr = c;
 	c->ev = EPOLLOUT;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e) != 0)
-		die("epoll_ctl ADD: %s", strerror(errno));
+		mt_die("epoll_ctl ADD: %s", strerror(errno));
 	st.connections++;
 	c->served = 0;
-	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+	if (connect(c->fd, (struct sockaddr *)&opt.tgt.addr, sizeof(opt.tgt.addr)) == 0) {
 		c->st = S_HANDSHAKE;
 	} else if (errno == EINPROGRESS) {
 		c->st = S_CONNECTING;
@@ -211,7 +174,7 @@ next_request(struct conn *c)
 	}
 	st.started++;
 	reset_response(c);
-	c->t_start = now();
+	c->t_start = mt_now();
 	if (c->fd >= 0 && c->st == S_IDLE) {
 		c->reused = true;
 		c->st = S_WRITING;
@@ -243,94 +206,29 @@ fail_request(struct conn *c, long *counter)
 static void
 complete_request(struct conn *c)
 {
-	double t = now() - c->t_start;
+	double t = mt_now() - c->t_start;
 	st.lat[st.done - st.failed] = t;	/* successful ones only */
 	st.done++;
-	if (c->status >= 200 && c->status < 300)
+	if (c->resp.status >= 200 && c->resp.status < 300)
 		st.ok2xx++;
 	else
 		st.non2xx++;
-	st.body_bytes += c->body_got;
-	st.head_bytes += (long long)c->head_len;
+	st.body_bytes += c->resp.body_got;
+	st.head_bytes += (long long)c->resp.head_len;
 	if (st.doc_len < 0)
-		st.doc_len = c->body_got;
-	else if (c->body_got != st.doc_len)
+		st.doc_len = c->resp.body_got;
+	else if (c->resp.body_got != st.doc_len)
 		st.length_mismatch++;
 	if (c->reused)
 		st.keepalive_reqs++;
 	c->served++;
-	if (!opt.keepalive || c->server_close) {
+	if (!opt.keepalive || c->resp.server_close) {
 		drop(c, true);
 	} else {
 		c->st = S_IDLE;
 		set_events(c, EPOLLIN);	/* notice a close while idle */
 	}
 	next_request(c);	/* the caller goes on driving c */
-}
-
-/* Parse the response head in c->head (complete, ends with CRLFCRLF). */
-static bool
-parse_head(struct conn *c)
-{
-	char *p = c->head, *end = c->head + c->head_len, *eol;
-
-	if (c->head_len < 12 || strncmp(p, "HTTP/1.", 7) != 0)
-		return false;
-	c->status = atoi(p + 9);
-	if (c->status < 100 || c->status > 999)
-		return false;
-	for (;;) {
-		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
-		if (eol == NULL || eol == p)
-			break;
-		p = eol + 2;
-		if (p >= end || (p[0] == '\r' && p[1] == '\n'))
-			break;
-		if (strncasecmp(p, "Content-Length:", 15) == 0) {
-			c->clen = strtoll(p + 15, NULL, 10);
-		} else if (strncasecmp(p, "Transfer-Encoding:", 18) == 0) {
-			return false;	/* chunked: not needed here, not supported */
-		} else if (strncasecmp(p, "Connection:", 11) == 0) {
-			char *q = p + 11, *e = memmem(p, (size_t)(end - p), "\r\n", 2);
-			while (q < e && (*q == ' ' || *q == '\t'))
-				q++;
-			if (e - q >= 5 && strncasecmp(q, "close", 5) == 0)
-				c->server_close = true;
-		}
-	}
-	if (c->clen < 0)
-		return false;	/* the servers measured here always frame by length */
-	return true;
-}
-
-/* Feed received bytes to the response parser; returns false on a protocol error. */
-static bool
-consume(struct conn *c, const char *buf, size_t n)
-{
-	size_t i = 0;
-
-	if (!c->head_done) {
-		/* Copy byte by byte until CRLFCRLF: heads are small. */
-		for (; i < n; i++) {
-			if (c->head_len >= HEAD_MAX - 1)
-				return false;
-			c->head[c->head_len++] = buf[i];
-			if (c->head_len >= 4 &&
-			    memcmp(c->head + c->head_len - 4, "\r\n\r\n", 4) == 0) {
-				i++;
-				c->head_done = true;
-				if (!parse_head(c))
-					return false;
-				break;
-			}
-		}
-	}
-	if (c->head_done) {
-		c->body_got += (long long)(n - i);
-		if (c->body_got > c->clen)
-			return false;	/* bytes after the response: not expected */
-	}
-	return true;
 }
 
 static void
@@ -422,9 +320,10 @@ drive(struct conn *c)
 			ERR_clear_error();
 			r = SSL_read(c->ssl, rbuf, sizeof(rbuf));
 			if (r > 0) {
-				if (!consume(c, rbuf, (size_t)r))
+				int done = mt_resp_consume(&c->resp, rbuf, (size_t)r);
+				if (done < 0)
 					fail_request(c, &st.proto_err);
-				else if (c->head_done && c->body_got == c->clen)
+				else if (done > 0)
 					complete_request(c);
 				break;
 			}
@@ -436,7 +335,7 @@ drive(struct conn *c)
 				return;
 			}
 			/* EOF (with or without close_notify) or an error. */
-			if (c->reused && c->head_len == 0) {
+			if (c->reused && c->resp.head_len == 0) {
 				/* Closed before any byte of this response: the server
 				 * ended the keep-alive connection; retry on a new one. */
 				st.reconnects++;
@@ -491,61 +390,28 @@ pct(double *v, long n, double p)
 	return v[i] * 1000.0;
 }
 
-static void
-parse_url(const char *url)
-{
-	const char *p, *slash, *colon;
-	size_t hl;
-
-	if (strncmp(url, "https://", 8) != 0)
-		die("only https:// URLs: %s", url);
-	p = url + 8;
-	slash = strchr(p, '/');
-	if (slash == NULL)
-		slash = p + strlen(p);
-	colon = memchr(p, ':', (size_t)(slash - p));
-	if (colon == NULL)
-		die("the URL needs an explicit port: %s", url);
-	hl = (size_t)(colon - p);
-	if (hl == 0 || hl >= sizeof(opt.host))
-		die("bad host in %s", url);
-	memcpy(opt.host, p, hl);
-	opt.host[hl] = '\0';
-	opt.port = atoi(colon + 1);
-	if (opt.port <= 0 || opt.port > 65535)
-		die("bad port in %s", url);
-	snprintf(opt.path, sizeof(opt.path), "%s", *slash ? slash : "/");
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)opt.port);
-	if (inet_pton(AF_INET, opt.host, &addr.sin_addr) != 1)
-		die("host must be a numeric IPv4 address: %s", opt.host);
-	if ((ntohl(addr.sin_addr.s_addr) >> 24) != 127)
-		die("refusing a non-loopback address: %s", opt.host);
-}
-
 int
 main(int argc, char **argv)
 {
-	const char *headers[MAX_HEADERS];
+	const char *headers[MT_MAX_HEADERS];
 	int nheaders = 0, ch, i;
-	size_t cap;
 	struct conn *conns;
 	double t0, elapsed;
 	long nok;
 
+	mt_progname = "mtls_load";
 	while ((ch = getopt(argc, argv, "c:n:kE:H:s:")) != -1) {
 		switch (ch) {
-		case 'c': opt.conc = atoi(optarg); break;
-		case 'n': opt.total = atol(optarg); break;
+		case 'c': opt.conc = (int)strtol(optarg, NULL, 10); break;
+		case 'n': opt.total = strtol(optarg, NULL, 10); break;
 		case 'k': opt.keepalive = true; break;
 		case 'E': opt.pem = optarg; break;
 		case 'H':
-			if (nheaders == MAX_HEADERS || strpbrk(optarg, "\r\n") != NULL)
+			if (nheaders == MT_MAX_HEADERS || strpbrk(optarg, "\r\n") != NULL)
 				usage();
 			headers[nheaders++] = optarg;
 			break;
-		case 's': opt.timeout = atof(optarg); break;
+		case 's': opt.timeout = strtod(optarg, NULL); break;
 		default: usage();
 		}
 	}
@@ -554,45 +420,22 @@ main(int argc, char **argv)
 		usage();
 	if (opt.conc > opt.total)
 		opt.conc = (int)opt.total;
-	parse_url(argv[optind]);
-
-	cap = strlen(opt.path) + 256;
-	for (i = 0; i < nheaders; i++)
-		cap += strlen(headers[i]) + 2;
-	opt.req = malloc(cap);
-	if (opt.req == NULL)
-		die("out of memory");
-	opt.req_len = (size_t)snprintf(opt.req, cap,
-	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: mtls_load\r\nAccept: */*\r\n%s",
-	    opt.path, opt.host, opt.port, opt.keepalive ? "" : "Connection: close\r\n");
-	for (i = 0; i < nheaders; i++)
-		opt.req_len += (size_t)snprintf(opt.req + opt.req_len, cap - opt.req_len,
-		    "%s\r\n", headers[i]);
-	opt.req_len += (size_t)snprintf(opt.req + opt.req_len, cap - opt.req_len, "\r\n");
-
-	ctx = SSL_CTX_new(TLS_client_method());
-	if (ctx == NULL)
-		die("SSL_CTX_new");
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (SSL_CTX_use_certificate_chain_file(ctx, opt.pem) != 1)
-		die("cannot load the certificate chain from %s", opt.pem);
-	if (SSL_CTX_use_PrivateKey_file(ctx, opt.pem, SSL_FILETYPE_PEM) != 1)
-		die("cannot load the private key from %s", opt.pem);
-	if (SSL_CTX_check_private_key(ctx) != 1)
-		die("certificate and key in %s do not match", opt.pem);
+	mt_parse_url(argv[optind], &opt.tgt);
+	opt.req = mt_request(&opt.tgt, opt.keepalive, headers, nheaders, &opt.req_len);
+	ctx = mt_client_ctx(opt.pem);
+	/* c connections, each may be new at any moment, plus a few. */
+	if (mt_raise_nofile(opt.conc + 64) < opt.conc + 16)
+		mt_die("RLIMIT_NOFILE too low for %d connections", opt.conc);
 
 	st.lat = calloc((size_t)opt.total, sizeof(double));
 	conns = calloc((size_t)opt.conc, sizeof(struct conn));
 	if (st.lat == NULL || conns == NULL)
-		die("out of memory");
+		mt_die("out of memory");
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
-		die("epoll_create1: %s", strerror(errno));
+		mt_die("epoll_create1: %s", strerror(errno));
 
-	t0 = now();
+	t0 = mt_now();
 	for (i = 0; i < opt.conc; i++) {
 		conns[i].fd = -1;
 		conns[i].st = S_IDLE;
@@ -605,7 +448,7 @@ main(int argc, char **argv)
 		double tn;
 
 		if (n < 0 && errno != EINTR)
-			die("epoll_wait: %s", strerror(errno));
+			mt_die("epoll_wait: %s", strerror(errno));
 		for (k = 0; k < n; k++) {
 			struct conn *c = evs[k].data.ptr;
 			if (c->fd < 0)
@@ -618,7 +461,7 @@ main(int argc, char **argv)
 		if (st.failed > 1000 && st.failed > opt.total / 10)
 			break;
 		/* Timeouts, and idle connections whose next request never started. */
-		tn = now();
+		tn = mt_now();
 		for (i = 0; i < opt.conc; i++) {
 			struct conn *c = &conns[i];
 			if (c->fd >= 0 && c->st != S_IDLE && tn - c->t_start > opt.timeout) {
@@ -639,14 +482,14 @@ main(int argc, char **argv)
 				break;
 		}
 	}
-	elapsed = now() - t0;
+	elapsed = mt_now() - t0;
 	for (i = 0; i < opt.conc; i++)
 		if (conns[i].fd >= 0)
 			drop(&conns[i], true);
 
 	nok = st.done - st.failed;
 	qsort(st.lat, (size_t)nok, sizeof(double), cmp_double);
-	printf("Server: %s:%d%s  TLS: %s %s\n", opt.host, opt.port, opt.path,
+	printf("Server: %s:%d%s  TLS: %s %s\n", opt.tgt.host, opt.tgt.port, opt.tgt.path,
 	    st.proto[0] ? st.proto : "-", st.cipher[0] ? st.cipher : "-");
 	printf("Concurrency %d, keep-alive %s: %ld requests in %.3f s = %.2f req/s\n",
 	    opt.conc, opt.keepalive ? "on" : "off", st.done, elapsed,

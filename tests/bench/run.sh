@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh [--quick] [--patients N] [--rounds R] [--json FILE] [...]
+# tests/bench/run.sh [--quick] [--all] [--patients N] [--rounds R] [--json FILE] [...]
 #
-# fhirgw against nginx serving the same response bytes over the same mutual TLS, in
-# interleaved rounds; prints the table beside the DESIGN.md section 9 targets.  See
-# docs/benchmarks.md.  Default run: about 3-5 minutes; --quick: about 1 minute.
+# The one-command benchmark of DESIGN.md section 9: fhirgw against nginx serving the same
+# response bytes over the same mutual TLS, in interleaved rounds; idle keep-alive
+# connections (RSS of both servers); the pseudonymised bulk export (resources per
+# CPU-second, peak RSS at two sizes); with --scale or --all, $summary at 1,000 and at
+# 1,000,000 patients per country.  Prints the detail tables, then one row per target
+# with a met column.  See docs/benchmarks.md.  Default run: about 5-10 minutes; --all:
+# 10-25 minutes (it seeds three registries of 1,000,000); --quick: about 1 minute.
 #
 #   1. builds build/ (RelWithDebInfo) if anything changed (--no-build: use it as it is;
 #      --rev REV: export commit REV with `git archive` into a temporary directory, build
@@ -13,8 +17,10 @@
 #      what to apt-get install when one is missing (installs nothing itself);
 #   3. runs tests/bench/bench.py with the remaining arguments (bench.py --help lists them).
 #
-# Everything started (PostgreSQL, fhirgw, nginx, the load generator) listens on or talks
-# to loopback only and is stopped by pid when the run ends, however it ends.
+# Everything started (PostgreSQL, fhirgw, nginx, the load generators, the export worker)
+# listens on or talks to loopback only and is stopped by pid when the run ends, however
+# it ends.  The idle test raises RLIMIT_NOFILE (inherited by the gateway and nginx) as
+# far as it may; as root it raises the hard limit too.
 # Exit status: 0 when the benchmark ran (whether or not the targets are met), 1 when it
 # could not produce a valid result (non-2xx responses, failed requests, a crash), 2 when
 # something is missing.

@@ -97,7 +97,8 @@ class TestMetadata(GatewayTestCase):
         validate_r4(cs)
         types = {r.get("type") for rest in cs.get("rest") or []
                  for r in rest.get("resource") or []}
-        self.assertEqual(types, {"Patient", "AuditEvent"} | set(TYPES))
+        self.assertEqual(types, {"Patient", "AuditEvent", "DocumentReference"}
+                         | set(TYPES))
 
 
 class TestPatient(GatewayTestCase):

@@ -703,13 +703,16 @@ test_map_observation(void)
 	cJSON_Delete(r);
 	cJSON_Delete(d);
 
-	/* No LOINC in the registry: the national code alone.  An offset
-	 * with seconds (a local mean time) is converted, not copied. */
+	/* No LOINC in the registry: the national code first, then the
+	 * LOINC of profiles/terminology.  An offset with seconds (a local
+	 * mean time) is converted, not copied. */
 	d = lab_doc(NULL, "1900-01-01T00:00:00+01:39:49");
 	r = adapter_fi.map("laboratoriotulos", d, &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(cJSON_GetArraySize(item_at(r, "code", "coding")), 1);
+	CU_ASSERT_EQUAL(cJSON_GetArraySize(item_at(r, "code", "coding")), 2);
 	ASSERT_STR(r, "code.coding.0.code", "2143");
+	ASSERT_STR(r, "code.coding.1.system", "http://loinc.org");
+	ASSERT_STR(r, "code.coding.1.code", "14682-9");
 	ASSERT_STR(r, "effectiveDateTime", "1899-12-31T22:20:11Z");
 	cJSON_Delete(r);
 	cJSON_Delete(d);

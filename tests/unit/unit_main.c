@@ -8,6 +8,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "adapters/adapter.h"
+
 #include "gateway/json_alloc.h"
 
 extern CU_TestInfo test_http_cases[];
@@ -20,6 +22,7 @@ extern CU_TestInfo test_config_cases[];
 extern CU_TestInfo test_audit_cases[];
 extern CU_TestInfo test_profile_cases[];
 extern CU_TestInfo test_pseudo_cases[];
+extern CU_TestInfo test_terminology_cases[];
 extern CU_TestInfo test_json_alloc_cases[];
 extern CU_TestInfo test_json_write_cases[];
 
@@ -34,6 +37,7 @@ static CU_SuiteInfo suites[] = {
 	{ .pName = "audit", .pTests = test_audit_cases },
 	{ .pName = "profile", .pTests = test_profile_cases },
 	{ .pName = "pseudo", .pTests = test_pseudo_cases },
+	{ .pName = "terminology", .pTests = test_terminology_cases },
 	{ .pName = "json_alloc", .pTests = test_json_alloc_cases },
 	{ .pName = "json_write", .pTests = test_json_write_cases },
 	CU_SUITE_INFO_NULL,
@@ -59,6 +63,10 @@ main(int argc, char **argv)
 		}
 		run = one;
 	}
+	/* The real code data of the source tree, as the gateway loads it:
+	 * the adapters' mapping and categories depend on it. */
+	if (gw_adapters_load_data(GW_SOURCE_DIR "/profiles") != 0)
+		return 2;
 	if (CU_initialize_registry() != CUE_SUCCESS ||
 	    CU_register_suites(run) != CUE_SUCCESS)
 		return 2;
@@ -69,5 +77,6 @@ main(int argc, char **argv)
 	if (CU_get_number_of_tests_run() == 0)
 		failures = 1;
 	CU_cleanup_registry();
+	gw_adapters_free_data();
 	return failures == 0 ? 0 : 1;
 }

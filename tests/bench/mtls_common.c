@@ -1,0 +1,222 @@
+/*
+ * mtls_common.c: target URL, client SSL_CTX, request bytes, response framing
+ * and the descriptor limit for the benchmark clients (mtls_common.h). Responses
+ * are framed by Content-Length only: the servers measured (fhirgw, nginx
+ * serving a file) always send it, and anything else is reported as a protocol
+ * error rather than guessed at.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "mtls_common.h"
+
+const char *mt_progname = "mtls";
+
+double
+mt_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+mt_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", mt_progname);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	ERR_print_errors_fp(stderr);
+	exit(2);
+}
+
+void
+mt_parse_url(const char *url, struct mt_target *t)
+{
+	const char *p, *slash, *colon;
+	size_t hl;
+
+	memset(t, 0, sizeof(*t));
+	if (strncmp(url, "https://", 8) != 0)
+		mt_die("only https:// URLs: %s", url);
+	p = url + 8;
+	slash = strchr(p, '/');
+	if (slash == NULL)
+		slash = p + strlen(p);
+	colon = memchr(p, ':', (size_t)(slash - p));
+	if (colon == NULL)
+		mt_die("the URL needs an explicit port: %s", url);
+	hl = (size_t)(colon - p);
+	if (hl == 0 || hl >= sizeof(t->host))
+		mt_die("bad host in %s", url);
+	memcpy(t->host, p, hl);
+	t->host[hl] = '\0';
+	t->port = (int)strtol(colon + 1, NULL, 10);
+	if (t->port <= 0 || t->port > 65535)
+		mt_die("bad port in %s", url);
+	snprintf(t->path, sizeof(t->path), "%s", *slash ? slash : "/");
+	t->addr.sin_family = AF_INET;
+	t->addr.sin_port = htons((uint16_t)t->port);
+	if (inet_pton(AF_INET, t->host, &t->addr.sin_addr) != 1)
+		mt_die("host must be a numeric IPv4 address: %s", t->host);
+	if ((ntohl(t->addr.sin_addr.s_addr) >> 24) != 127)
+		mt_die("refusing a non-loopback address: %s", t->host);
+}
+
+SSL_CTX *
+mt_client_ctx(const char *pem)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL)
+		mt_die("SSL_CTX_new");
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (SSL_CTX_use_certificate_chain_file(ctx, pem) != 1)
+		mt_die("cannot load the certificate chain from %s", pem);
+	if (SSL_CTX_use_PrivateKey_file(ctx, pem, SSL_FILETYPE_PEM) != 1)
+		mt_die("cannot load the private key from %s", pem);
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		mt_die("certificate and key in %s do not match", pem);
+	return ctx;
+}
+
+char *
+mt_request(const struct mt_target *t, bool keepalive,
+    const char *const *headers, int nheaders, size_t *len)
+{
+	size_t cap = strlen(t->path) + 256, n;
+	char *req;
+	int i;
+
+	for (i = 0; i < nheaders; i++)
+		cap += strlen(headers[i]) + 2;
+	req = malloc(cap);
+	if (req == NULL)
+		mt_die("out of memory");
+	n = (size_t)snprintf(req, cap,
+	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: %s\r\nAccept: "
+	    "*/*\r\n%s",
+	    t->path, t->host, t->port, mt_progname,
+	    keepalive ? "" : "Connection: close\r\n");
+	for (i = 0; i < nheaders; i++)
+		n += (size_t)snprintf(req + n, cap - n, "%s\r\n", headers[i]);
+	n += (size_t)snprintf(req + n, cap - n, "\r\n");
+	*len = n;
+	return req;
+}
+
+void
+mt_resp_reset(struct mt_resp *r)
+{
+	r->head_len = 0;
+	r->head_done = false;
+	r->status = 0;
+	r->clen = -1;
+	r->body_got = 0;
+	r->server_close = false;
+}
+
+/* Parse the complete head in r->head (ends with CRLFCRLF). */
+static bool
+parse_head(struct mt_resp *r)
+{
+	char *p = r->head, *end = r->head + r->head_len, *eol;
+
+	if (r->head_len < 12 || strncmp(p, "HTTP/1.", 7) != 0)
+		return false;
+	r->status = (int)strtol(p + 9, NULL, 10);
+	if (r->status < 100 || r->status > 999)
+		return false;
+	for (;;) {
+		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+		if (eol == NULL || eol == p)
+			break;
+		p = eol + 2;
+		if (p >= end || (p[0] == '\r' && p[1] == '\n'))
+			break;
+		if (strncasecmp(p, "Content-Length:", 15) == 0) {
+			r->clen = strtoll(p + 15, NULL, 10);
+		} else if (strncasecmp(p, "Transfer-Encoding:", 18) == 0) {
+			return false; /* chunked: not needed here, not supported
+			               */
+		} else if (strncasecmp(p, "Connection:", 11) == 0) {
+			char *q = p + 11,
+			     *e = memmem(p, (size_t)(end - p), "\r\n", 2);
+			while (q < e && (*q == ' ' || *q == '\t'))
+				q++;
+			if (e - q >= 5 && strncasecmp(q, "close", 5) == 0)
+				r->server_close = true;
+		}
+	}
+	return r->clen >= 0;
+}
+
+int
+mt_resp_consume(struct mt_resp *r, const char *buf, size_t n)
+{
+	size_t i = 0;
+
+	if (!r->head_done) {
+		/* Copy byte by byte until CRLFCRLF: heads are small. */
+		for (; i < n; i++) {
+			if (r->head_len >= MT_HEAD_MAX - 1)
+				return -1;
+			r->head[r->head_len++] = buf[i];
+			if (r->head_len >= 4 &&
+			    memcmp(r->head + r->head_len - 4, "\r\n\r\n", 4) ==
+			        0) {
+				i++;
+				r->head_done = true;
+				if (!parse_head(r))
+					return -1;
+				break;
+			}
+		}
+	}
+	if (!r->head_done)
+		return 0;
+	r->body_got += (long long)(n - i);
+	if (r->body_got > r->clen)
+		return -1; /* bytes after the response: not expected */
+	return r->body_got == r->clen ? 1 : 0;
+}
+
+long
+mt_raise_nofile(long want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < want) {
+		if (rl.rlim_max != RLIM_INFINITY && (long)rl.rlim_max < want) {
+			struct rlimit hi = {(rlim_t)want, (rlim_t)want};
+			if (setrlimit(RLIMIT_NOFILE, &hi) == 0) /* root only */
+				return want;
+		}
+		rl.rlim_cur =
+		    rl.rlim_max != RLIM_INFINITY && (long)rl.rlim_max < want
+		        ? rl.rlim_max
+		        : (rlim_t)want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			fprintf(stderr, "%s: setrlimit(NOFILE): %s\n",
+			    mt_progname, strerror(errno));
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? want : (long)rl.rlim_cur;
+}

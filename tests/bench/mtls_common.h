@@ -1,0 +1,75 @@
+/*
+ * mtls_common.h: what the benchmark clients mtls_load.c and mtls_idle.c share:
+ * the target URL, the client SSL_CTX, the request bytes and an HTTP/1.1
+ * response framer. Both are single-threaded epoll clients over non-blocking
+ * OpenSSL; this file holds the parts that do not depend on how each drives its
+ * connections.
+ */
+#ifndef MTLS_COMMON_H
+#define MTLS_COMMON_H
+
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The longest response head kept (the servers measured send 110-240 bytes). */
+#define MT_HEAD_MAX 8192
+#define MT_MAX_HEADERS 16
+
+struct mt_target {
+	char host[64];
+	int port;
+	char path[4096];
+	struct sockaddr_in addr;
+};
+
+/* One response being received: head collected, then the body counted. */
+struct mt_resp {
+	char head[MT_HEAD_MAX];
+	size_t head_len;
+	bool head_done;
+	int status;
+	long long clen; /* Content-Length, -1 unknown */
+	long long body_got;
+	bool server_close; /* response said Connection: close */
+};
+
+/* Program name for messages ("mtls_load"); set by main(). */
+extern const char *mt_progname;
+
+/* Monotonic time in seconds. */
+double mt_now(void);
+
+/* Print "PROG: message" and the OpenSSL error queue to stderr; exit 2. */
+void mt_die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/* Parse https://127.x.y.z:PORT/PATH into t; dies on anything else (a numeric
+ * loopback address and an explicit port are required). */
+void mt_parse_url(const char *url, struct mt_target *t);
+
+/* A TLS client context with the certificate chain and key of pem (one file), no
+ * server verification, no session resumption (every connection is a full
+ * handshake).  Dies on failure. */
+SSL_CTX *mt_client_ctx(const char *pem);
+
+/* The request "GET path HTTP/1.1" with Host, the given extra header lines, and
+ * "Connection: close" unless keepalive; *len gets its length.  Caller frees. */
+char *mt_request(const struct mt_target *t, bool keepalive,
+    const char *const *headers, int nheaders, size_t *len);
+
+/* Make r ready for the next response. */
+void mt_resp_reset(struct mt_resp *r);
+
+/* Feed n received bytes to r.  Returns 1 when the response is complete
+ * (exactly: bytes beyond its Content-Length are an error), 0 when more is
+ * needed, -1 on a protocol error (bad head, no Content-Length, chunked, too
+ * long a head). */
+int mt_resp_consume(struct mt_resp *r, const char *buf, size_t n);
+
+/* Raise RLIMIT_NOFILE so that at least want descriptors can be open (raising
+ * the hard limit too when privileged).  Returns the soft limit now in force. */
+long mt_raise_nofile(long want);
+
+#endif
