@@ -34,43 +34,6 @@ problem(struct parse *p, const char *what, const char *why)
 	p->errors++;
 }
 
-static char *
-read_file(const char *path, size_t max, size_t *len_out)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 4096;
-
-	if (f == NULL)
-		return NULL;
-	buf = gw_malloc(cap + 1);
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			if (cap >= max)
-				goto err;
-			cap *= 2;
-			buf = gw_realloc(buf, cap + 1);
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f) || len > max)
-		goto err;
-	fclose(f);
-	buf[len] = '\0';
-	if (len_out != NULL)
-		*len_out = len;
-	return buf;
-err:
-	fclose(f);
-	gw_free_zero(buf, cap + 1);
-	return NULL;
-}
-
 /* Absolute path of value, relative to the config file's directory. */
 static char *
 resolve_path(struct parse *p, const char *value)
@@ -241,7 +204,7 @@ static void
 load_id_key(struct parse *p, const char *path, struct gw_config *cfg)
 {
 	size_t len = 0;
-	char *key = read_file(path, ID_KEY_MAX, &len);
+	char *key = gw_read_file(path, ID_KEY_MAX, &len);
 
 	if (key == NULL) {
 		problem(p, "id_key_file", strerror(errno ? errno : EINVAL));
@@ -608,7 +571,7 @@ done:
 struct gw_config *
 gw_config_load(const char *path)
 {
-	char *json = read_file(path, CONFIG_MAX, NULL);
+	char *json = gw_read_file(path, CONFIG_MAX, NULL);
 	char *dir, *slash;
 	struct gw_config *cfg;
 	char cwd[PATH_MAX];

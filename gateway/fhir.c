@@ -181,6 +181,17 @@ gw_fhir_print(const cJSON *json)
 }
 
 void
+gw_fhir_uuid_text(unsigned char b[16], int version, char out[37])
+{
+	b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+}
+
+void
 gw_fhir_now(char *buf, size_t bufsz)
 {
 	time_t now = time(NULL);

@@ -69,6 +69,13 @@ char *gw_fhir_print(const cJSON *json);
  */
 char *gw_fhir_print_scratch(const cJSON *json, size_t *len);
 
+/*
+ * The RFC 4122 text form of the 16 bytes b ("8-4-4-4-12" lowercase hex)
+ * into out, after setting b's version (4 random, 5 name-based) and
+ * variant bits.
+ */
+void gw_fhir_uuid_text(unsigned char b[16], int version, char out[37]);
+
 /* Current UTC time as an R4 instant with seconds, "2026-11-23T16:00:00Z",
  * into buf (at least 21 bytes). */
 void gw_fhir_now(char *buf, size_t bufsz);

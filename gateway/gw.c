@@ -123,6 +123,49 @@ gw_free_zero(void *p, size_t n)
  * NUL-terminate when dstsz > 0.  Returns GW_OK, or GW_ERR when src did not
  * fit (dst then holds a truncated copy) or dstsz is 0.  Borrows both.
  */
+char *
+gw_read_file(const char *path, size_t max, size_t *len_out)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t len = 0, cap = 4096;
+	int err = 0;
+
+	if (f == NULL)
+		return NULL;
+	buf = gw_malloc(cap + 1);
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			if (cap > max) {
+				err = EFBIG;
+				break;
+			}
+			cap *= 2;
+			buf = gw_realloc(buf, cap + 1);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (err == 0 && ferror(f))
+		err = EIO;
+	if (err == 0 && len > max)
+		err = EFBIG;
+	fclose(f);
+	if (err != 0) {
+		gw_free_zero(buf, cap + 1);
+		errno = err;
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (len_out != NULL)
+		*len_out = len;
+	return buf;
+}
+
 int
 gw_concat(char *dst, size_t dstsz, ...)
 {

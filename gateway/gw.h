@@ -36,6 +36,14 @@ void gw_free_zero(void *p, size_t n);
 int gw_strlcpy(char *dst, const char *src, size_t dstsz);
 
 /*
+ * The whole file at path, NUL-terminated (caller frees), its length in
+ * *len when len is not NULL; or NULL with errno set: from fopen or fread,
+ * or EFBIG when the file holds more than max bytes.  The buffer is zeroed
+ * before it is freed on failure (key files are read with this).
+ */
+char *gw_read_file(const char *path, size_t max, size_t *len);
+
+/*
  * Concatenate the strings that follow dstsz, up to a NULL, into dst: what
  * snprintf(dst, dstsz, "%s%s...") does, without parsing a format (a
  * $summary builds thousands of references and URLs).  GW_OK, or GW_ERR

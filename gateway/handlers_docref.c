@@ -131,12 +131,7 @@ uuid5_url(const char *name, char out[37])
 	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < 16)
 		gw_fatal("SHA-1 unavailable for a document identifier");
 	EVP_MD_CTX_free(ctx);
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x50);
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	    b[11], b[12], b[13], b[14], b[15]);
+	gw_fhir_uuid_text(b, 5, out);
 }
 
 static const char *
@@ -272,15 +267,8 @@ gw_handle_docref_search(struct gw_req *req)
 	if (!gw_flow_only_params(req, allowed) ||
 	    filters_checked(req, &hit) != GW_OK)
 		return;
-	patient = gw_req_param(req, "patient");
-	if (patient == NULL) {
-		gw_req_reply_error(req, 400, "required",
-		    "search by patient is required");
+	if ((patient = gw_flow_patient_param(req)) == NULL)
 		return;
-	}
-	/* Accept both "fi-..." and "Patient/fi-...". */
-	if (strncmp(patient, "Patient/", 8) == 0)
-		patient += 8;
 	gw_flow_load_patient(req, patient, docref_search_permitted);
 }
 

@@ -288,15 +288,8 @@ gw_handle_type_search(struct gw_req *req)
 	    paging_param(req, "_offset", 0, 0, OFFSET_MAX, &req->offset) !=
 		GW_OK)
 		return;
-	patient = gw_req_param(req, "patient");
-	if (patient == NULL) {
-		gw_req_reply_error(req, 400, "required",
-		    "search by patient is required");
+	if ((patient = gw_flow_patient_param(req)) == NULL)
 		return;
-	}
-	/* Accept both "fi-..." and "Patient/fi-...". */
-	if (strncmp(patient, "Patient/", 8) == 0)
-		patient += 8;
 	gw_flow_load_patient(req, patient, search_permitted);
 }
 

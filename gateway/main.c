@@ -5,6 +5,7 @@
  * database.migrate_conninfo (the owner role); serve and export-worker with
  * database.conninfo (the runtime role).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,7 +105,6 @@ cmd_validate(int argc, char **argv)
 	if (p == NULL)
 		return 2;
 	for (int i = 2; i < argc; i++) {
-		FILE *f;
 		char *text, *out;
 		size_t len;
 		cJSON *oo, *issues;
@@ -114,17 +114,16 @@ cmd_validate(int argc, char **argv)
 			continue;
 		}
 		files++;
-		if ((f = fopen(argv[i], "rb")) == NULL) {
+		if ((text = gw_read_file(argv[i], VALIDATE_MAX, &len)) == NULL &&
+		    errno != EFBIG) {
 			gw_error("validate: cannot open %s", argv[i]);
 			bad_files++;
 			continue;
 		}
-		text = gw_malloc(VALIDATE_MAX + 1);
-		len = fread(text, 1, VALIDATE_MAX + 1, f);
-		fclose(f);
 		oo = gw_fhir_outcome("information", "informational", argv[i]);
 		issues = cJSON_GetObjectItem(oo, "issue");
-		if (len > VALIDATE_MAX ||
+		/* text NULL: larger than VALIDATE_MAX, a failure too */
+		if (text == NULL ||
 		    gw_profiles_validate_text(p, text, len, issues) > 0) {
 			cJSON_DeleteItemFromArray(issues, 0);
 			bad_files++;

@@ -47,26 +47,6 @@ parse_name(const char *file, long *version)
 	return gw_parse_long(digits, 1, 999999, version);
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf = gw_malloc(MIGRATION_MAX_BYTES + 1);
-	n = fread(buf, 1, MIGRATION_MAX_BYTES + 1, f);
-	fclose(f);
-	if (n > MIGRATION_MAX_BYTES) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static int
 list_migrations(const char *dir, struct migration *out, int *count)
 {
@@ -132,7 +112,7 @@ apply_one(PGconn *conn, const char *dir, const struct migration *m)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, m->name);
 	snprintf(v, sizeof(v), "%ld", m->version);
-	if ((sql = slurp(path)) == NULL) {
+	if ((sql = gw_read_file(path, MIGRATION_MAX_BYTES, NULL)) == NULL) {
 		gw_error("migrate: cannot read %s", path);
 		return GW_ERR;
 	}

@@ -81,6 +81,21 @@ gw_flow_only_params(struct gw_req *req, const char *const *allowed)
 	return true;
 }
 
+const char *
+gw_flow_patient_param(struct gw_req *req)
+{
+	const char *patient = gw_req_param(req, "patient");
+
+	if (patient == NULL) {
+		gw_req_reply_error(req, 400, "required",
+		    "search by patient is required");
+		return NULL;
+	}
+	if (strncmp(patient, "Patient/", 8) == 0)
+		patient += 8;
+	return patient;
+}
+
 cJSON *
 gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
     enum gw_rtype *rtype, const char **category)

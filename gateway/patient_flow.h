@@ -24,6 +24,10 @@ bool gw_flow_valid_id(const char *id);
  * never mistakes an ignored filter for an applied one. */
 bool gw_flow_only_params(struct gw_req *req, const char *const *allowed);
 
+/* The patient a search names with patient={id} or patient=Patient/{id}: the
+ * id, or NULL after answering 400 when the parameter is missing. */
+const char *gw_flow_patient_param(struct gw_req *req);
+
 /* Map row's doc column with req->adapter; new resource or NULL. */
 cJSON *gw_flow_map_row(struct gw_req *req, const PGresult *res, int row,
     int doc_col, enum gw_rtype *rtype, const char **category);

@@ -359,26 +359,6 @@ gw_profiles_validate_text(const struct gw_profiles *p, const char *text,
 	return bad;
 }
 
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf = gw_malloc(PROFILE_MAX_BYTES + 1);
-	n = fread(buf, 1, PROFILE_MAX_BYTES + 1, f);
-	fclose(f);
-	if (n > PROFILE_MAX_BYTES) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 /* A rule must name a path and only known keys, so a typo in a profile
  * file fails the start-up instead of silently checking nothing. */
 static bool
@@ -408,7 +388,7 @@ rule_ok(const cJSON *rule)
 static int
 load_file(struct gw_profiles *p, const char *path)
 {
-	char *text = slurp(path);
+	char *text = gw_read_file(path, PROFILE_MAX_BYTES, NULL);
 	cJSON *doc = text ? cJSON_Parse(text) : NULL;
 	const cJSON *rt, *url, *rules, *r;
 	struct profile *it;

@@ -2,6 +2,7 @@
  * datafile.c: strict reading of the code data files in profiles/ (see
  * datafile.h).  Files are small and read once at start-up.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +15,16 @@
 cJSON *
 gw_datafile_read(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
 	size_t n;
+	char *buf = gw_read_file(path, DATAFILE_MAX_BYTES, &n);
 	cJSON *doc;
 
-	if (f == NULL) {
-		gw_error("%s: cannot open", path);
-		return NULL;
-	}
-	buf = gw_malloc(DATAFILE_MAX_BYTES + 1);
-	n = fread(buf, 1, DATAFILE_MAX_BYTES + 1, f);
-	fclose(f);
-	if (n > DATAFILE_MAX_BYTES) {
-		gw_error("%s: larger than %d bytes", path, DATAFILE_MAX_BYTES);
-		free(buf);
+	if (buf == NULL) {
+		if (errno == EFBIG)
+			gw_error("%s: larger than %d bytes", path,
+			    DATAFILE_MAX_BYTES);
+		else
+			gw_error("%s: cannot open", path);
 		return NULL;
 	}
 	doc = cJSON_ParseWithLength(buf, n);

@@ -12,6 +12,7 @@
 #include <CUnit/CUnit.h>
 #include <cjson/cJSON.h>
 
+#include "gateway/gw.h"
 #include "gateway/json_write.h"
 
 /* The two printers agree on item; reports the first difference. */
@@ -36,25 +37,6 @@ assert_same_as_cjson(const cJSON *item, const char *what)
 	cJSON_free(expected);
 }
 
-static char *
-read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *s;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	s = malloc((size_t)n + 1);
-	if (s != NULL && fread(s, 1, (size_t)n, f) == (size_t)n)
-		s[n] = '\0';
-	fclose(f);
-	return s;
-}
-
 static void
 test_fixtures(void)
 {
@@ -71,7 +53,7 @@ test_fixtures(void)
 
 		snprintf(path, sizeof(path), "%s/tests/fixtures/%s",
 		    GW_SOURCE_DIR, names[i]);
-		text = read_file(path);
+		text = gw_read_file(path, 1 << 20, NULL);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 		doc = cJSON_Parse(text);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
