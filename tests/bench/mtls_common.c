@@ -8,14 +8,19 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mtls_common.h"
 
@@ -219,4 +224,89 @@ mt_raise_nofile(long want)
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	return rl.rlim_cur == RLIM_INFINITY ? want : (long)rl.rlim_cur;
+}
+
+int
+mt_sock_open(struct mt_sock *s, int ep, SSL_CTX *ctx,
+    const struct mt_target *t, void *owner)
+{
+	int one = 1;
+	struct epoll_event e = {.events = EPOLLOUT, .data.ptr = owner};
+
+	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		mt_die("socket: %s (raise the descriptor limit)",
+		    strerror(errno));
+	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s->ssl = SSL_new(ctx);
+	if (s->ssl == NULL)
+		mt_die("SSL_new");
+	SSL_set_fd(s->ssl, s->fd);
+	SSL_set_tlsext_host_name(s->ssl, "localhost");
+	SSL_set_connect_state(s->ssl);
+	s->ev = EPOLLOUT;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &e) != 0)
+		mt_die("epoll_ctl ADD: %s", strerror(errno));
+	if (connect(s->fd, (const struct sockaddr *)&t->addr,
+	        sizeof(t->addr)) == 0)
+		return 1;
+	if (errno == EINPROGRESS)
+		return 0;
+	{
+		int err = errno;
+
+		mt_sock_close(s, false);
+		errno = err;
+	}
+	return -1;
+}
+
+void
+mt_sock_set_events(struct mt_sock *s, int ep, void *owner, uint32_t ev)
+{
+	struct epoll_event e = {.events = ev, .data.ptr = owner};
+
+	if (s->ev == ev)
+		return;
+	s->ev = ev;
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &e) != 0)
+		mt_die("epoll_ctl MOD: %s", strerror(errno));
+}
+
+void
+mt_sock_close(struct mt_sock *s, bool polite)
+{
+	if (s->ssl != NULL) {
+		if (polite)
+			(void)SSL_shutdown(s->ssl); /* one try: close_notify */
+		SSL_free(s->ssl);
+		s->ssl = NULL;
+	}
+	if (s->fd >= 0) {
+		close(s->fd); /* also leaves the epoll set */
+		s->fd = -1;
+	}
+}
+
+int
+mt_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double
+mt_percentile_ms(const double *v, long n, double p)
+{
+	long i;
+
+	if (n <= 0)
+		return NAN;
+	i = (long)ceil(p / 100.0 * (double)n) - 1;
+	if (i < 0)
+		i = 0;
+	if (i >= n)
+		i = n - 1;
+	return v[i] * 1000.0;
 }

@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The longest response head kept (the servers measured send 110-240 bytes). */
 #define MT_HEAD_MAX 8192
@@ -33,6 +34,14 @@ struct mt_resp {
 	long long clen; /* Content-Length, -1 unknown */
 	long long body_got;
 	bool server_close; /* response said Connection: close */
+};
+
+/* A non-blocking TLS client socket in an epoll set; ev is the interest now
+ * registered.  The epoll data pointer is the owner (the tool's connection). */
+struct mt_sock {
+	int fd;
+	SSL *ssl;
+	uint32_t ev;
 };
 
 /* Program name for messages ("mtls_load"); set by main(). */
@@ -67,6 +76,28 @@ void mt_resp_reset(struct mt_resp *r);
  * needed, -1 on a protocol error (bad head, no Content-Length, chunked, too
  * long a head). */
 int mt_resp_consume(struct mt_resp *r, const char *buf, size_t n);
+
+/* Open s to t: a non-blocking socket with TCP_NODELAY, an SSL in connect
+ * state from ctx, registered in ep for EPOLLOUT with owner as its data, and
+ * the connect started.  Returns 1 when connected at once, 0 while the
+ * connect is in progress, -1 when it failed (errno set; s closed).  Dies
+ * when no socket, SSL or epoll registration can be had. */
+int mt_sock_open(struct mt_sock *s, int ep, SSL_CTX *ctx,
+    const struct mt_target *t, void *owner);
+
+/* Register interest ev for s (a no-op when it is already registered). */
+void mt_sock_set_events(struct mt_sock *s, int ep, void *owner, uint32_t ev);
+
+/* Free s's SSL (sending one close_notify first when polite) and close its
+ * socket, which also leaves the epoll set. */
+void mt_sock_close(struct mt_sock *s, bool polite);
+
+/* The p-th percentile (0 < p <= 100, nearest rank) of the n sorted
+ * latencies v in seconds, in milliseconds; NAN when n is 0. */
+double mt_percentile_ms(const double *v, long n, double p);
+
+/* qsort comparator for doubles, ascending. */
+int mt_cmp_double(const void *a, const void *b);
 
 /* Raise RLIMIT_NOFILE so that at least want descriptors can be open (raising
  * the hard limit too when privileged).  Returns the soft limit now in force. */

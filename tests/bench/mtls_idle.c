@@ -29,9 +29,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
@@ -55,10 +53,8 @@ enum state {
 };
 
 struct conn {
-	int fd;
-	SSL *ssl;
+	struct mt_sock s;
 	enum state st;
-	uint32_t ev;
 	double t_start;
 	size_t wpos;
 	struct mt_resp resp;
@@ -91,29 +87,13 @@ static struct conn *conns;
 static void
 set_events(struct conn *c, uint32_t ev)
 {
-	struct epoll_event e = {.events = ev, .data.ptr = c};
-
-	if (c->ev == ev)
-		return;
-	c->ev = ev;
-	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e) != 0)
-		mt_die("epoll_ctl MOD: %s", strerror(errno));
+	mt_sock_set_events(&c->s, ep, c, ev);
 }
 
 static void
 conn_close(struct conn *c, bool polite)
 {
-	if (c->ssl != NULL) {
-		if (polite)
-			(void)SSL_shutdown(
-			    c->ssl); /* one try: send close_notify */
-		SSL_free(c->ssl);
-		c->ssl = NULL;
-	}
-	if (c->fd >= 0) {
-		close(c->fd);
-		c->fd = -1;
-	}
+	mt_sock_close(&c->s, polite);
 	if (c->st == S_IDLE)
 		st.idle--;
 	c->st = S_UNUSED;
@@ -132,33 +112,15 @@ conn_fail(struct conn *c, long *counter)
 static void
 conn_open(struct conn *c)
 {
-	int one = 1;
-	struct epoll_event e;
+	int r = mt_sock_open(&c->s, ep, ctx, &opt.tgt, c);
 
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		mt_die(
-		    "socket: %s (raise the descriptor limit)", strerror(errno));
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->ssl = SSL_new(ctx);
-	if (c->ssl == NULL)
-		mt_die("SSL_new");
-	SSL_set_fd(c->ssl, c->fd);
-	SSL_set_tlsext_host_name(c->ssl, "localhost");
-	SSL_set_connect_state(c->ssl);
-	e.events = EPOLLOUT;
-	e.data.ptr = c;
-	c->ev = EPOLLOUT;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e) != 0)
-		mt_die("epoll_ctl ADD: %s", strerror(errno));
 	st.in_progress++;
 	c->t_start = mt_now();
 	c->wpos = 0;
 	mt_resp_reset(&c->resp);
-	if (connect(c->fd, (struct sockaddr *)&opt.tgt.addr,
-	        sizeof(opt.tgt.addr)) == 0)
+	if (r > 0)
 		c->st = S_HANDSHAKE;
-	else if (errno == EINPROGRESS)
+	else if (r == 0)
 		c->st = S_CONNECTING;
 	else
 		conn_fail(c, &st.connect_err);
@@ -203,34 +165,34 @@ drive(struct conn *c)
 			struct sockaddr_in peer;
 			socklen_t plen = sizeof(peer);
 
-			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+			getsockopt(c->s.fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 			if (soerr != 0) {
 				conn_fail(c, &st.connect_err);
 				return;
 			}
 			if (getpeername(
-			        c->fd, (struct sockaddr *)&peer, &plen) != 0)
+			        c->s.fd, (struct sockaddr *)&peer, &plen) != 0)
 				return;
 			c->st = S_HANDSHAKE;
 			break;
 		}
 		case S_HANDSHAKE:
 			ERR_clear_error();
-			r = SSL_do_handshake(c->ssl);
+			r = SSL_do_handshake(c->s.ssl);
 			if (r == 1) {
 				if (st.proto[0] == '\0') {
 					snprintf(st.proto, sizeof(st.proto),
-					    "%s", SSL_get_version(c->ssl));
+					    "%s", SSL_get_version(c->s.ssl));
 					snprintf(st.cipher, sizeof(st.cipher),
 					    "%s",
 					    SSL_CIPHER_get_name(
 					        SSL_get_current_cipher(
-					            c->ssl)));
+					            c->s.ssl)));
 				}
 				c->st = S_WRITING;
 				break;
 			}
-			err = SSL_get_error(c->ssl, r);
+			err = SSL_get_error(c->s.ssl, r);
 			if (err == SSL_ERROR_WANT_READ) {
 				set_events(c, EPOLLIN);
 				return;
@@ -243,7 +205,7 @@ drive(struct conn *c)
 			return;
 		case S_WRITING:
 			ERR_clear_error();
-			r = SSL_write(c->ssl, opt.req + c->wpos,
+			r = SSL_write(c->s.ssl, opt.req + c->wpos,
 			    (int)(opt.req_len - c->wpos));
 			if (r > 0) {
 				c->wpos += (size_t)r;
@@ -253,7 +215,7 @@ drive(struct conn *c)
 				}
 				break;
 			}
-			err = SSL_get_error(c->ssl, r);
+			err = SSL_get_error(c->s.ssl, r);
 			if (err == SSL_ERROR_WANT_READ) {
 				set_events(c, EPOLLIN);
 				return;
@@ -266,7 +228,7 @@ drive(struct conn *c)
 			return;
 		case S_READING:
 			ERR_clear_error();
-			r = SSL_read(c->ssl, rbuf, sizeof(rbuf));
+			r = SSL_read(c->s.ssl, rbuf, sizeof(rbuf));
 			if (r > 0) {
 				done =
 				    mt_resp_consume(&c->resp, rbuf, (size_t)r);
@@ -280,7 +242,7 @@ drive(struct conn *c)
 				}
 				break;
 			}
-			err = SSL_get_error(c->ssl, r);
+			err = SSL_get_error(c->s.ssl, r);
 			if (err == SSL_ERROR_WANT_READ)
 				return;
 			if (err == SSL_ERROR_WANT_WRITE) {
@@ -302,8 +264,8 @@ idle_event(struct conn *c)
 	int r;
 
 	ERR_clear_error();
-	r = SSL_read(c->ssl, b, sizeof(b));
-	if (r <= 0 && SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
+	r = SSL_read(c->s.ssl, b, sizeof(b));
+	if (r <= 0 && SSL_get_error(c->s.ssl, r) == SSL_ERROR_WANT_READ)
 		return;
 	st.closed_by_peer++;
 	conn_close(c, false);
@@ -330,7 +292,7 @@ poll_once(int timeout_ms, char *line, size_t linesz, bool *eof)
 				got = true;
 			continue;
 		}
-		if (c->fd < 0)
+		if (c->s.fd < 0)
 			continue;
 		if (c->st == S_IDLE)
 			idle_event(c);
@@ -348,32 +310,16 @@ check_timeouts(void)
 
 	for (long i = 0; i < opt.count; i++) {
 		struct conn *c = &conns[i];
-		if (c->fd >= 0 && c->st != S_IDLE && c->st != S_UNUSED &&
+		if (c->s.fd >= 0 && c->st != S_IDLE && c->st != S_UNUSED &&
 		    t - c->t_start > opt.timeout)
 			conn_fail(c, &st.timeouts);
 	}
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double
 pct(double p)
 {
-	long i;
-
-	if (st.nlat <= 0)
-		return NAN;
-	i = (long)ceil(p / 100.0 * (double)st.nlat) - 1;
-	if (i < 0)
-		i = 0;
-	if (i >= st.nlat)
-		i = st.nlat - 1;
-	return st.lat[i] * 1000.0;
+	return mt_percentile_ms(st.lat, st.nlat, p);
 }
 
 static void
@@ -405,7 +351,7 @@ open_all(void)
 		check_timeouts();
 	}
 	el = mt_now() - t0;
-	qsort(st.lat, (size_t)st.nlat, sizeof(double), cmp_double);
+	qsort(st.lat, (size_t)st.nlat, sizeof(double), mt_cmp_double);
 	printf(
 	    "OPEN idle=%ld failed=%ld non2xx=%ld connect_err=%ld tls_err=%ld "
 	    "read_err=%ld proto_err=%ld timeouts=%ld closed_by_peer=%ld "
@@ -449,7 +395,7 @@ reuse_all(void)
 		check_timeouts();
 	}
 	el = mt_now() - t0;
-	qsort(st.lat, (size_t)st.nlat, sizeof(double), cmp_double);
+	qsort(st.lat, (size_t)st.nlat, sizeof(double), mt_cmp_double);
 	printf("REUSE sent=%ld ok=%ld failed=%ld non2xx=%ld seconds=%.3f "
 	       "p50_ms=%.3f "
 	       "p99_ms=%.3f max_ms=%.3f open=%ld\n",
@@ -510,7 +456,7 @@ main(int argc, char **argv)
 	if (conns == NULL || st.lat == NULL)
 		mt_die("out of memory");
 	for (long i = 0; i < opt.count; i++)
-		conns[i].fd = -1;
+		conns[i].s.fd = -1;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		mt_die("epoll_create1: %s", strerror(errno));
@@ -541,7 +487,7 @@ main(int argc, char **argv)
 	    open_at_end, st.closed_by_peer);
 	fflush(stdout);
 	for (long i = 0; i < opt.count; i++)
-		if (conns[i].fd >= 0)
+		if (conns[i].s.fd >= 0)
 			conn_close(&conns[i], true);
 	SSL_CTX_free(ctx);
 	return (opened == opt.count && open_at_end == opened) ? 0 : 1;

@@ -30,9 +30,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdbool.h>
@@ -51,10 +49,8 @@
 enum state { S_IDLE, S_CONNECTING, S_HANDSHAKE, S_WRITING, S_READING };
 
 struct conn {
-	int fd;
-	SSL *ssl;
+	struct mt_sock s;	/* socket, SSL, epoll interest */
 	enum state st;
-	uint32_t ev;		/* epoll interest now registered */
 	bool reused;		/* this request runs on a connection that served one */
 	int served;		/* responses on this connection */
 	double t_start;		/* request (or its connection) start, seconds */
@@ -96,27 +92,13 @@ usage(void)
 static void
 set_events(struct conn *c, uint32_t ev)
 {
-	struct epoll_event e = { .events = ev, .data.ptr = c };
-	if (c->ev == ev)
-		return;
-	c->ev = ev;
-	if (epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &e) != 0)
-		mt_die("epoll_ctl MOD: %s", strerror(errno));
+	mt_sock_set_events(&c->s, ep, c, ev);
 }
 
 static void
 drop(struct conn *c, bool polite)
 {
-	if (c->ssl != NULL) {
-		if (polite)
-			(void)SSL_shutdown(c->ssl);	/* one try: send close_notify */
-		SSL_free(c->ssl);
-		c->ssl = NULL;
-	}
-	if (c->fd >= 0) {
-		close(c->fd);	/* also leaves the epoll set */
-		c->fd = -1;
-	}
+	mt_sock_close(&c->s, polite);
 	c->st = S_IDLE;
 	c->served = 0;
 }
@@ -132,29 +114,13 @@ reset_response(struct conn *c)
 static void
 open_conn(struct conn *c)
 {
-	int one = 1;
-	struct epoll_event e;
+	int r = mt_sock_open(&c->s, ep, ctx, &opt.tgt, c);
 
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		mt_die("socket: %s", strerror(errno));
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->ssl = SSL_new(ctx);
-	if (c->ssl == NULL)
-		mt_die("SSL_new");
-	SSL_set_fd(c->ssl, c->fd);
-	SSL_set_tlsext_host_name(c->ssl, "localhost");
-	SSL_set_connect_state(c->ssl);
-	e.events = EPOLLOUT;
-	e.data.ptr = c;
-	c->ev = EPOLLOUT;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e) != 0)
-		mt_die("epoll_ctl ADD: %s", strerror(errno));
 	st.connections++;
 	c->served = 0;
-	if (connect(c->fd, (struct sockaddr *)&opt.tgt.addr, sizeof(opt.tgt.addr)) == 0) {
+	if (r > 0) {
 		c->st = S_HANDSHAKE;
-	} else if (errno == EINPROGRESS) {
+	} else if (r == 0) {
 		c->st = S_CONNECTING;
 	} else {
 		st.connect_err++;
@@ -168,20 +134,20 @@ static void
 next_request(struct conn *c)
 {
 	if (st.started >= opt.total) {
-		if (c->fd >= 0)
+		if (c->s.fd >= 0)
 			drop(c, true);
 		return;
 	}
 	st.started++;
 	reset_response(c);
 	c->t_start = mt_now();
-	if (c->fd >= 0 && c->st == S_IDLE) {
+	if (c->s.fd >= 0 && c->st == S_IDLE) {
 		c->reused = true;
 		c->st = S_WRITING;
 	} else {
 		c->reused = false;
 		open_conn(c);
-		if (c->fd < 0) {	/* connect() failed at once */
+		if (c->s.fd < 0) {	/* connect() failed at once */
 			st.failed++;
 			st.done++;
 		}
@@ -235,9 +201,9 @@ static void
 note_tls(struct conn *c)
 {
 	if (st.proto[0] == '\0') {
-		snprintf(st.proto, sizeof(st.proto), "%s", SSL_get_version(c->ssl));
+		snprintf(st.proto, sizeof(st.proto), "%s", SSL_get_version(c->s.ssl));
 		snprintf(st.cipher, sizeof(st.cipher), "%s",
-		    SSL_CIPHER_get_name(SSL_get_current_cipher(c->ssl)));
+		    SSL_CIPHER_get_name(SSL_get_current_cipher(c->s.ssl)));
 	}
 }
 
@@ -258,25 +224,25 @@ drive(struct conn *c)
 			socklen_t len = sizeof(soerr);
 			struct sockaddr_in peer;
 			socklen_t plen = sizeof(peer);
-			getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+			getsockopt(c->s.fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 			if (soerr != 0) {
 				fail_request(c, &st.connect_err);
 				break;
 			}
-			if (getpeername(c->fd, (struct sockaddr *)&peer, &plen) != 0)
+			if (getpeername(c->s.fd, (struct sockaddr *)&peer, &plen) != 0)
 				return;	/* still connecting: wait for EPOLLOUT */
 			c->st = S_HANDSHAKE;
 			break;
 		}
 		case S_HANDSHAKE:
 			ERR_clear_error();
-			r = SSL_do_handshake(c->ssl);
+			r = SSL_do_handshake(c->s.ssl);
 			if (r == 1) {
 				note_tls(c);
 				c->st = S_WRITING;
 				break;
 			}
-			err = SSL_get_error(c->ssl, r);
+			err = SSL_get_error(c->s.ssl, r);
 			if (err == SSL_ERROR_WANT_READ) {
 				set_events(c, EPOLLIN);
 				return;
@@ -289,7 +255,7 @@ drive(struct conn *c)
 			break;
 		case S_WRITING:
 			ERR_clear_error();
-			r = SSL_write(c->ssl, opt.req + c->wpos, (int)(opt.req_len - c->wpos));
+			r = SSL_write(c->s.ssl, opt.req + c->wpos, (int)(opt.req_len - c->wpos));
 			if (r > 0) {
 				c->wpos += (size_t)r;
 				if (c->wpos == opt.req_len) {
@@ -298,7 +264,7 @@ drive(struct conn *c)
 				}
 				break;
 			}
-			err = SSL_get_error(c->ssl, r);
+			err = SSL_get_error(c->s.ssl, r);
 			if (err == SSL_ERROR_WANT_READ) {
 				set_events(c, EPOLLIN);
 				return;
@@ -318,7 +284,7 @@ drive(struct conn *c)
 			break;
 		case S_READING:
 			ERR_clear_error();
-			r = SSL_read(c->ssl, rbuf, sizeof(rbuf));
+			r = SSL_read(c->s.ssl, rbuf, sizeof(rbuf));
 			if (r > 0) {
 				int done = mt_resp_consume(&c->resp, rbuf, (size_t)r);
 				if (done < 0)
@@ -327,7 +293,7 @@ drive(struct conn *c)
 					complete_request(c);
 				break;
 			}
-			err = SSL_get_error(c->ssl, r);
+			err = SSL_get_error(c->s.ssl, r);
 			if (err == SSL_ERROR_WANT_READ)
 				return;
 			if (err == SSL_ERROR_WANT_WRITE) {
@@ -358,37 +324,17 @@ idle_event(struct conn *c)
 	int r;
 
 	ERR_clear_error();
-	r = SSL_read(c->ssl, b, sizeof(b));
+	r = SSL_read(c->s.ssl, b, sizeof(b));
 	if (r > 0) {
 		st.proto_err++;	/* bytes nobody asked for */
 		drop(c, false);
 		return;
 	}
-	if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
+	if (SSL_get_error(c->s.ssl, r) == SSL_ERROR_WANT_READ)
 		return;	/* e.g. a TLS 1.3 session ticket */
 	drop(c, false);	/* closed while idle: reconnect on the next request */
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double
-pct(double *v, long n, double p)
-{
-	long i;
-	if (n <= 0)
-		return NAN;
-	i = (long)ceil(p / 100.0 * (double)n) - 1;
-	if (i < 0)
-		i = 0;
-	if (i >= n)
-		i = n - 1;
-	return v[i] * 1000.0;
-}
 
 int
 main(int argc, char **argv)
@@ -437,7 +383,7 @@ main(int argc, char **argv)
 
 	t0 = mt_now();
 	for (i = 0; i < opt.conc; i++) {
-		conns[i].fd = -1;
+		conns[i].s.fd = -1;
 		conns[i].st = S_IDLE;
 		next_request(&conns[i]);
 		drive(&conns[i]);
@@ -451,7 +397,7 @@ main(int argc, char **argv)
 			mt_die("epoll_wait: %s", strerror(errno));
 		for (k = 0; k < n; k++) {
 			struct conn *c = evs[k].data.ptr;
-			if (c->fd < 0)
+			if (c->s.fd < 0)
 				continue;
 			if (c->st == S_IDLE)
 				idle_event(c);
@@ -464,10 +410,10 @@ main(int argc, char **argv)
 		tn = mt_now();
 		for (i = 0; i < opt.conc; i++) {
 			struct conn *c = &conns[i];
-			if (c->fd >= 0 && c->st != S_IDLE && tn - c->t_start > opt.timeout) {
+			if (c->s.fd >= 0 && c->st != S_IDLE && tn - c->t_start > opt.timeout) {
 				fail_request(c, &st.timeouts);
 				drive(c);
-			} else if (c->fd < 0 && c->st == S_IDLE && st.started < opt.total) {
+			} else if (c->s.fd < 0 && c->st == S_IDLE && st.started < opt.total) {
 				next_request(c);
 				drive(c);
 			}
@@ -476,7 +422,7 @@ main(int argc, char **argv)
 		if (st.started >= opt.total) {
 			bool busy = false;
 			for (i = 0; i < opt.conc; i++)
-				if (conns[i].fd >= 0 && conns[i].st != S_IDLE)
+				if (conns[i].s.fd >= 0 && conns[i].st != S_IDLE)
 					busy = true;
 			if (!busy)
 				break;
@@ -484,11 +430,11 @@ main(int argc, char **argv)
 	}
 	elapsed = mt_now() - t0;
 	for (i = 0; i < opt.conc; i++)
-		if (conns[i].fd >= 0)
+		if (conns[i].s.fd >= 0)
 			drop(&conns[i], true);
 
 	nok = st.done - st.failed;
-	qsort(st.lat, (size_t)nok, sizeof(double), cmp_double);
+	qsort(st.lat, (size_t)nok, sizeof(double), mt_cmp_double);
 	printf("Server: %s:%d%s  TLS: %s %s\n", opt.tgt.host, opt.tgt.port, opt.tgt.path,
 	    st.proto[0] ? st.proto : "-", st.cipher[0] ? st.cipher : "-");
 	printf("Concurrency %d, keep-alive %s: %ld requests in %.3f s = %.2f req/s\n",
@@ -497,8 +443,8 @@ main(int argc, char **argv)
 	printf("Responses: %ld 2xx, %ld non-2xx; failed %ld; connections %ld\n",
 	    st.ok2xx, st.non2xx, st.failed, st.connections);
 	printf("Latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
-	    pct(st.lat, nok, 50), pct(st.lat, nok, 90), pct(st.lat, nok, 99),
-	    pct(st.lat, nok, 100));
+	    mt_percentile_ms(st.lat, nok, 50), mt_percentile_ms(st.lat, nok, 90), mt_percentile_ms(st.lat, nok, 99),
+	    mt_percentile_ms(st.lat, nok, 100));
 	printf("RESULT complete=%ld ok2xx=%ld non2xx=%ld failed=%ld connect_err=%ld "
 	    "tls_err=%ld read_err=%ld timeouts=%ld proto_err=%ld reconnects=%ld "
 	    "length_mismatch=%ld keepalive_reqs=%ld connections=%ld body_bytes=%lld "
@@ -507,8 +453,8 @@ main(int argc, char **argv)
 	    nok, st.ok2xx, st.non2xx, st.failed, st.connect_err, st.tls_err, st.read_err,
 	    st.timeouts, st.proto_err, st.reconnects, st.length_mismatch,
 	    st.keepalive_reqs, st.connections, st.body_bytes, st.head_bytes, st.doc_len,
-	    elapsed, elapsed > 0 ? (double)nok / elapsed : 0.0, pct(st.lat, nok, 50),
-	    pct(st.lat, nok, 90), pct(st.lat, nok, 99), pct(st.lat, nok, 100),
+	    elapsed, elapsed > 0 ? (double)nok / elapsed : 0.0, mt_percentile_ms(st.lat, nok, 50),
+	    mt_percentile_ms(st.lat, nok, 90), mt_percentile_ms(st.lat, nok, 99), mt_percentile_ms(st.lat, nok, 100),
 	    st.proto[0] ? st.proto : "-", st.cipher[0] ? st.cipher : "-");
 	SSL_CTX_free(ctx);
 	return (st.failed > 0 || st.done < opt.total) ? 1 : 0;
