@@ -273,6 +273,18 @@ mt_sock_set_events(struct mt_sock *s, int ep, void *owner, uint32_t ev)
 		mt_die("epoll_ctl MOD: %s", strerror(errno));
 }
 
+bool
+mt_sock_wait(struct mt_sock *s, int ep, void *owner, int err)
+{
+	if (err == SSL_ERROR_WANT_READ)
+		mt_sock_set_events(s, ep, owner, EPOLLIN);
+	else if (err == SSL_ERROR_WANT_WRITE)
+		mt_sock_set_events(s, ep, owner, EPOLLOUT);
+	else
+		return false;
+	return true;
+}
+
 void
 mt_sock_close(struct mt_sock *s, bool polite)
 {

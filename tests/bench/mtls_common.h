@@ -88,6 +88,11 @@ int mt_sock_open(struct mt_sock *s, int ep, SSL_CTX *ctx,
 /* Register interest ev for s (a no-op when it is already registered). */
 void mt_sock_set_events(struct mt_sock *s, int ep, void *owner, uint32_t ev);
 
+/* After an SSL call on s failed with SSL_get_error() err: when OpenSSL only
+ * waits for the socket (WANT_READ, WANT_WRITE), register that interest and
+ * return true; false for a real failure. */
+bool mt_sock_wait(struct mt_sock *s, int ep, void *owner, int err);
+
 /* Free s's SSL (sending one close_notify first when polite) and close its
  * socket, which also leaves the epoll set. */
 void mt_sock_close(struct mt_sock *s, bool polite);

@@ -193,14 +193,8 @@ drive(struct conn *c)
 				break;
 			}
 			err = SSL_get_error(c->s.ssl, r);
-			if (err == SSL_ERROR_WANT_READ) {
-				set_events(c, EPOLLIN);
+			if (mt_sock_wait(&c->s, ep, c, err))
 				return;
-			}
-			if (err == SSL_ERROR_WANT_WRITE) {
-				set_events(c, EPOLLOUT);
-				return;
-			}
 			conn_fail(c, &st.tls_err);
 			return;
 		case S_WRITING:
@@ -216,14 +210,8 @@ drive(struct conn *c)
 				break;
 			}
 			err = SSL_get_error(c->s.ssl, r);
-			if (err == SSL_ERROR_WANT_READ) {
-				set_events(c, EPOLLIN);
+			if (mt_sock_wait(&c->s, ep, c, err))
 				return;
-			}
-			if (err == SSL_ERROR_WANT_WRITE) {
-				set_events(c, EPOLLOUT);
-				return;
-			}
 			conn_fail(c, &st.tls_err);
 			return;
 		case S_READING:
@@ -243,12 +231,8 @@ drive(struct conn *c)
 				break;
 			}
 			err = SSL_get_error(c->s.ssl, r);
-			if (err == SSL_ERROR_WANT_READ)
+			if (mt_sock_wait(&c->s, ep, c, err))
 				return;
-			if (err == SSL_ERROR_WANT_WRITE) {
-				set_events(c, EPOLLOUT);
-				return;
-			}
 			conn_fail(c, &st.read_err);
 			return;
 		}

@@ -243,14 +243,8 @@ drive(struct conn *c)
 				break;
 			}
 			err = SSL_get_error(c->s.ssl, r);
-			if (err == SSL_ERROR_WANT_READ) {
-				set_events(c, EPOLLIN);
+			if (mt_sock_wait(&c->s, ep, c, err))
 				return;
-			}
-			if (err == SSL_ERROR_WANT_WRITE) {
-				set_events(c, EPOLLOUT);
-				return;
-			}
 			fail_request(c, &st.tls_err);
 			break;
 		case S_WRITING:
@@ -265,14 +259,8 @@ drive(struct conn *c)
 				break;
 			}
 			err = SSL_get_error(c->s.ssl, r);
-			if (err == SSL_ERROR_WANT_READ) {
-				set_events(c, EPOLLIN);
+			if (mt_sock_wait(&c->s, ep, c, err))
 				return;
-			}
-			if (err == SSL_ERROR_WANT_WRITE) {
-				set_events(c, EPOLLOUT);
-				return;
-			}
 			if (c->reused) {	/* server closed an idle keep-alive connection */
 				st.reconnects++;
 				drop(c, false);
@@ -294,12 +282,8 @@ drive(struct conn *c)
 				break;
 			}
 			err = SSL_get_error(c->s.ssl, r);
-			if (err == SSL_ERROR_WANT_READ)
+			if (mt_sock_wait(&c->s, ep, c, err))
 				return;
-			if (err == SSL_ERROR_WANT_WRITE) {
-				set_events(c, EPOLLOUT);
-				return;
-			}
 			/* EOF (with or without close_notify) or an error. */
 			if (c->reused && c->resp.head_len == 0) {
 				/* Closed before any byte of this response: the server
