@@ -35,7 +35,7 @@
 /* On the batcher's own connection. */
 static const struct gw_db_statement append_statements[] = {
 	{ .name = "gw_audit_append", .nparams = 1,
-	    .sql = "select gw.audit_append($1::jsonb)" },
+	    .sql = "select gw.audit_append($1::text[])" },
 	{ .name = NULL },
 };
 
@@ -606,7 +606,8 @@ appended(const PGresult *res, const char *error, void *arg)
 }
 
 /* One gw.audit_append call for up to AUDIT_BATCH_MAX queued records: the
- * argument is a JSON array of their canonical texts. */
+ * argument is a PostgreSQL array literal of their canonical texts, each
+ * element double-quoted. */
 static void
 flush(struct gw_audit *a)
 {
@@ -617,13 +618,14 @@ flush(struct gw_audit *a)
 
 	if (a->busy || TAILQ_EMPTY(&a->queue))
 		return;
-	buf_add(&b, "[", 1);
+	buf_add(&b, "{", 1);
 	while (n < AUDIT_BATCH_MAX && (e = TAILQ_FIRST(&a->queue)) != NULL) {
 		TAILQ_REMOVE(&a->queue, e, link);
 		TAILQ_INSERT_TAIL(&a->inflight, e, link);
 		if (n++ > 0)
 			buf_add(&b, ",", 1);
-		/* Printable ASCII: only '"' and '\' need escaping again. */
+		/* Printable ASCII: inside a quoted element only '"' and '\'
+		 * need a backslash. */
 		buf_add(&b, "\"", 1);
 		for (size_t i = 0, run; i < e->canonical_len; i += run) {
 			const char *p = e->canonical + i;
@@ -641,7 +643,7 @@ flush(struct gw_audit *a)
 		}
 		buf_add(&b, "\"", 1);
 	}
-	buf_add(&b, "]", 1);
+	buf_add(&b, "}", 1);
 	param = b.p;
 	a->busy = true;
 	if (gw_db_query(a->db, "gw_audit_append", 1, &param,

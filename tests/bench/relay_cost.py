@@ -132,9 +132,9 @@ def main():
                      med(rl, "p99_ms") - med(d, "p99_ms")))
         print()
         sent = sum(r["complete"] for c in conc for r in results[("relayed", c)])
-        at_no = int(cluster.psql("select count(*) from gw.audit where rule = 'peer/FI'",
+        at_no = int(cluster.psql("select count(*) from gw.audit_record where rule = 'peer/FI'",
                                  db="fhirgw_no").strip())
-        at_fi = int(cluster.psql("select count(*) from gw.audit where node_name ="
+        at_fi = int(cluster.psql("select count(*) from gw.audit_record where node_name ="
                                  " 'no via peer'", db="fhirgw_fi").strip())
         print("relayed requests: %d in the runs; audit records: %d at NO (relay), %d at FI"
               " (decision for the origin node)" % (sent, at_no, at_fi))

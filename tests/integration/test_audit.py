@@ -11,6 +11,8 @@ the start of every test.
 
 import json
 import os
+import shutil
+import tempfile
 import threading
 import time
 import unittest
@@ -78,7 +80,7 @@ def records(where):
         " 'emergency_reason', emergency_reason, 'practitioner', practitioner,"
         " 'organization', organization, 'traceparent', traceparent,"
         " 'node_name', node_name, 'node_country', node_country, 'request', request)"
-        " order by seq), '[]') from gw.audit where %s" % where)
+        " order by seq), '[]') from gw.audit_record where %s" % where)
     return json.loads(out)
 
 
@@ -381,14 +383,28 @@ class TestVerify(AuditCase):
                      % (sql_literal(old), k))
 
     def test_edited_column(self):
+        # Moving a record to another patient would hide it from the first
+        # patient's AuditEvents; the canonical text still names them.
         k = self.chain_end() - 2
-        old = CLUSTER.psql("select purpose from gw.audit where seq = %d" % k).strip()
-        as_owner("update gw.audit set purpose = 'PUBHLTH' where seq = %d" % k)
+        old = CLUSTER.psql("select patient_logical_id from gw.audit where seq = %d"
+                           % k).strip()
+        as_owner("update gw.audit set patient_logical_id = 'fi-somebody-else'"
+                 " where seq = %d" % k)
         try:
-            self.assertBroken(k, "column purpose")
+            self.assertBroken(k, "column patient_logical_id")
         finally:
-            as_owner("update gw.audit set purpose = %s where seq = %d"
+            as_owner("update gw.audit set patient_logical_id = %s where seq = %d"
                      % (sql_literal(old), k))
+
+    def test_edited_time(self):
+        k = self.chain_end() - 1
+        as_owner("update gw.audit set recorded_at = recorded_at - interval '1 day'"
+                 " where seq = %d" % k)
+        try:
+            self.assertBroken(k, "column recorded_at")
+        finally:
+            as_owner("update gw.audit set recorded_at = recorded_at + interval '1 day'"
+                     " where seq = %d" % k)
 
     def test_deleted_record(self):
         k = self.chain_end() - 2
@@ -426,12 +442,10 @@ class TestVerify(AuditCase):
         # but cannot move the head without being seen either.
         k = self.chain_end()
         as_owner(
-            "insert into gw.audit select seq + 1, recorded_at, node_key, node_name,"
-            " node_country, practitioner, organization, purpose, patient_system,"
-            " patient_national_id, patient_logical_id, request, operation, returned_types,"
-            " returned_ids, returned_count, decision, rule, break_glass, emergency_reason,"
-            " request_id, traceparent, status, canonical, hash,"
-            " sha256(hash || convert_to(canonical, 'UTF8')) from gw.audit where seq = %d"
+            "insert into gw.audit (seq, recorded_at, patient_logical_id, canonical,"
+            " prev_hash, hash) select seq + 1, recorded_at, patient_logical_id, canonical,"
+            " hash, sha256(hash || convert_to(canonical, 'UTF8')) from gw.audit"
+            " where seq = %d"
             % k)
         try:
             self.assertBroken(k + 1, "outside gw.audit_append")
@@ -442,11 +456,8 @@ class TestVerify(AuditCase):
         k = self.chain_end() - 1
         as_owner("create table gw.audit_saved as select * from gw.audit where seq >= %d;"
                  "delete from gw.audit where seq >= %d;"
-                 "insert into gw.audit select seq + 1, recorded_at, node_key, node_name,"
-                 " node_country, practitioner, organization, purpose, patient_system,"
-                 " patient_national_id, patient_logical_id, request, operation,"
-                 " returned_types, returned_ids, returned_count, decision, rule,"
-                 " break_glass, emergency_reason, request_id, traceparent, status,"
+                 "insert into gw.audit (seq, recorded_at, patient_logical_id, canonical,"
+                 " prev_hash, hash) select seq + 1, recorded_at, patient_logical_id,"
                  " canonical, prev_hash, hash from gw.audit_saved;"
                  "insert into gw.audit select * from gw.audit_saved where seq = %d;"
                  % (k, k, k))
@@ -469,6 +480,107 @@ class TestVerify(AuditCase):
         self.assertEqual(code, 2, out)
 
 
+class TestUpgradeFrom011(AuditCase):
+    """A database with records written by 011's gw.audit_append(jsonb) keeps
+    its chain through 012 (the slim row): audit-verify passes before and
+    after, 011's signature still appends, and gw.audit_record shows every
+    field of the old records."""
+
+    DB = "fhirgw_upgrade_011"
+
+    def setUp(self):
+        super().setUp()
+        CLUSTER.create_database(self.DB)
+        self.dir = tempfile.mkdtemp(prefix="migrations-", dir=GW.dir)
+        src = os.path.join(harness.SOURCE_DIR, "deploy", "migrations")
+        self.later = sorted(f for f in os.listdir(src) if f.startswith("012_"))
+        for f in os.listdir(src):
+            if f not in self.later:
+                shutil.copy(os.path.join(src, f), self.dir)
+        with open(GW.config_path) as f:
+            cfg = json.load(f)
+        cfg["database"]["migrate_conninfo"] = CLUSTER.conninfo_for(self.DB, owner=True)
+        cfg["migrations_dir"] = self.dir
+        self.config = os.path.join(GW.dir, "upgrade.json")
+        with open(self.config, "w") as f:
+            json.dump(cfg, f)
+        self.src = src
+
+    def tearDown(self):
+        CLUSTER.psql("drop database if exists %s" % self.DB, db="postgres")
+        shutil.rmtree(self.dir, ignore_errors=True)
+        super().tearDown()
+
+    def append(self, call, canon):
+        return CLUSTER.psql(call % sql_literal(canon), user="fhirgw_app", db=self.DB)
+
+    def test_chain_survives_the_upgrade(self):
+        hetu, pid = take_patient()
+        self.assertOk(GW.get("fi", "/fhir/Patient/%s/$summary" % pid), "Bundle")
+        self.assertOk(GW.get("fi", "/fhir/Patient/" + pid), "Patient")
+        real = [row[0] for row in CLUSTER.rows(
+            "select canonical from gw.audit order by seq desc limit 4")]
+        GW.cli("migrate", "-c", self.config)
+        self.assertEqual(CLUSTER.psql(
+            "select count(*) from information_schema.columns where table_schema = 'gw'"
+            " and table_name = 'audit'", db=self.DB).strip(), "26")
+        self.append("select gw.audit_append(%s::jsonb)", json.dumps(real[:2]))
+        self.append("select gw.audit_append(%s::jsonb)", json.dumps(real[2:3]))
+        code, out = verify(self.config)
+        self.assertEqual(code, 0, out)
+        self.assertIn("ok: 3 records", out)
+
+        for f in self.later:
+            shutil.copy(os.path.join(self.src, f), self.dir)
+        GW.cli("migrate", "-c", self.config)
+        self.assertEqual(CLUSTER.psql(
+            "select string_agg(column_name, ',' order by ordinal_position)"
+            " from information_schema.columns where table_schema = 'gw'"
+            " and table_name = 'audit'", db=self.DB).strip(),
+            "seq,recorded_at,patient_logical_id,canonical,prev_hash,hash")
+        code, out = verify(self.config)
+        self.assertEqual(code, 0, out)
+        self.assertIn("ok: 3 records", out)
+
+        # The new signature and the old one append to the same chain.
+        self.append("select gw.audit_append(array[%s])", real[3])
+        self.append("select gw.audit_append(%s::jsonb)", json.dumps(real[:1]))
+        code, out = verify(self.config)
+        self.assertEqual(code, 0, out)
+        self.assertIn("ok: 5 records", out)
+
+        # The view gives back every field, from the canonical text.
+        got = json.loads(CLUSTER.psql(
+            "select row_to_json(r) from gw.audit_record r where seq = 4", db=self.DB))
+        rec = json.loads(real[3])
+        for column, path in (("node_name", "node.name"), ("purpose", "purpose"),
+                             ("patient_national_id", "patient.id"),
+                             ("patient_logical_id", "patient.logical"),
+                             ("request_id", "request_id"), ("status", "status"),
+                             ("returned_types", "returned.types"),
+                             ("returned_count", "returned.count"),
+                             ("break_glass", "break_glass"), ("decision", "decision")):
+            want = rec
+            for key in path.split("."):
+                want = want[key]
+            self.assertEqual(got[column], want, column)
+        self.assertEqual(got["canonical"], real[3])
+
+    def test_bad_batches_are_refused(self):
+        GW.cli("migrate", "-c", self.config)
+        for f in self.later:
+            shutil.copy(os.path.join(self.src, f), self.dir)
+        GW.cli("migrate", "-c", self.config)
+        for call in ("select gw.audit_append(null::text[])",
+                     "select gw.audit_append(array[['{}']])",
+                     "select gw.audit_append(array['not json'])",
+                     "select gw.audit_append(array['{\"v\":1}'])"):
+            with self.assertRaises(harness.HarnessError, msg=call):
+                CLUSTER.psql(call, user="fhirgw_app", db=self.DB)
+        self.assertEqual(CLUSTER.psql("select seq from gw.audit_head", db=self.DB).strip(),
+                         "0")
+
+
 class TestRuntimeRole(AuditCase):
     """The gateway's role can append only through gw.audit_append and can
     never change or remove a record."""
@@ -479,7 +591,7 @@ class TestRuntimeRole(AuditCase):
         return str(cm.exception)
 
     def test_no_update(self):
-        self.assertIn("permission denied", self.as_app("update gw.audit set status = 1"))
+        self.assertIn("permission denied", self.as_app("update gw.audit set canonical = ''"))
 
     def test_no_delete(self):
         self.assertIn("permission denied", self.as_app("delete from gw.audit"))
@@ -493,12 +605,9 @@ class TestRuntimeRole(AuditCase):
 
     def test_no_direct_insert(self):
         err = self.as_app(
-            "insert into gw.audit select seq + 1000000, recorded_at, node_key, node_name,"
-            " node_country, practitioner, organization, purpose, patient_system,"
-            " patient_national_id, patient_logical_id, request, operation, returned_types,"
-            " returned_ids, returned_count, decision, rule, break_glass, emergency_reason,"
-            " request_id, traceparent, status, canonical, prev_hash, hash"
-            " from gw.audit limit 1")
+            "insert into gw.audit (seq, recorded_at, patient_logical_id, canonical,"
+            " prev_hash, hash) select seq + 1000000, recorded_at, patient_logical_id,"
+            " canonical, prev_hash, hash from gw.audit limit 1")
         self.assertIn("only from gw.audit_append", err)
 
     def test_gateway_is_not_the_owner(self):
@@ -574,8 +683,10 @@ class TestConcurrency(AuditCase):
         sent = self.THREADS * self.PER_THREAD
         self.assertEqual(statuses, [200] * sent)
         row = CLUSTER.psql(
-            "select count(*), count(distinct request_id), count(distinct xmin::text)"
-            " from gw.audit where request_id like %s" % sql_literal(tag + "-%")).strip()
+            "select count(*), count(distinct canonical::jsonb ->> 'request_id'),"
+            " count(distinct xmin::text)"
+            " from gw.audit where canonical::jsonb ->> 'request_id' like %s"
+            % sql_literal(tag + "-%")).strip()
         count, distinct, transactions = map(int, row.split("|"))
         self.assertEqual((count, distinct), (sent, sent))
         note = "%d records in %d transactions" % (count, transactions)

@@ -330,7 +330,7 @@ class TestExport(unittest.TestCase):
 
     def test_audited(self):
         rows = CLUSTER.rows(
-            "select node_name, status from gw.audit where request like"
+            "select node_name, status from gw.audit_record where request like"
             " '%/Group/P-full/$export%' or request like '%$export-file%'")
         self.assertIn(("research", "202"), rows)
         self.assertIn(("research", "200"), rows)

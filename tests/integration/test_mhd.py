@@ -134,7 +134,7 @@ def audit_records(request_id):
         "select coalesce(json_agg(json_build_object('status', status, 'decision',"
         " decision, 'rule', rule, 'operation', operation, 'patient_logical_id',"
         " patient_logical_id, 'returned_types', returned_types, 'returned_ids',"
-        " returned_ids) order by seq), '[]') from gw.audit where request_id = %s"
+        " returned_ids) order by seq), '[]') from gw.audit_record where request_id = %s"
         % sql_literal(request_id))
     return json.loads(out)
 

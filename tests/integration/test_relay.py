@@ -255,7 +255,7 @@ class Relay(GatewayTestCase):
                               "X-Requesting-Practitioner": "urn:oid:2.16.578.1.12.4.1.4.4|9144889"})
         self.assertOk(r, "Bundle")
         q = ("select node_name, node_country, decision, rule, status, returned_count,"
-             " replace(practitioner, '|', '!'), patient_logical_id from gw.audit"
+             " replace(practitioner, '|', '!'), patient_logical_id from gw.audit_record"
              " where request_id = %s"
              % sql_literal(rid))
         at_no, at_fi = rows("NO", q), rows("FI", q)
@@ -400,7 +400,7 @@ class Failures(GatewayTestCase):
         self.assertTrue(1 <= retry <= 10, r.headers)
         self.assertLess(took, 1.0)  # not even tried
         # Recorded like any other answer.
-        n = rows("NO", "select count(*) from gw.audit where status = 503"
+        n = rows("NO", "select count(*) from gw.audit_record where status = 503"
                  " and rule = 'peer/FI'")[0][0]
         self.assertGreaterEqual(int(n), 1)
 
@@ -691,7 +691,7 @@ class Protocol(GatewayTestCase):
         deadline = time.monotonic() + 10
         got = []
         while time.monotonic() < deadline:
-            got = rows("NO", "select status, rule from gw.audit where request_id = %s"
+            got = rows("NO", "select status, rule from gw.audit_record where request_id = %s"
                        % sql_literal(rid))
             if got:
                 break
