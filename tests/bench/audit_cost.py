@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""tests/bench/audit_cost.py: what the audit trail costs GET Patient/{id}/$summary.
+"""tests/bench/audit_cost.py: what the audit trail costs GET Patient/{id}/$summary (or
+GET Patient/{id}, with --resource patient).
 
 Two gateways over one PostgreSQL, both `workers: 1`, pinned to the same CPU (only one is
 loaded at a time), the load generator on the other:
@@ -12,8 +13,10 @@ loaded at a time), the load generator on the other:
 Rounds alternate the order (ABBA...), so drift on a shared machine hits both sides alike;
 the result is the median of per-round ratios.  The load generator is tests/bench/mtls_load.c
 (HTTP/1.1 keep-alive over mutual TLS), through bench.py's helpers (imported, not copied).
-At the end it counts the records the audited gateway wrote and the transactions they took
-(group commit: records per append), and checks that the comparison build wrote none.
+Each run also reads the CPU time of every PostgreSQL process from /proc, so the table has
+the database's CPU per request on both sides: the difference is what the audit costs the
+database.  At the end it counts the records the audited gateway wrote and the transactions
+they took (group commit: records per append), and checks that the comparison build wrote none.
 
   cmake -S . -B build-bench-audit -DCMAKE_BUILD_TYPE=RelWithDebInfo
   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFHIRGW_BENCH_NO_AUDIT=ON
@@ -33,6 +36,24 @@ import bench  # noqa: E402  (also puts tests/integration on sys.path)
 from bench import harness  # noqa: E402
 
 
+def cluster_postmaster(cluster):
+    with open(os.path.join(cluster.data, "postmaster.pid")) as f:
+        return int(f.readline())
+
+
+def database_cpu(postmaster):
+    """CPU seconds (user + system) of the postmaster and every process under it;
+    a backend that exited between two readings is not counted (the gateways keep
+    their connections for the whole run)."""
+    total = 0.0
+    for pid in [postmaster] + bench._descendants(postmaster):
+        try:
+            total += sum(bench._cpu_seconds(pid))
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--with", dest="with_bin", required=True)
@@ -41,6 +62,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=3.0, help="length of one run")
     ap.add_argument("--conc", default="16,64", help="concurrencies (16,64)")
+    ap.add_argument("--resource", choices=("summary", "patient"), default="summary",
+                    help="GET Patient/{id}/$summary (default) or GET Patient/{id}")
     a = ap.parse_args()
     conc = [int(c) for c in a.conc.split(",")]
     cpus = sorted(os.sched_getaffinity(0))
@@ -75,9 +98,14 @@ def main():
                     sized.append((len(r.body), pid))
         sized.sort()
         size, pid = sized[len(sized) // 2]
-        path = "/fhir/Patient/%s/$summary" % pid
-        print("# patient %s, $summary %d bytes; gateways pinned to cpu %s, client cpu %s"
-              % (pid, size, server_cpu, client_cpu))
+        path = "/fhir/Patient/%s%s" % (pid, "/$summary" if a.resource == "summary" else "")
+        label = "$summary" if a.resource == "summary" else "Patient"
+        if a.resource == "patient":
+            with audited.client("fi") as cl:
+                size = len(cl.get(path).body)
+        print("# patient %s, %s %d bytes; gateways pinned to cpu %s, client cpu %s"
+              % (pid, label, size, server_cpu, client_cpu))
+        postmaster = cluster_postmaster(cluster)
 
         crt, key = pki.node("fi")
         pem = os.path.join(tmp, "fi.pem")
@@ -86,8 +114,10 @@ def main():
         load = bench.build_mtls_load(tmp)
 
         def run(gw, c, n):
+            db0 = database_cpu(postmaster)
             r = bench.run_mtls_load(load, "https://127.0.0.1:%d%s" % (gw.port, path), c, n,
                                     True, pem, client_cpu)
+            r["db_us"] = (database_cpu(postmaster) - db0) * 1e6 / n
             if r["complete"] != n or r["non2xx"] or r["failed"]:
                 raise SystemExit("%s: %d of %d complete, %d non-2xx, %d failed"
                                  % (gw.base_url, r["complete"], n, r["non2xx"], r["failed"]))
@@ -106,25 +136,28 @@ def main():
                 for name in order:
                     r = run(gws[name], c, counts[c])
                     results[(name, c)].append(r)
-                    line.append("%s %6.0f req/s p99 %6.2f ms" % (name, r["rps"], r["p99_ms"]))
+                    line.append("%s %6.0f req/s p99 %6.2f ms db %4.0f us/req"
+                                % (name, r["rps"], r["p99_ms"], r["db_us"]))
                 print("# round %d c=%-3d %s" % (rnd + 1, c, " | ".join(line)))
 
         print()
-        print("| $summary, keep-alive | c | with audit req/s | without audit req/s |"
-              " with/without (min-max) | p50 / p99 ms with | p50 / p99 ms without |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("| %s, keep-alive | c | with audit req/s | without audit req/s |"
+              " with/without (min-max) | p50 / p99 ms with | p50 / p99 ms without |"
+              " database CPU us/req with / without |" % label)
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for c in conc:
             w, wo = results[("with audit", c)], results[("without audit", c)]
             ratios = [x["rps"] / y["rps"] for x, y in zip(w, wo)]
 
             def med(rs, k):
                 return statistics.median(r[k] for r in rs)
-            print("| %d bytes | %d | %.0f | %.0f | %.3f (%.3f-%.3f) | %.2f / %.2f | %.2f / %.2f |"
+            print("| %d bytes | %d | %.0f | %.0f | %.3f (%.3f-%.3f) | %.2f / %.2f | %.2f / %.2f"
+                  " | %.0f / %.0f |"
                   % (size, c, med(w, "rps"), med(wo, "rps"), statistics.median(ratios),
                      min(ratios), max(ratios), med(w, "p50_ms"), med(w, "p99_ms"),
-                     med(wo, "p50_ms"), med(wo, "p99_ms")))
+                     med(wo, "p50_ms"), med(wo, "p99_ms"), med(w, "db_us"), med(wo, "db_us")))
         row = cluster.psql("select count(*), count(distinct xmin::text) from gw.audit"
-                           " where node_name = 'fi'").strip()
+                           " where canonical::jsonb #>> '{node,name}' = 'fi'").strip()
         records, transactions = map(int, row.split("|"))
         print()
         print("audit: %d records in %d transactions (%.1f records per append)"

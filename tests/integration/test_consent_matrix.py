@@ -223,6 +223,12 @@ class DatabaseRestart(GatewayTestCase):
             time.sleep(0.2)
         self.assertOutcome(r, 403, "forbidden")
         self.assertIn("consent_rule/%d" % rule, r.json["issue"][0]["diagnostics"])
+        # One worker answering does not mean all are back: leave the
+        # gateway as the next test expects it, every worker reconnected.
+        deadline = time.time() + 20
+        while GW.admin_get("/readyz")[0] != 200 and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(GW.admin_get("/readyz")[0], 200)
 
 
 if __name__ == "__main__":
