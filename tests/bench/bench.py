@@ -45,6 +45,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import shutil
 import signal
@@ -860,12 +861,34 @@ class Bench:
     def load(self, side, kind, c, n, keepalive):
         port = self.gw.port if side == "gateway" else self.nginx.port
         url = "https://127.0.0.1:%d%s" % (port, self.paths[kind])
+        before = self._cpu_sample(side)
         if self.client == "ab":
             r = run_ab(url, c, n, keepalive, self.pem, self.client_cpu, self.tmp)
         else:
             r = run_mtls_load(self.mtls_load, url, c, n, keepalive, self.pem, self.client_cpu)
+        after = self._cpu_sample(side)
+        r["cpu_us"] = {k: (after[k] - before[k]) * 1e6 / n for k in before}
         self.validate(side, kind, c, n, keepalive, r)
         return r
+
+    def _cpu_sample(self, side):
+        """CPU seconds so far (user + system) of the server (the gateway's process, or
+        nginx's master and workers), of PostgreSQL (the postmaster and every process
+        under it) and of this script's finished children (the load generators: each run
+        is one child, waited for, so the difference over a run is that run's)."""
+        def total(pids):
+            t = 0.0
+            for pid in pids:
+                try:
+                    t += sum(_cpu_seconds(pid))
+                except (OSError, ValueError, IndexError):
+                    pass  # gone between listing and reading
+            return t
+        pm = self._postmaster_pid()
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {"server": total(self._server_pids(side)),
+                "database": total([pm] + _descendants(pm)) if pm else 0.0,
+                "client": ru.ru_utime + ru.ru_stime}
 
     def validate(self, side, kind, c, n, keepalive, r):
         what = "%s %s c=%d %s" % (side, self.paths[kind], c,
@@ -1407,6 +1430,9 @@ class Bench:
                 "gateway_p99_ms_max": max([r["gateway"]["p99_ms"] or 0 for r in rs] or [0]),
                 "nginx_p50_ms_median": _median([r["nginx"]["p50_ms"] for r in rs]),
                 "nginx_p99_ms_median": _median([r["nginx"]["p99_ms"] for r in rs]),
+                "cpu_us": {side: {k: _median([r[side]["cpu_us"][k] for r in rs])
+                                  for k in ("server", "database", "client")}
+                           for side in ("gateway", "nginx")},
             }
             t = TARGETS.get(key)
             if t:
@@ -1424,6 +1450,23 @@ class Bench:
             rows.append(row)
         self.rows = rows
         return rows
+
+    def cpu_table(self):
+        """CPU time per request, medians over rounds, and what it implies: nginx's CPU
+        per request over the gateway's alone, and over the gateway's plus
+        PostgreSQL's."""
+        lines = ["CPU per request, us (medians over rounds; /proc utime + stime):", "",
+                 "| test | c | gateway | PostgreSQL (gateway side) | client (gateway side) |"
+                 " nginx | client (nginx side) | nginx / gateway | nginx / (gateway + "
+                 "PostgreSQL) |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in self.rows:
+            u = r["cpu_us"]
+            g, d, x = u["gateway"]["server"], u["gateway"]["database"], u["nginx"]["server"]
+            lines.append("| %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.3f | %.3f |" % (
+                r["label"], r["concurrency"], g, d, u["gateway"]["client"], x,
+                u["nginx"]["client"], x / g if g else 0, x / (g + d) if g + d else 0))
+        return "\n".join(lines)
 
     def table(self):
         def f(x, fmt):
@@ -1499,6 +1542,12 @@ class Bench:
             say("ratio = gateway/nginx req/s, median of per-round ratios; req/s and latencies "
                 "are medians over rounds; last row: no keep-alive, a full mTLS handshake per "
                 "request.")
+            say()
+            say(self.cpu_table())
+            say()
+            say("nginx / gateway: the ratio if the gateway's own CPU were the only limit "
+                "(PostgreSQL on other cores); nginx / (gateway + PostgreSQL): the ratio if "
+                "both had to share what nginx uses.")
             say()
         extra = self.extra_tables()
         if extra:
