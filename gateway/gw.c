@@ -9,6 +9,9 @@
  * message are replaced so that client data cannot forge log lines.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +126,22 @@ gw_free_zero(void *p, size_t n)
  * NUL-terminate when dstsz > 0.  Returns GW_OK, or GW_ERR when src did not
  * fit (dst then holds a truncated copy) or dstsz is 0.  Borrows both.
  */
+/* Blocks below this come from the heap and are reused; above, mmap. */
+#define HEAP_MMAP_THRESHOLD (4 * 1024 * 1024)
+/* Free memory at the top of the heap kept for the next buffers. */
+#define HEAP_TRIM_THRESHOLD (8 * 1024 * 1024)
+
+void
+gw_heap_init(void)
+{
+#ifdef __GLIBC__
+	/* Setting either also turns glibc's own adjustment off, so the
+	 * thresholds no longer depend on what was freed first. */
+	mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, HEAP_TRIM_THRESHOLD);
+#endif
+}
+
 char *
 gw_read_file(const char *path, size_t max, size_t *len_out)
 {

@@ -36,6 +36,18 @@ void gw_free_zero(void *p, size_t n);
 int gw_strlcpy(char *dst, const char *src, size_t dstsz);
 
 /*
+ * Fix glibc's heap thresholds for this process; call first in main().
+ * Buffers of a few hundred kB (a page of registry rows in libpq, an NDJSON
+ * batch) are allocated and freed again and again.  By default glibc maps
+ * each one of 128 kB or more with mmap and unmaps it on free, so every
+ * time its pages fault in afresh, unless something earlier happened to
+ * free a larger mapped block (glibc then raises the threshold on its own).
+ * That accident once decided a third of the export worker's CPU time
+ * (docs/benchmarks.md).  A no-op where the C library is not glibc.
+ */
+void gw_heap_init(void);
+
+/*
  * The whole file at path, NUL-terminated (caller frees), its length in
  * *len when len is not NULL; or NULL with errno set: from fopen or fread,
  * or EFBIG when the file holds more than max bytes.  The buffer is zeroed

@@ -147,6 +147,7 @@ main(int argc, char **argv)
 	struct gw_config *cfg;
 	int rc = GW_ERR;
 
+	gw_heap_init();
 	gw_json_alloc_init(); /* before the first cJSON call */
 	if (argc < 2)
 		usage();
