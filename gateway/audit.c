@@ -29,6 +29,12 @@
 /* At most this many records in one append; the rest wait for the next. */
 #define AUDIT_BATCH_MAX 256
 
+/* The longest an append waits for records still being produced (us);
+ * -DAUDIT_GATHER_US=0 builds the batcher without the wait, to compare. */
+#ifndef AUDIT_GATHER_US
+#define AUDIT_GATHER_US 250
+#endif
+
 /* Status recorded for a request whose client left before its answer. */
 #define AUDIT_STATUS_CLIENT_GONE 499
 
@@ -79,6 +85,8 @@ struct gw_audit {
 	struct entry_queue inflight; /* in the append under way */
 	bool busy;
 	struct event *kick;
+	struct event *gather;	     /* the wait for records still coming */
+	bool gathered;		     /* that wait is over: append now */
 };
 
 /* --- canonical text ----------------------------------------------------- */
@@ -605,19 +613,56 @@ appended(const PGresult *res, const char *error, void *arg)
 		flush(a);
 }
 
+static void append(struct gw_audit *a);
+
+/*
+ * Append what is queued, unless this worker still has registry queries
+ * under way: their answers become records within a query's time, and
+ * every append costs the database a fixed ~0.15 ms of CPU besides its
+ * records (docs/benchmarks.md).  Then wait for them, at most
+ * AUDIT_GATHER_US.  Never when nothing is under way: the records queued
+ * are all that can come, and waiting would only idle the worker.
+ */
+static void
+flush(struct gw_audit *a)
+{
+	if (a->busy || TAILQ_EMPTY(&a->queue))
+		return;
+	if (AUDIT_GATHER_US > 0 && !a->gathered &&
+	    gw_db_pending(a->worker->db) > 0) {
+		static const struct timeval wait = { 0, AUDIT_GATHER_US };
+
+		if (!evtimer_pending(a->gather, NULL))
+			evtimer_add(a->gather, &wait);
+		return;
+	}
+	evtimer_del(a->gather);
+	a->gathered = false;
+	append(a);
+}
+
+static void
+gather_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_audit *a = arg;
+
+	(void)fd;
+	(void)what;
+	a->gathered = true;
+	flush(a);
+}
+
 /* One gw.audit_append call for up to AUDIT_BATCH_MAX queued records: the
  * argument is a PostgreSQL array literal of their canonical texts, each
  * element double-quoted. */
 static void
-flush(struct gw_audit *a)
+append(struct gw_audit *a)
 {
 	struct buf b = { 0 };
 	struct gw_audit_entry *e;
 	const char *param;
 	int n = 0;
 
-	if (a->busy || TAILQ_EMPTY(&a->queue))
-		return;
 	buf_add(&b, "{", 1);
 	while (n < AUDIT_BATCH_MAX && (e = TAILQ_FIRST(&a->queue)) != NULL) {
 		TAILQ_REMOVE(&a->queue, e, link);
@@ -671,9 +716,10 @@ gw_audit_new(struct gw_worker *w)
 	TAILQ_INIT(&a->queue);
 	TAILQ_INIT(&a->inflight);
 	a->kick = event_new(w->base, -1, 0, kick_cb, a);
+	a->gather = evtimer_new(w->base, gather_cb, a);
 	a->db = gw_db_new(w->base, w->server->cfg->db_conninfo, 1,
 	    append_statements);
-	if (a->kick == NULL || a->db == NULL)
+	if (a->kick == NULL || a->gather == NULL || a->db == NULL)
 		gw_fatal("audit: cannot set up the batcher");
 	return a;
 }
@@ -691,6 +737,7 @@ gw_audit_free(struct gw_audit *a)
 	fail_all(&a->inflight);
 	fail_all(&a->queue);
 	event_free(a->kick);
+	event_free(a->gather);
 	free(a);
 }
 
