@@ -185,6 +185,38 @@ gw_read_file(const char *path, size_t max, size_t *len_out)
 	return buf;
 }
 
+char *
+gw_fmt_digits(char *out, unsigned long long v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		out[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	out[width] = '\0';
+	return out + width;
+}
+
+char *
+gw_fmt_int(char *out, long long v)
+{
+	/* Through unsigned: -LLONG_MIN does not fit a long long. */
+	unsigned long long u = v < 0 ? -(unsigned long long)v :
+	    (unsigned long long)v;
+	char digits[GW_INT_TEXT];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*out++ = '-';
+	while (n > 0)
+		*out++ = digits[--n];
+	*out = '\0';
+	return out;
+}
+
 int
 gw_concat(char *dst, size_t dstsz, ...)
 {

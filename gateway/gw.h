@@ -63,6 +63,21 @@ char *gw_read_file(const char *path, size_t max, size_t *len);
  */
 int gw_concat(char *dst, size_t dstsz, ...) __attribute__((sentinel));
 
+/* Room for any long long in decimal, with its sign and the NUL. */
+#define GW_INT_TEXT 21
+
+/*
+ * v in decimal into out (at least GW_INT_TEXT bytes), NUL-terminated;
+ * returns the end (the NUL).  What snprintf("%lld") writes, without
+ * parsing a format: a $summary formats thousands of ids and dates.
+ */
+char *gw_fmt_int(char *out, long long v);
+
+/* v in exactly width digits (1-20), zero-padded on the left, into out
+ * (width + 1 bytes), NUL-terminated; returns the end.  Only the last width
+ * digits of a larger v are written, as a fixed-width field must be. */
+char *gw_fmt_digits(char *out, unsigned long long v, int width);
+
 /* Parse a whole decimal string into *out within [min, max]; GW_ERR on any
  * junk, overflow or empty input. */
 int gw_parse_long(const char *s, long min, long max, long *out);

@@ -25,6 +25,7 @@ extern CU_TestInfo test_pseudo_cases[];
 extern CU_TestInfo test_terminology_cases[];
 extern CU_TestInfo test_json_alloc_cases[];
 extern CU_TestInfo test_json_write_cases[];
+extern CU_TestInfo test_format_cases[];
 
 static CU_SuiteInfo suites[] = {
 	{ .pName = "http", .pTests = test_http_cases },
@@ -40,6 +41,7 @@ static CU_SuiteInfo suites[] = {
 	{ .pName = "terminology", .pTests = test_terminology_cases },
 	{ .pName = "json_alloc", .pTests = test_json_alloc_cases },
 	{ .pName = "json_write", .pTests = test_json_write_cases },
+	{ .pName = "format", .pTests = test_format_cases },
 	CU_SUITE_INFO_NULL,
 };
 
