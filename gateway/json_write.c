@@ -129,18 +129,7 @@ put_number(struct gw_jbuf *b, const cJSON *item)
 		return;
 	}
 	if (d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
-		long long v = (long long)d;
-		unsigned long long u = v < 0 ? -(unsigned long long)v :
-		    (unsigned long long)v;
-		char *p = text + sizeof(text);
-
-		do {
-			*--p = (char)('0' + u % 10);
-			u /= 10;
-		} while (u != 0);
-		if (v < 0)
-			*--p = '-';
-		put(b, p, (size_t)(text + sizeof(text) - p));
+		put(b, text, (size_t)(gw_fmt_int(text, (long long)d) - text));
 		return;
 	}
 	n = snprintf(text, sizeof(text), "%1.15g", d);
