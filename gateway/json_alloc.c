@@ -54,16 +54,27 @@ static pthread_mutex_t slabs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct slab *slabs;
 static size_t slab_bytes;
 
+/* The smallest class of at least 8 * u bytes, for u = 0..32: a table
+ * because cJSON allocates thousands of blocks per answer
+ * (test_json_alloc.c checks it against class_size). */
+static const unsigned char class_of_units[33] = {
+	0, 0, 0, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 7, 7,
+	8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10,
+};
+_Static_assert(GW_JSON_SMALL_MAX + HEADER <= 8 * 32,
+    "class_of_units must cover every small block");
+
 /* The smallest class holding n bytes plus the header; n <= SMALL_MAX. */
 static unsigned
 class_of(size_t n)
 {
-	size_t need = n + HEADER;
-	unsigned c = 0;
+	return class_of_units[(n + HEADER + 7) / 8];
+}
 
-	while (class_size[c] < need)
-		c++;
-	return c;
+unsigned
+gw_json_alloc_class_bytes(size_t n)
+{
+	return n <= GW_JSON_SMALL_MAX ? class_size[class_of(n)] : 0;
 }
 
 static char *

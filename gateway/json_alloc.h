@@ -37,4 +37,8 @@ void gw_json_free(void *p);
 /* Bytes held in slabs by the pool in this process (for /metrics). */
 size_t gw_json_alloc_slab_bytes(void);
 
+/* The block size (header included) that serves a request of n bytes, 0
+ * for a request the pool hands to malloc; for the tests. */
+unsigned gw_json_alloc_class_bytes(size_t n);
+
 #endif

@@ -142,7 +142,29 @@ test_large_document_prints(void)
 	cJSON_Delete(arr);
 }
 
+/* Every small request gets the smallest class that holds it and the
+ * 8-byte header; larger ones go to malloc. */
+static void
+test_smallest_class(void)
+{
+	static const unsigned sizes[] = { 16, 24, 32, 48, 64, 80, 96, 128, 160,
+		192, 256 };
+
+	for (size_t n = 0; n <= GW_JSON_SMALL_MAX; n++) {
+		unsigned want = 0;
+
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			if (sizes[i] >= n + 8) {
+				want = sizes[i];
+				break;
+			}
+		CU_ASSERT_EQUAL(gw_json_alloc_class_bytes(n), want);
+	}
+	CU_ASSERT_EQUAL(gw_json_alloc_class_bytes(GW_JSON_SMALL_MAX + 1), 0);
+}
+
 CU_TestInfo test_json_alloc_cases[] = {
+	{ "smallest class", test_smallest_class },
 	{ "sizes do not overlap", test_sizes_do_not_overlap },
 	{ "freed blocks are reused", test_freed_blocks_are_reused },
 	{ "free on another thread", test_free_on_another_thread },
