@@ -44,7 +44,8 @@ put_char(struct gw_jbuf *b, char c)
 }
 
 /* The bytes a JSON string cannot hold as they are: control characters,
- * the quote and the backslash. */
+ * the quote and the backslash.  NUL is one of them, so a scan for the
+ * next byte to escape also stops at the end of the string. */
 static const unsigned char escape[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -72,31 +73,33 @@ put_escaped(struct gw_jbuf *b, unsigned char c)
 	}
 }
 
-/* Almost every string needs no escape: it is copied with its quotes in one
- * reservation; the first byte that needs one sends the rest down the
+/* Almost every string needs no escape: one pass finds its end (escape[]
+ * stops at the NUL too) and it is copied with its quotes in one
+ * reservation; the first byte that needs an escape sends the rest down the
  * slow path. */
 static void
 put_string(struct gw_jbuf *b, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)(s != NULL ? s : "");
-	size_t n = strlen((const char *)u), i = 0;
+	const unsigned char *p = u;
+	size_t n;
 	char *out;
 
+	while (!escape[*p])
+		p++;
+	n = (size_t)(p - u);
 	reserve(b, n + 2);
 	out = b->p + b->len;
 	*out++ = '"';
-	while (i < n && !escape[u[i]])
-		i++;
-	memcpy(out, u, i);
-	b->len += 1 + i;
-	for (; i < n; i++) {
-		size_t run = 0;
+	memcpy(out, u, n);
+	b->len += 1 + n;
+	while (*p != '\0') {
+		const unsigned char *run;
 
-		put_escaped(b, u[i]);
-		while (i + 1 + run < n && !escape[u[i + 1 + run]])
-			run++;
-		put(b, (const char *)u + i + 1, run);
-		i += run;
+		put_escaped(b, *p++);
+		for (run = p; !escape[*p]; p++)
+			;
+		put(b, (const char *)run, (size_t)(p - run));
 	}
 	reserve(b, 1);
 	b->p[b->len++] = '"';
