@@ -26,6 +26,7 @@ Environment:
 
 import atexit
 import collections
+import contextlib
 import ctypes
 import glob
 import http.client
@@ -1247,7 +1248,67 @@ class Gateway:
 
 
 # --------------------------------------------------------------------------
+# A test module's servers
+
+class ModuleServers:
+    """The cluster and gateways of one test module, so that setUpModule and
+    tearDownModule need not each spell out who is cleaned up when:
+
+        SERVERS = harness.ModuleServers()
+        with SERVERS.starting():
+            GW = SERVERS.gateway(Pki.get(), patients=20)
+            GW.start()
+        ...
+        SERVERS.stop()            # in tearDownModule
+
+    If the block raises, every gateway made so far and the cluster are
+    cleaned up and the error goes on (unittest then skips tearDownModule)."""
+
+    def __init__(self):
+        self.cluster = Cluster()
+        self.gateways = []
+
+    def gateway(self, *args, **kwargs):
+        """A Gateway on this module's cluster, stopped and cleaned up with it."""
+        gw = Gateway(self.cluster, *args, **kwargs)
+        self.gateways.append(gw)
+        return gw
+
+    @contextlib.contextmanager
+    def starting(self):
+        try:
+            yield self
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def stop(self):
+        """Stop the gateways (last made first), then clean everything up."""
+        try:
+            for gw in reversed(self.gateways):
+                gw.stop()
+        finally:
+            self.cleanup()
+
+    def cleanup(self):
+        for gw in reversed(self.gateways):
+            gw.cleanup()
+        self.cluster.cleanup()
+
+
+# --------------------------------------------------------------------------
 # Registry data
+
+SE_PERSONNUMMER_SYSTEM = "http://electronichealth.se/identifier/personnummer"
+SE_SAMORDNINGSNUMMER_SYSTEM = "http://electronichealth.se/identifier/samordningsnummer"
+
+# Sweden is opt-in for treatment: a permit for every seeded Swedish patient.
+SE_PERMIT_TREATMENT_SQL = (
+    "insert into gw.consent_rule (patient_system, patient_id, scope, decision, purposes)"
+    " select case personid_typ when 'personnummer' then %s else %s end, personid,"
+    " 'treatment', 'permit', '{}' from se_register.patient"
+    % (sql_literal(SE_PERSONNUMMER_SYSTEM), sql_literal(SE_SAMORDNINGSNUMMER_SYSTEM)))
+
 
 def patients(cluster, db="fhirgw"):
     """Seeded Finnish patients as (hetu, logical_id), ordered by henkilo.id

@@ -21,7 +21,7 @@ import uuid
 import harness
 from harness import FI_HETU_SYSTEM, GatewayTestCase, Pki, q, sql_literal, validate_r4
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 PATIENTS = []  # (hetu, logical id)
 
 # A Swedish patient portal: may not read Finnish patients' audit.
@@ -29,29 +29,19 @@ SE_PORTAL = "peer"
 
 
 def setUpModule():
-    global CLUSTER, GW, PATIENTS
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=20, workers=2)
+    global SERVERS, CLUSTER, GW, PATIENTS
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=20, workers=2)
         GW.start()
         GW.register_node("portal", "FI", "patient-portal")
         GW.register_node(SE_PORTAL, "SE", "patient-portal")
         PATIENTS = harness.patients(CLUSTER)
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 _next_patient = [0]

@@ -13,34 +13,24 @@ import unittest
 import harness
 from harness import FI_HETU_SYSTEM, GatewayTestCase, Pki, q, sql_literal, sql_text_array
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 _free = []  # (hetu, logical id) not yet used by any test
 
 
 def setUpModule():
-    global CLUSTER, GW
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=50)
+    global SERVERS, CLUSTER, GW
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=50)
         GW.start()
         _free.extend(harness.patients(CLUSTER))
         if len(_free) < 20:
             raise harness.HarnessError("seed left only %d patients" % len(_free))
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 def take_patient(with_table=None):

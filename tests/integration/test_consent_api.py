@@ -9,31 +9,21 @@ import unittest
 import harness
 from harness import FI_HETU_SYSTEM, GatewayTestCase, Pki, q
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
 
 def setUpModule():
-    global CLUSTER, GW
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=30)
+    global SERVERS, CLUSTER, GW
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=30)
         GW.start()
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 def patient(index):

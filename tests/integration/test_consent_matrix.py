@@ -13,7 +13,7 @@ import unittest
 import harness
 from harness import FI_HETU_SYSTEM, GatewayTestCase, Pki, sql_literal, sql_text_array
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 EMERGENCY = {"X-Emergency-Reason": "unconscious, anaphylaxis suspected"}
 
 # state -> SQL values for one rule (None: no rule at all)
@@ -51,26 +51,16 @@ def oracle(state, purpose, country):
 
 
 def setUpModule():
-    global CLUSTER, GW
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=40)
+    global SERVERS, CLUSTER, GW
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=40)
         GW.start()
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 def add_rule(hetu, decision, recipients=(), excluded=(), valid_to="NULL",

@@ -19,8 +19,8 @@ from harness import (FI_HETU_SYSTEM, GatewayTestCase, Pki, q, sql_literal,
 
 NO_FNR = "urn:oid:2.16.578.1.12.4.1.4.1"
 NO_DNR = "urn:oid:2.16.578.1.12.4.1.4.2"
-SE_PNR = "http://electronichealth.se/identifier/personnummer"
-SE_SAM = "http://electronichealth.se/identifier/samordningsnummer"
+SE_PNR = harness.SE_PERSONNUMMER_SYSTEM
+SE_SAM = harness.SE_SAMORDNINGSNUMMER_SYSTEM
 SE_PNR_OID = "urn:oid:1.2.752.129.2.1.3.1"
 SE_SAM_OID = "urn:oid:1.2.752.129.2.1.3.3"
 N = 40
@@ -58,14 +58,15 @@ COUNTRIES = {
 SECTIONS = {"48765-2", "11450-4", "10160-0", "11369-6", "30954-2"}
 SAMI_LETTERS = set("áčđŋšŧž")
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 
 
 def setUpModule():
-    global CLUSTER, GW
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=N,
+    global SERVERS, CLUSTER, GW
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=N,
                              countries=("fi", "no", "se"))
         GW.start()
         for cc in COUNTRIES:
@@ -73,27 +74,11 @@ def setUpModule():
                                  % (COUNTRIES[cc]["schema"], COUNTRIES[cc]["patient"])))
             if n != N:
                 raise harness.HarnessError("seed --country %s left %d patients" % (cc, n))
-        # Sweden is opt-in for treatment: permit every test patient.
-        CLUSTER.psql(
-            "insert into gw.consent_rule (patient_system, patient_id, scope, "
-            "decision, purposes) select case personid_typ when 'personnummer' "
-            "then %s else %s end, personid, 'treatment', 'permit', '{}' "
-            "from se_register.patient" % (sql_literal(SE_PNR), sql_literal(SE_SAM)))
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
+        CLUSTER.psql(harness.SE_PERMIT_TREATMENT_SQL)
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 def rows(sql):

@@ -13,35 +13,25 @@ import unittest
 import harness
 from harness import GatewayTestCase, Pki
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 PID = HETU = None
 ANSWER_WITHIN = 10  # s: a refused request must not hang
 RECOVER_WITHIN = 15  # s: after PostgreSQL is back
 
 
 def setUpModule():
-    global CLUSTER, GW, PID, HETU
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=5)
+    global SERVERS, CLUSTER, GW, PID, HETU
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=5)
         GW.start()
         HETU, PID = harness.patients(CLUSTER)[0]
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            CLUSTER.start()  # a clean shutdown should not depend on the database
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    CLUSTER.start()  # a clean shutdown should not depend on the database
+    SERVERS.stop()
 
 
 def db_down():

@@ -22,7 +22,7 @@ import unittest
 import harness
 from harness import FI_HETU_SYSTEM, Pki
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 ALL_TYPES = ("Patient,Condition,AllergyIntolerance,MedicationStatement,"
              "Immunization,Observation")
 NODES = {"fi": ("FI", "treatment"), "research": ("SE", "research"),
@@ -32,10 +32,11 @@ PREFER = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 
 
 def setUpModule():
-    global CLUSTER, GW
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=20, nodes=NODES,
+    global SERVERS, CLUSTER, GW
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=20, nodes=NODES,
                              config_extra={"export": {"batch_patients": 7}})
         GW.start()
         hetu = harness.patients(CLUSTER)[OPTED_OUT][0]
@@ -44,21 +45,10 @@ def setUpModule():
             " decision, purposes) values (%s, %s, 'research', 'deny',"
             " '{HRESCH}')" % (harness.sql_literal(FI_HETU_SYSTEM),
                               harness.sql_literal(hetu)))
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 def permit_add(*args, check=True):

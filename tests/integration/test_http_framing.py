@@ -12,7 +12,7 @@ import unittest
 import harness
 from harness import GatewayTestCase, Pki, parse_responses
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 LIMITS = {"max_body": 1024, "header_timeout_ms": 1000, "max_header_bytes": 8192,
           "max_request_line": 8192}
 HOST = b"Host: localhost\r\n"
@@ -20,26 +20,16 @@ GET_METADATA = b"GET /fhir/metadata HTTP/1.1\r\n" + HOST + b"\r\n"
 
 
 def setUpModule():
-    global CLUSTER, GW
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=5, limits=LIMITS)
+    global SERVERS, CLUSTER, GW
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=5, limits=LIMITS)
         GW.start()
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 class FramingCase(GatewayTestCase):

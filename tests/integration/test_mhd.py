@@ -27,8 +27,6 @@ PRIORITY = ("http://hl7.eu/fhir/health-data-api/CodeSystem/"
 FORMAT_SYSTEM = "http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode"
 MHD_MINIMAL = ("https://profiles.ihe.net/ITI/MHD/StructureDefinition/"
                "IHE.MHD.Minimal.DocumentReference")
-SE_PNR = "http://electronichealth.se/identifier/personnummer"
-SE_SAM = "http://electronichealth.se/identifier/samordningsnummer"
 NODES = dict(harness.DEFAULT_NODES)
 NODES["peer"] = ("FI", "peer-gateway")
 
@@ -39,46 +37,26 @@ COUNTRIES = {
     "se": ("se_register.patient", "fhir_id", "se"),
 }
 
-CLUSTER = GW = RELAY = None
+SERVERS = CLUSTER = GW = RELAY = None
 
 
 def setUpModule():
-    global CLUSTER, GW, RELAY
-    CLUSTER = harness.Cluster()
-    try:
+    global SERVERS, CLUSTER, GW, RELAY
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
         pki = Pki.get()
-        GW = harness.Gateway(CLUSTER, pki, patients=N, nodes=NODES,
-                             countries=("fi", "no", "se"))
+        GW = SERVERS.gateway(pki, patients=N, nodes=NODES, countries=("fi", "no", "se"))
         GW.reserve_ports()
-        RELAY = harness.Gateway(CLUSTER, pki, patients=0, dbname="fhirgw_relay",
-                                country="NO", local_countries=["NO"],
-                                peers={"FI": GW.peer_entry()})
+        RELAY = SERVERS.gateway(pki, patients=0, dbname="fhirgw_relay", country="NO",
+                                local_countries=["NO"], peers={"FI": GW.peer_entry()})
         GW.start()
         RELAY.start()
-        # Sweden is opt-in for treatment: permit every test patient.
-        CLUSTER.psql(
-            "insert into gw.consent_rule (patient_system, patient_id, scope, "
-            "decision, purposes) select case personid_typ when 'personnummer' "
-            "then %s else %s end, personid, 'treatment', 'permit', '{}' "
-            "from se_register.patient" % (sql_literal(SE_PNR), sql_literal(SE_SAM)))
-    except BaseException:
-        for gw in (RELAY, GW):
-            if gw is not None:
-                gw.cleanup()
-        CLUSTER.cleanup()
-        raise
+        CLUSTER.psql(harness.SE_PERMIT_TREATMENT_SQL)
 
 
 def tearDownModule():
-    try:
-        for gw in (RELAY, GW):
-            if gw is not None:
-                gw.stop()
-    finally:
-        for gw in (RELAY, GW):
-            if gw is not None:
-                gw.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 def patient_id(cc, index=0):

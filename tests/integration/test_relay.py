@@ -33,17 +33,18 @@ NODES["peer"] = ("FI", "peer-gateway")
 COUNTRIES = ("FI", "NO", "SE")
 DB = {cc: "fhirgw_" + cc.lower() for cc in COUNTRIES}
 
-CLUSTER = None
+SERVERS = CLUSTER = None
 GW = {}
 
 
 def setUpModule():
-    global CLUSTER
-    CLUSTER = harness.Cluster()
-    try:
+    global SERVERS, CLUSTER
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
         pki = Pki.get()
         for cc in COUNTRIES:
-            GW[cc] = harness.Gateway(CLUSTER, pki, patients=N, nodes=NODES,
+            GW[cc] = SERVERS.gateway(pki, patients=N, nodes=NODES,
                                      countries=(cc.lower(),), dbname=DB[cc],
                                      country=cc, local_countries=[cc])
             GW[cc].reserve_ports()
@@ -51,28 +52,11 @@ def setUpModule():
             GW[cc].peers = {o: GW[o].peer_entry() for o in COUNTRIES if o != cc}
         for cc in COUNTRIES:
             GW[cc].start()
-        # Sweden is opt-in for treatment: its test patients permit it.
-        psql(
-            "SE", "insert into gw.consent_rule (patient_system, patient_id, scope, "
-            "decision, purposes) select case personid_typ when 'personnummer' "
-            "then 'http://electronichealth.se/identifier/personnummer' else "
-            "'http://electronichealth.se/identifier/samordningsnummer' end, "
-            "personid, 'treatment', 'permit', '{}' from se_register.patient")
-    except BaseException:
-        for gw in GW.values():
-            gw.cleanup()
-        CLUSTER.cleanup()
-        raise
+        psql("SE", harness.SE_PERMIT_TREATMENT_SQL)
 
 
 def tearDownModule():
-    try:
-        for gw in GW.values():
-            gw.stop()
-    finally:
-        for gw in GW.values():
-            gw.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 def psql(cc, sql):

@@ -8,7 +8,7 @@ import unittest
 import harness
 from harness import FI_HETU_SYSTEM, GatewayTestCase, Pki, q, validate_r4
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 PATIENTS = []  # (hetu, logical id) by henkilo.id
 
 # Searchable clinical types and the registry table behind each.
@@ -41,29 +41,19 @@ def identifier_query(system, value):
 
 
 def setUpModule():
-    global CLUSTER, GW, PATIENTS
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=50)
+    global SERVERS, CLUSTER, GW, PATIENTS
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=50)
         GW.start()
         PATIENTS = harness.patients(CLUSTER)
         if len(PATIENTS) != 50:
             raise harness.HarnessError("seed --patients 50 left %d patients" % len(PATIENTS))
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 def references(obj):

@@ -16,10 +16,8 @@ import tempfile
 import unittest
 
 import harness
-from harness import GatewayTestCase, Pki, sql_literal, validate_r4
+from harness import GatewayTestCase, Pki, validate_r4
 
-SE_PNR = "http://electronichealth.se/identifier/personnummer"
-SE_SAM = "http://electronichealth.se/identifier/samordningsnummer"
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -38,37 +36,22 @@ LAB_SYSTEMS = {
     "se": "urn:oid:1.2.208.176.2.1",
 }
 
-CLUSTER = GW = None
+SERVERS = CLUSTER = GW = None
 
 
 def setUpModule():
-    global CLUSTER, GW
-    CLUSTER = harness.Cluster()
-    try:
-        GW = harness.Gateway(CLUSTER, Pki.get(), patients=N,
+    global SERVERS, CLUSTER, GW
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        GW = SERVERS.gateway(Pki.get(), patients=N,
                              countries=("fi", "no", "se"))
         GW.start()
-        # Sweden is opt-in for treatment: permit every test patient.
-        CLUSTER.psql(
-            "insert into gw.consent_rule (patient_system, patient_id, scope, "
-            "decision, purposes) select case personid_typ when 'personnummer' "
-            "then %s else %s end, personid, 'treatment', 'permit', '{}' "
-            "from se_register.patient" % (sql_literal(SE_PNR), sql_literal(SE_SAM)))
-    except BaseException:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
-        raise
+        CLUSTER.psql(harness.SE_PERMIT_TREATMENT_SQL)
 
 
 def tearDownModule():
-    try:
-        if GW is not None:
-            GW.stop()
-    finally:
-        if GW is not None:
-            GW.cleanup()
-        CLUSTER.cleanup()
+    SERVERS.stop()
 
 
 def logical_id(cc, index):
