@@ -285,6 +285,85 @@ mt_sock_wait(struct mt_sock *s, int ep, void *owner, int err)
 	return true;
 }
 
+enum mt_step
+mt_sock_connect_step(struct mt_sock *s)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+
+	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	if (soerr != 0)
+		return MT_STEP_FAIL;
+	/* No peer yet: still connecting, EPOLLOUT will say when. */
+	if (getpeername(s->fd, (struct sockaddr *)&peer, &plen) != 0)
+		return MT_STEP_WAIT;
+	return MT_STEP_DONE;
+}
+
+enum mt_step
+mt_sock_handshake_step(struct mt_sock *s, int ep, void *owner)
+{
+	int r;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(s->ssl);
+	if (r == 1)
+		return MT_STEP_DONE;
+	return mt_sock_wait(s, ep, owner, SSL_get_error(s->ssl, r)) ?
+	    MT_STEP_WAIT : MT_STEP_FAIL;
+}
+
+enum mt_step
+mt_sock_write_step(struct mt_sock *s, int ep, void *owner, const char *buf,
+    size_t len, size_t *pos)
+{
+	while (*pos < len) {
+		int r;
+
+		ERR_clear_error();
+		r = SSL_write(s->ssl, buf + *pos, (int)(len - *pos));
+		if (r <= 0)
+			return mt_sock_wait(s, ep, owner, SSL_get_error(s->ssl, r)) ?
+			    MT_STEP_WAIT : MT_STEP_FAIL;
+		*pos += (size_t)r;
+	}
+	return MT_STEP_DONE;
+}
+
+enum mt_step
+mt_sock_read_step(struct mt_sock *s, int ep, void *owner, struct mt_resp *r)
+{
+	static char buf[65536]; /* the tools are single-threaded */
+
+	for (;;) {
+		int n, done;
+
+		ERR_clear_error();
+		n = SSL_read(s->ssl, buf, sizeof(buf));
+		if (n <= 0)
+			return mt_sock_wait(s, ep, owner, SSL_get_error(s->ssl, n)) ?
+			    MT_STEP_WAIT : MT_STEP_FAIL;
+		done = mt_resp_consume(r, buf, (size_t)n);
+		if (done < 0)
+			return MT_STEP_PROTO;
+		if (done > 0)
+			return MT_STEP_DONE;
+	}
+}
+
+void
+mt_note_tls(SSL *ssl, char *proto, size_t proto_size, char *cipher,
+    size_t cipher_size)
+{
+	if (proto[0] != '\0')
+		return;
+	snprintf(proto, proto_size, "%s", SSL_get_version(ssl));
+	snprintf(cipher, cipher_size, "%s",
+	    SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)));
+}
+
 void
 mt_sock_close(struct mt_sock *s, bool polite)
 {

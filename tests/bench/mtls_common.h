@@ -2,8 +2,10 @@
  * mtls_common.h: what the benchmark clients mtls_load.c and mtls_idle.c share:
  * the target URL, the client SSL_CTX, the request bytes and an HTTP/1.1
  * response framer. Both are single-threaded epoll clients over non-blocking
- * OpenSSL; this file holds the parts that do not depend on how each drives its
- * connections.
+ * OpenSSL; this file holds what does not depend on how each schedules its
+ * connections: the socket, and the steps of one exchange (connect, handshake,
+ * write the request, read the response), each going as far as it can without
+ * blocking.
  */
 #ifndef MTLS_COMMON_H
 #define MTLS_COMMON_H
@@ -92,6 +94,30 @@ void mt_sock_set_events(struct mt_sock *s, int ep, void *owner, uint32_t ev);
  * waits for the socket (WANT_READ, WANT_WRITE), register that interest and
  * return true; false for a real failure. */
 bool mt_sock_wait(struct mt_sock *s, int ep, void *owner, int err);
+
+/* What one step of a connection's exchange came to: finished, waiting for
+ * the socket (interest registered), failed (the connect, TLS, or EOF), or a
+ * response that breaks HTTP framing. */
+enum mt_step { MT_STEP_DONE, MT_STEP_WAIT, MT_STEP_FAIL, MT_STEP_PROTO };
+
+/* Has s's non-blocking connect finished?  DONE, WAIT or FAIL. */
+enum mt_step mt_sock_connect_step(struct mt_sock *s);
+
+/* Run the TLS handshake as far as it goes without blocking. */
+enum mt_step mt_sock_handshake_step(struct mt_sock *s, int ep, void *owner);
+
+/* Write buf[*pos..len) as far as it goes; DONE once all of it is written. */
+enum mt_step mt_sock_write_step(struct mt_sock *s, int ep, void *owner,
+    const char *buf, size_t len, size_t *pos);
+
+/* Read into r as far as it goes; DONE once the response is complete. */
+enum mt_step mt_sock_read_step(struct mt_sock *s, int ep, void *owner,
+    struct mt_resp *r);
+
+/* The protocol and cipher of ssl's session into proto and cipher, when
+ * proto is still empty (the first connection of a run names them). */
+void mt_note_tls(SSL *ssl, char *proto, size_t proto_size, char *cipher,
+    size_t cipher_size);
 
 /* Free s's SSL (sending one close_notify first when polite) and close its
  * socket, which also leaves the epoll set. */

@@ -151,90 +151,66 @@ request_done(struct conn *c)
 static void
 drive(struct conn *c)
 {
-	static char rbuf[65536];
-	int r, err, done;
-
 	for (;;) {
 		switch (c->st) {
 		case S_UNUSED:
 		case S_IDLE:
 			return;
-		case S_CONNECTING: {
-			int soerr = 0;
-			socklen_t len = sizeof(soerr);
-			struct sockaddr_in peer;
-			socklen_t plen = sizeof(peer);
-
-			getsockopt(c->s.fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-			if (soerr != 0) {
+		case S_CONNECTING:
+			switch (mt_sock_connect_step(&c->s)) {
+			case MT_STEP_DONE:
+				c->st = S_HANDSHAKE;
+				break;
+			case MT_STEP_WAIT:
+				return;
+			default:
 				conn_fail(c, &st.connect_err);
 				return;
 			}
-			if (getpeername(
-			        c->s.fd, (struct sockaddr *)&peer, &plen) != 0)
-				return;
-			c->st = S_HANDSHAKE;
 			break;
-		}
 		case S_HANDSHAKE:
-			ERR_clear_error();
-			r = SSL_do_handshake(c->s.ssl);
-			if (r == 1) {
-				if (st.proto[0] == '\0') {
-					snprintf(st.proto, sizeof(st.proto),
-					    "%s", SSL_get_version(c->s.ssl));
-					snprintf(st.cipher, sizeof(st.cipher),
-					    "%s",
-					    SSL_CIPHER_get_name(
-					        SSL_get_current_cipher(
-					            c->s.ssl)));
-				}
+			switch (mt_sock_handshake_step(&c->s, ep, c)) {
+			case MT_STEP_DONE:
+				mt_note_tls(c->s.ssl, st.proto, sizeof(st.proto),
+				    st.cipher, sizeof(st.cipher));
 				c->st = S_WRITING;
 				break;
-			}
-			err = SSL_get_error(c->s.ssl, r);
-			if (mt_sock_wait(&c->s, ep, c, err))
+			case MT_STEP_WAIT:
 				return;
-			conn_fail(c, &st.tls_err);
-			return;
+			default:
+				conn_fail(c, &st.tls_err);
+				return;
+			}
+			break;
 		case S_WRITING:
-			ERR_clear_error();
-			r = SSL_write(c->s.ssl, opt.req + c->wpos,
-			    (int)(opt.req_len - c->wpos));
-			if (r > 0) {
-				c->wpos += (size_t)r;
-				if (c->wpos == opt.req_len) {
-					c->st = S_READING;
-					set_events(c, EPOLLIN);
-				}
+			switch (mt_sock_write_step(&c->s, ep, c, opt.req,
+			    opt.req_len, &c->wpos)) {
+			case MT_STEP_DONE:
+				c->st = S_READING;
+				set_events(c, EPOLLIN);
 				break;
-			}
-			err = SSL_get_error(c->s.ssl, r);
-			if (mt_sock_wait(&c->s, ep, c, err))
+			case MT_STEP_WAIT:
 				return;
-			conn_fail(c, &st.tls_err);
-			return;
+			default:
+				conn_fail(c, &st.tls_err);
+				return;
+			}
+			break;
 		case S_READING:
-			ERR_clear_error();
-			r = SSL_read(c->s.ssl, rbuf, sizeof(rbuf));
-			if (r > 0) {
-				done =
-				    mt_resp_consume(&c->resp, rbuf, (size_t)r);
-				if (done < 0) {
-					conn_fail(c, &st.proto_err);
-					return;
-				}
-				if (done > 0) {
-					request_done(c);
-					return;
-				}
-				break;
-			}
-			err = SSL_get_error(c->s.ssl, r);
-			if (mt_sock_wait(&c->s, ep, c, err))
+			switch (mt_sock_read_step(&c->s, ep, c, &c->resp)) {
+			case MT_STEP_DONE:
+				request_done(c);
 				return;
-			conn_fail(c, &st.read_err);
-			return;
+			case MT_STEP_WAIT:
+				return;
+			case MT_STEP_PROTO:
+				conn_fail(c, &st.proto_err);
+				return;
+			case MT_STEP_FAIL:
+				conn_fail(c, &st.read_err);
+				return;
+			}
+			break;
 		}
 	}
 }

@@ -44,7 +44,6 @@
 
 #include "mtls_common.h"
 
-#define RBUF_SIZE 65536
 
 enum state { S_IDLE, S_CONNECTING, S_HANDSHAKE, S_WRITING, S_READING };
 
@@ -197,14 +196,15 @@ complete_request(struct conn *c)
 	next_request(c);	/* the caller goes on driving c */
 }
 
+/* The server closed a kept-alive connection before any byte of this
+ * request's answer: not a failure, the request goes again on a new one. */
 static void
-note_tls(struct conn *c)
+retry_on_new_connection(struct conn *c)
 {
-	if (st.proto[0] == '\0') {
-		snprintf(st.proto, sizeof(st.proto), "%s", SSL_get_version(c->s.ssl));
-		snprintf(st.cipher, sizeof(st.cipher), "%s",
-		    SSL_CIPHER_get_name(SSL_get_current_cipher(c->s.ssl)));
-	}
+	st.reconnects++;
+	drop(c, false);
+	st.started--;
+	next_request(c);
 }
 
 /* Advance c as far as it goes without blocking: through as many requests as can
@@ -212,89 +212,71 @@ note_tls(struct conn *c)
 static void
 drive(struct conn *c)
 {
-	static char rbuf[RBUF_SIZE];
-	int r, err;
-
 	for (;;) {
 		switch (c->st) {
 		case S_IDLE:
 			return;
-		case S_CONNECTING: {
-			int soerr = 0;
-			socklen_t len = sizeof(soerr);
-			struct sockaddr_in peer;
-			socklen_t plen = sizeof(peer);
-			getsockopt(c->s.fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-			if (soerr != 0) {
+		case S_CONNECTING:
+			switch (mt_sock_connect_step(&c->s)) {
+			case MT_STEP_DONE:
+				c->st = S_HANDSHAKE;
+				break;
+			case MT_STEP_WAIT:
+				return;
+			default:
 				fail_request(c, &st.connect_err);
 				break;
 			}
-			if (getpeername(c->s.fd, (struct sockaddr *)&peer, &plen) != 0)
-				return;	/* still connecting: wait for EPOLLOUT */
-			c->st = S_HANDSHAKE;
 			break;
-		}
 		case S_HANDSHAKE:
-			ERR_clear_error();
-			r = SSL_do_handshake(c->s.ssl);
-			if (r == 1) {
-				note_tls(c);
+			switch (mt_sock_handshake_step(&c->s, ep, c)) {
+			case MT_STEP_DONE:
+				mt_note_tls(c->s.ssl, st.proto, sizeof(st.proto),
+				    st.cipher, sizeof(st.cipher));
 				c->st = S_WRITING;
 				break;
-			}
-			err = SSL_get_error(c->s.ssl, r);
-			if (mt_sock_wait(&c->s, ep, c, err))
+			case MT_STEP_WAIT:
 				return;
-			fail_request(c, &st.tls_err);
+			default:
+				fail_request(c, &st.tls_err);
+				break;
+			}
 			break;
 		case S_WRITING:
-			ERR_clear_error();
-			r = SSL_write(c->s.ssl, opt.req + c->wpos, (int)(opt.req_len - c->wpos));
-			if (r > 0) {
-				c->wpos += (size_t)r;
-				if (c->wpos == opt.req_len) {
-					c->st = S_READING;
-					set_events(c, EPOLLIN);
-				}
+			switch (mt_sock_write_step(&c->s, ep, c, opt.req,
+			    opt.req_len, &c->wpos)) {
+			case MT_STEP_DONE:
+				c->st = S_READING;
+				set_events(c, EPOLLIN);
 				break;
-			}
-			err = SSL_get_error(c->s.ssl, r);
-			if (mt_sock_wait(&c->s, ep, c, err))
+			case MT_STEP_WAIT:
 				return;
-			if (c->reused) {	/* server closed an idle keep-alive connection */
-				st.reconnects++;
-				drop(c, false);
-				st.started--;
-				next_request(c);
+			default:
+				if (c->reused)
+					retry_on_new_connection(c);
+				else
+					fail_request(c, &st.tls_err);
 				break;
 			}
-			fail_request(c, &st.tls_err);
 			break;
 		case S_READING:
-			ERR_clear_error();
-			r = SSL_read(c->s.ssl, rbuf, sizeof(rbuf));
-			if (r > 0) {
-				int done = mt_resp_consume(&c->resp, rbuf, (size_t)r);
-				if (done < 0)
-					fail_request(c, &st.proto_err);
-				else if (done > 0)
-					complete_request(c);
+			switch (mt_sock_read_step(&c->s, ep, c, &c->resp)) {
+			case MT_STEP_DONE:
+				complete_request(c);
 				break;
-			}
-			err = SSL_get_error(c->s.ssl, r);
-			if (mt_sock_wait(&c->s, ep, c, err))
+			case MT_STEP_WAIT:
 				return;
-			/* EOF (with or without close_notify) or an error. */
-			if (c->reused && c->resp.head_len == 0) {
-				/* Closed before any byte of this response: the server
-				 * ended the keep-alive connection; retry on a new one. */
-				st.reconnects++;
-				drop(c, false);
-				st.started--;
-				next_request(c);
+			case MT_STEP_PROTO:
+				fail_request(c, &st.proto_err);
+				break;
+			case MT_STEP_FAIL:
+				/* EOF (with or without close_notify) or an error. */
+				if (c->reused && c->resp.head_len == 0)
+					retry_on_new_connection(c);
+				else
+					fail_request(c, &st.read_err);
 				break;
 			}
-			fail_request(c, &st.read_err);
 			break;
 		}
 	}
