@@ -78,7 +78,9 @@ struct gw_adapter {
 	/* Per clinical type (GW_RT_PATIENT unused, NULL): $1 registry_key,
 	 * $2 limit, $3 offset -> rows (kind, doc, total), stable order. */
 	const char *sql_search[GW_RT_COUNT];
-	/* $1 registry_key -> rows (kind, doc) of every IPS section. */
+	/* $1 patient token (as for sql_read[GW_RT_PATIENT]) -> rows (kind,
+	 * doc): the patient's own row first, then those of every IPS
+	 * section; none if there is no such patient. */
 	const char *sql_summary;
 	/* Export: $1 registry key after which to start ("" = first), $2
 	 * number of patients -> rows (kind, doc, patient_key), each patient's

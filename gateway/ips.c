@@ -1,7 +1,8 @@
 /*
  * ips.c: GET Patient/{id}/$summary, the International Patient Summary
- * document.  The adapter returns the native rows of every section in one
- * query; this file maps them, drops what consent withholds, and assembles
+ * document.  The adapter returns the patient's native row and those of
+ * every section in one query; this file maps them, asks for the consent
+ * decision, drops what it withholds, and assembles
  * one document Bundle for every country alike: Composition first (with the
  * five IPS sections, each referencing its entries or saying why it is
  * empty), then the Patient, the authoring Organization and the entries,
@@ -101,25 +102,30 @@ section_json(const struct ips_section *s, cJSON *refs)
 	return sec;
 }
 
+/* The mapped section rows between the registry's answer and the consent
+ * decision: the resources in req->held_resource (an array, in the
+ * answer's order), their types and sensitive categories here, in
+ * req->ctx. */
+struct summary_held {
+	int n;
+	struct {
+		enum gw_rtype type;
+		const char *category;
+	} row[];
+};
+
 static void
-summary_rows(const PGresult *res, const char *error, void *arg)
+summary_permitted(struct gw_req *req)
 {
-	struct gw_req *req = arg;
 	const char *base = req->worker->server->cfg->public_base_url;
 	const struct gw_map_ctx ctx = { .patient = &req->patient };
+	const struct summary_held *held = req->ctx;
 	cJSON *entries[GW_RT_COUNT] = { NULL }, *refs[GW_RT_COUNT] = { NULL };
-	cJSON *bundle, *comp, *secs, *patient, *org, *ident;
+	cJSON *bundle, *comp, *secs, *patient, *org, *ident, *r;
 	char uuid[37], now[32], org_id[64];
 	enum gw_rtype t;
 	const char *category;
 
-	if (gw_req_gone(req))
-		return;
-	if (res == NULL) {
-		gw_warn("summary failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "registry unavailable");
-		return;
-	}
 	patient = req->adapter->map(req->held_kind, req->held, &ctx, &t,
 	    &category);
 	if (patient == NULL) {
@@ -130,14 +136,13 @@ summary_rows(const PGresult *res, const char *error, void *arg)
 		entries[i] = cJSON_CreateArray();
 		refs[i] = cJSON_CreateArray();
 	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		cJSON *r = gw_flow_map_row(req, res, i, 1, &t, &category);
+	for (int i = 0; i < held->n; i++) {
 		const cJSON *id;
 
-		if (r == NULL)
-			continue;
-		if (t == GW_RT_PATIENT ||
-		    gw_consent_excludes(&req->decision, category)) {
+		r = cJSON_DetachItemFromArray(req->held_resource, 0);
+		t = held->row[i].type;
+		if (gw_consent_excludes(&req->decision,
+		    held->row[i].category)) {
 			cJSON_Delete(r);
 			continue;
 		}
@@ -187,7 +192,7 @@ summary_rows(const PGresult *res, const char *error, void *arg)
 	gw_fhir_bundle_add(bundle, base, patient, NULL);
 	gw_fhir_bundle_add(bundle, base, org, NULL);
 	for (size_t i = 0; i < GW_ARRAY_LEN(sections); i++) {
-		cJSON *list = entries[sections[i].type], *r;
+		cJSON *list = entries[sections[i].type];
 
 		while ((r = cJSON_DetachItemFromArray(list, 0)) != NULL)
 			gw_fhir_bundle_add(bundle, base, r, NULL);
@@ -201,19 +206,57 @@ summary_rows(const PGresult *res, const char *error, void *arg)
 }
 
 static void
-summary_permitted(struct gw_req *req)
+summary_loaded(const PGresult *res, const char *error, void *arg)
 {
-	char name[64];
-	const char *params[1] = { req->patient.registry_key };
+	struct gw_req *req = arg;
+	struct summary_held *held;
+	int rows;
 
-	gw_flow_statement_name(req->adapter, "summary", -1, name, sizeof(name));
-	req->pending = true;
-	gw_db_query(req->worker->db, name, 1, params, summary_rows, req);
+	if (gw_req_gone(req))
+		return;
+	if (res == NULL) {
+		gw_warn("summary failed: %s", error);
+		gw_req_reply_error(req, 503, NULL, "registry unavailable");
+		return;
+	}
+	rows = PQntuples(res);
+	if (rows == 0) {
+		gw_req_reply_error(req, 404, "not-found", "no such patient");
+		return;
+	}
+	if (!gw_flow_hold_patient(req, res))
+		return;
+	/* Mapping before the decision releases nothing: the resources stay
+	 * on the request until summary_permitted. */
+	held = gw_malloc(sizeof(*held) + (size_t)rows * sizeof(held->row[0]));
+	held->n = 0;
+	req->ctx = held;
+	req->held_resource = cJSON_CreateArray();
+	for (int i = 1; i < rows; i++) {
+		enum gw_rtype t;
+		const char *category;
+		cJSON *r = gw_flow_map_row(req, res, i, 1, &t, &category);
+
+		if (r == NULL)
+			continue;
+		if (t == GW_RT_PATIENT) {
+			cJSON_Delete(r);
+			continue;
+		}
+		cJSON_AddItemToArray(req->held_resource, r);
+		held->row[held->n].type = t;
+		held->row[held->n].category = category;
+		held->n++;
+	}
+	gw_flow_decide(req, summary_permitted);
 }
 
 void
 gw_handle_summary(struct gw_req *req)
 {
+	const char *token;
+	char name[64];
+
 	for (int i = 0; i < req->nparams; i++) {
 		if (strcmp(req->params[i].name, "_format") != 0) {
 			gw_req_reply_error(req, 400, "not-supported",
@@ -221,5 +264,10 @@ gw_handle_summary(struct gw_req *req)
 			return;
 		}
 	}
-	gw_flow_load_patient(req, req->path_args[0], summary_permitted);
+	token = gw_flow_local_patient(req, req->path_args[0]);
+	if (token == NULL)
+		return;
+	gw_flow_statement_name(req->adapter, "summary", -1, name, sizeof(name));
+	req->pending = true;
+	gw_db_query(req->worker->db, name, 1, &token, summary_loaded, req);
 }

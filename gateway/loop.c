@@ -64,7 +64,8 @@ collect_statements(void)
 		ADD(gw_strdup(name),
 		    gw_flow_wrap_generation(a->sql_patient_by_identifier), 2);
 		gw_flow_statement_name(a, "summary", -1, name, sizeof(name));
-		ADD(gw_strdup(name), gw_strdup(a->sql_summary), 1);
+		ADD(gw_strdup(name), gw_flow_wrap_generation(a->sql_summary),
+		    1);
 		for (int t = 0; t < GW_RT_COUNT; t++) {
 			gw_flow_statement_name(a, "read", t, name, sizeof(name));
 			ADD(gw_strdup(name),

@@ -203,6 +203,21 @@ gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *))
 	}
 }
 
+bool
+gw_flow_hold_patient(struct gw_req *req, const PGresult *res)
+{
+	if (gw_flow_identify(req, PQgetvalue(res, 0, 1)) != GW_OK) {
+		gw_req_reply_error(req, 500, NULL, "registry row unusable");
+		return false;
+	}
+	gw_flow_note_generation(req, res);
+	/* Keep the patient doc for the answer itself. */
+	req->held = cJSON_Parse(PQgetvalue(res, 0, 1));
+	gw_strlcpy(req->held_kind, PQgetvalue(res, 0, 0),
+	    sizeof(req->held_kind));
+	return true;
+}
+
 static void
 patient_loaded(const PGresult *res, const char *error, void *arg)
 {
@@ -220,15 +235,8 @@ patient_loaded(const PGresult *res, const char *error, void *arg)
 		    req->missing_status : 404, "not-found", "no such patient");
 		return;
 	}
-	if (gw_flow_identify(req, PQgetvalue(res, 0, 1)) != GW_OK) {
-		gw_req_reply_error(req, 500, NULL, "registry row unusable");
+	if (!gw_flow_hold_patient(req, res))
 		return;
-	}
-	gw_flow_note_generation(req, res);
-	/* Keep the patient doc for the Patient read itself. */
-	req->held = cJSON_Parse(PQgetvalue(res, 0, 1));
-	gw_strlcpy(req->held_kind, PQgetvalue(res, 0, 0),
-	    sizeof(req->held_kind));
 	if (req->no_decision)
 		req->next(req);
 	else
@@ -255,16 +263,14 @@ gw_flow_resolve_patient(struct gw_req *req, const char *logical_id,
 	gw_flow_load_patient(req, logical_id, next);
 }
 
-void
-gw_flow_load_patient(struct gw_req *req, const char *logical_id,
-    void (*next)(struct gw_req *))
+const char *
+gw_flow_local_patient(struct gw_req *req, const char *logical_id)
 {
 	const char *token = NULL;
-	char name[64];
 
 	if (!gw_flow_valid_id(logical_id)) {
 		gw_req_reply_error(req, 400, "invalid", "malformed id");
-		return;
+		return NULL;
 	}
 	req->adapter = gw_flow_adapter_of(logical_id, &token);
 	if (req->adapter == NULL ||
@@ -272,8 +278,20 @@ gw_flow_load_patient(struct gw_req *req, const char *logical_id,
 		req->adapter->country)) {
 		gw_req_reply_error(req, 404, NULL,
 		    "no local registry for id %s", logical_id);
-		return;
+		return NULL;
 	}
+	return token;
+}
+
+void
+gw_flow_load_patient(struct gw_req *req, const char *logical_id,
+    void (*next)(struct gw_req *))
+{
+	const char *token = gw_flow_local_patient(req, logical_id);
+	char name[64];
+
+	if (token == NULL)
+		return;
 	req->next = next;
 	gw_flow_statement_name(req->adapter, "read", GW_RT_PATIENT, name,
 	    sizeof(name));

@@ -43,9 +43,21 @@ char *gw_flow_wrap_generation(const char *sql);
 /* Fill req->patient from a native patient doc; GW_OK or GW_ERR. */
 int gw_flow_identify(struct gw_req *req, const char *patient_doc);
 
+/* From row 0 of a patient statement's answer (kind, doc, ...,
+ * generation): fill req->patient, note the consent generation and keep
+ * the native doc in req->held.  False after answering 500 when the row
+ * is unusable. */
+bool gw_flow_hold_patient(struct gw_req *req, const PGresult *res);
+
 /* Decide consent for req->patient; on permit call next, otherwise answer
  * 403 (deny) or 503 (no decision). */
 void gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *));
+
+/* Check a logical id and find its local adapter (req->adapter): the
+ * token the adapter's patient statements take, pointing into logical_id;
+ * NULL after answering 400 (malformed) or 404 (no local registry). */
+const char *gw_flow_local_patient(struct gw_req *req,
+    const char *logical_id);
 
 /* Load the patient with this logical id (404 if none), keep its native doc
  * in req->held, decide consent, then call next. */

@@ -55,29 +55,41 @@
 	"LIMIT $2::text::bigint OFFSET $3::text::bigint"
 
 /*
- * One IPS section of the summary: a patient's newest GW_SQL_SUMMARY_LIMIT
- * rows of a table, n the section's place.  The bound keeps one $summary
- * response (and the gateway's memory for it) finite whatever the registry
- * holds; 100 rows per section is far beyond what a patient summary is
- * meant to show.  Sections are joined with UNION ALL inside
- * GW_SQL_SUMMARY(...).
+ * The patient summary in one statement: $1 is the patient's token (the
+ * logical id without "<prefix>-"); the rows are the patient's own row
+ * first, then every IPS section's rows, (kind, doc).  No row: no such
+ * patient.  One statement instead of a patient read followed by a
+ * section query saves the database a statement and the request a round
+ * trip; the sections are read before the consent decision but nothing
+ * leaves the gateway before it permits (gateway/ips.c).
+ *
+ * GW_SQL_SUMMARY_PATIENT names the patient table and its token column.
+ * Each GW_SQL_SECTION is a patient's newest GW_SQL_SUMMARY_LIMIT rows of
+ * a table, n the section's place.  The bound keeps one $summary response
+ * (and the gateway's memory for it) finite whatever the registry holds;
+ * 100 rows per section is far beyond what a patient summary is meant to
+ * show.
  */
 #define GW_SQL_SUMMARY_LIMIT "100"
+#define GW_SQL_SUMMARY_PATIENT(kind, schema, table, token)                    \
+	"WITH p AS MATERIALIZED (SELECT h.* FROM " schema "." table " h "    \
+	"WHERE h." token " = $1::text) "                                      \
+	"SELECT s.kind, s.doc FROM ("                                         \
+	"SELECT '" kind "'::text AS kind, row_to_json(p)::text AS doc, "      \
+	"0 AS osio, NULL::timestamptz AS pvm, p.id FROM p"
 #define GW_SQL_SECTION(kind, schema, table, owner, date, n, cond)             \
-	"(SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "     \
-	n " AS osio, r." date "::timestamptz AS pvm, r.id "                   \
+	" UNION ALL (SELECT '" kind "'::text, row_to_json(r)::text, "         \
+	n ", r." date "::timestamptz, r.id "                                  \
 	"FROM " schema "." table " r "                                        \
-	"WHERE r." owner " = " GW_SQL_KEY("$1") cond " "                      \
+	"WHERE r." owner " = (SELECT p.id FROM p)" cond " "                   \
 	"ORDER BY r." date " DESC NULLS LAST, r.id DESC "                     \
 	"LIMIT " GW_SQL_SUMMARY_LIMIT ")"
 
-/* The five IPS sections in order (allergies, problems, medications,
- * immunizations, results), newest first inside a section. */
-#define GW_SQL_SUMMARY(allergies, problems, medications, immunizations,       \
-    results)                                                                  \
-	"SELECT s.kind, s.doc FROM ("                                         \
-	allergies " UNION ALL " problems " UNION ALL " medications            \
-	" UNION ALL " immunizations " UNION ALL " results                     \
+/* The patient, then the five IPS sections in order (allergies, problems,
+ * medications, immunizations, results), newest first inside a section. */
+#define GW_SQL_SUMMARY(patient, allergies, problems, medications,             \
+    immunizations, results)                                                   \
+	patient allergies problems medications immunizations results          \
 	") s ORDER BY s.osio, s.pvm DESC NULLS LAST, s.id DESC"
 
 /*

@@ -74,6 +74,7 @@ const struct gw_adapter adapter_fi = {
 	},
 
 	.sql_summary = GW_SQL_SUMMARY(
+	    GW_SQL_SUMMARY_PATIENT("henkilo", FI_SCHEMA, "henkilo", "fhir_tunniste"),
 	    FI_SECTION("allergia", "todettu", "1"),
 	    FI_SECTION("diagnoosi", "todettu", "2"),
 	    FI_SECTION("laakitys", "aloitettu", "3"),

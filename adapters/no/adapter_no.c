@@ -90,6 +90,7 @@ const struct gw_adapter adapter_no = {
 	},
 
 	.sql_summary = GW_SQL_SUMMARY(
+	    GW_SQL_SUMMARY_PATIENT("pasient", NO_SCHEMA, "pasient", "fhir_id"),
 	    NO_SECTION("kritisk_informasjon", "registrert_dato", "1"),
 	    NO_SECTION("diagnose", "diagnosedato", "2"),
 	    NO_SECTION("legemiddel", "startdato", "3"),

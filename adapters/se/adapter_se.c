@@ -103,6 +103,7 @@ const struct gw_adapter adapter_se = {
 	},
 
 	.sql_summary = GW_SQL_SUMMARY(
+	    GW_SQL_SUMMARY_PATIENT("patient", SE_SCHEMA, "patient", "fhir_id"),
 	    SE_SECTION("uppmarksamhetssignal", "registrerad", "1",
 	        SE_ALLERGY_ONLY),
 	    SE_SECTION("diagnos", "diagnosdatum", "2", ""),
