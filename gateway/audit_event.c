@@ -254,13 +254,13 @@ identifier(const char *text, const char *default_system)
 	if (bar != NULL) {
 		char *system = gw_strndup(text, (size_t)(bar - text));
 
-		gw_fhir_add_string(id, "system", system);
+		GW_FHIR_ADD_STRING(id, "system", system);
 		free(system);
 		text = bar + 1;
 	} else {
-		gw_fhir_add_string(id, "system", default_system);
+		GW_FHIR_ADD_STRING(id, "system", default_system);
 	}
-	gw_fhir_add_string(id, "value", text);
+	GW_FHIR_ADD_STRING(id, "value", text);
 	return id;
 }
 
@@ -452,7 +452,7 @@ gw_audit_event_from_canonical(const char *canonical, long long seq,
 		if (str(rec, "patient.id")[0] != '\0') {
 			cJSON *ident = cJSON_CreateObject();
 
-			gw_fhir_add_string(ident, "system",
+			GW_FHIR_ADD_STRING(ident, "system",
 			    str(rec, "patient.system"));
 			cJSON_AddStringToObject(ident, "value",
 			    str(rec, "patient.id"));

@@ -41,11 +41,23 @@ gw_fhir_type_from_name(const char *name, enum gw_rtype *out)
 	return GW_ERR;
 }
 
+cJSON *
+gw_json_add_const(cJSON *obj, const char *key, cJSON *item)
+{
+	if (item == NULL)
+		return NULL;
+	if (!cJSON_AddItemToObjectCS(obj, key, item)) {
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}
+
 void
-gw_fhir_add_string(cJSON *obj, const char *name, const char *value)
+gw_fhir_add_string_const(cJSON *obj, const char *key, const char *value)
 {
 	if (value != NULL && value[0] != '\0')
-		cJSON_AddStringToObject(obj, name, value);
+		gw_json_add_const(obj, key, cJSON_CreateString(value));
 }
 
 cJSON *
@@ -53,9 +65,9 @@ gw_fhir_coding(const char *system, const char *code, const char *display)
 {
 	cJSON *c = cJSON_CreateObject();
 
-	gw_fhir_add_string(c, "system", system);
-	gw_fhir_add_string(c, "code", code);
-	gw_fhir_add_string(c, "display", display);
+	GW_FHIR_ADD_STRING(c, "system", system);
+	GW_FHIR_ADD_STRING(c, "code", code);
+	GW_FHIR_ADD_STRING(c, "display", display);
 	return c;
 }
 
@@ -65,10 +77,10 @@ gw_fhir_codeable(cJSON *coding, const char *text)
 	cJSON *cc = cJSON_CreateObject();
 
 	if (coding != NULL) {
-		cJSON *arr = cJSON_AddArrayToObject(cc, "coding");
+		cJSON *arr = GW_JSON_ADD_ARRAY(cc, "coding");
 		cJSON_AddItemToArray(arr, coding);
 	}
-	gw_fhir_add_string(cc, "text", text);
+	GW_FHIR_ADD_STRING(cc, "text", text);
 	return cc;
 }
 
@@ -79,7 +91,7 @@ gw_fhir_reference(const char *type, const char *id)
 	cJSON *r = cJSON_CreateObject();
 
 	gw_concat(ref, sizeof(ref), type, "/", id, (char *)NULL);
-	cJSON_AddStringToObject(r, "reference", ref);
+	GW_JSON_ADD_STRING(r, "reference", ref);
 	return r;
 }
 
@@ -90,12 +102,12 @@ gw_fhir_outcome(const char *severity, const char *code,
 	cJSON *oo = cJSON_CreateObject();
 	cJSON *issues, *issue;
 
-	cJSON_AddStringToObject(oo, "resourceType", "OperationOutcome");
-	issues = cJSON_AddArrayToObject(oo, "issue");
+	GW_JSON_ADD_STRING(oo, "resourceType", "OperationOutcome");
+	issues = GW_JSON_ADD_ARRAY(oo, "issue");
 	issue = cJSON_CreateObject();
-	cJSON_AddStringToObject(issue, "severity", severity);
-	cJSON_AddStringToObject(issue, "code", code);
-	gw_fhir_add_string(issue, "diagnostics", diagnostics);
+	GW_JSON_ADD_STRING(issue, "severity", severity);
+	GW_JSON_ADD_STRING(issue, "code", code);
+	GW_FHIR_ADD_STRING(issue, "diagnostics", diagnostics);
 	cJSON_AddItemToArray(issues, issue);
 	return oo;
 }
@@ -105,8 +117,8 @@ gw_fhir_bundle_new(const char *type)
 {
 	cJSON *b = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(b, "resourceType", "Bundle");
-	cJSON_AddStringToObject(b, "type", type);
+	GW_JSON_ADD_STRING(b, "resourceType", "Bundle");
+	GW_JSON_ADD_STRING(b, "type", type);
 	return b;
 }
 
@@ -126,15 +138,15 @@ gw_fhir_bundle_add(cJSON *bundle, const char *base, cJSON *resource,
 	}
 	entries = cJSON_GetObjectItemCaseSensitive(bundle, "entry");
 	if (entries == NULL)
-		entries = cJSON_AddArrayToObject(bundle, "entry");
+		entries = GW_JSON_ADD_ARRAY(bundle, "entry");
 	entry = cJSON_CreateObject();
 	gw_concat(url, sizeof(url), base, "/", rt->valuestring, "/",
 	    id->valuestring, (char *)NULL);
-	cJSON_AddStringToObject(entry, "fullUrl", url);
-	cJSON_AddItemToObject(entry, "resource", resource);
+	GW_JSON_ADD_STRING(entry, "fullUrl", url);
+	GW_JSON_ADD(entry, "resource", resource);
 	if (search_mode != NULL) {
-		cJSON *search = cJSON_AddObjectToObject(entry, "search");
-		cJSON_AddStringToObject(search, "mode", search_mode);
+		cJSON *search = GW_JSON_ADD_OBJECT(entry, "search");
+		GW_JSON_ADD_STRING(search, "mode", search_mode);
 	}
 	cJSON_AddItemToArray(entries, entry);
 	return GW_OK;
@@ -185,10 +197,14 @@ gw_fhir_uuid_text(unsigned char b[16], int version, char out[37])
 {
 	b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	    b[11], b[12], b[13], b[14], b[15]);
+	/* Dashes after bytes 4, 6, 8 and 10 (RFC 4122's 8-4-4-4-12). */
+	for (int i = 0, o = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = "0123456789abcdef"[b[i] >> 4];
+		out[o++] = "0123456789abcdef"[b[i] & 0x0f];
+	}
+	out[36] = '\0';
 }
 
 void

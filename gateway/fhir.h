@@ -37,8 +37,29 @@ cJSON *gw_fhir_codeable(cJSON *coding, const char *text);
 /* {"reference": "Type/id"}.  Caller frees. */
 cJSON *gw_fhir_reference(const char *type, const char *id);
 
-/* Add a string member only when value is non-NULL and non-empty. */
-void gw_fhir_add_string(cJSON *obj, const char *name, const char *value);
+/*
+ * Members under literal keys.  cJSON copies every key it is given unless it
+ * is told the key is constant; FHIR element names are string literals, so
+ * these hand cJSON the literal itself (pasting "" to it refuses anything
+ * but a literal at compile time), which saves an allocation, a copy and a
+ * free per member: a third of a resource's allocations.  Each evaluates
+ * to the added item, or NULL when item is NULL (nothing is added), as
+ * cJSON_Add*ToObject do.
+ */
+cJSON *gw_json_add_const(cJSON *obj, const char *key, cJSON *item);
+#define GW_JSON_ADD(obj, key, item) gw_json_add_const((obj), "" key "", (item))
+#define GW_JSON_ADD_STRING(obj, key, s)                                        \
+	GW_JSON_ADD(obj, key, cJSON_CreateString(s))
+#define GW_JSON_ADD_NUMBER(obj, key, n)                                        \
+	GW_JSON_ADD(obj, key, cJSON_CreateNumber(n))
+#define GW_JSON_ADD_OBJECT(obj, key) GW_JSON_ADD(obj, key, cJSON_CreateObject())
+#define GW_JSON_ADD_ARRAY(obj, key) GW_JSON_ADD(obj, key, cJSON_CreateArray())
+
+/* Add a string member under a literal key only when value is non-NULL
+ * and non-empty. */
+void gw_fhir_add_string_const(cJSON *obj, const char *key, const char *value);
+#define GW_FHIR_ADD_STRING(obj, key, value)                                    \
+	gw_fhir_add_string_const((obj), "" key "", (value))
 
 /*
  * An OperationOutcome with one issue.  severity: "error" | "fatal" |

@@ -89,14 +89,8 @@ patient_found(const PGresult *res, const char *error, void *arg)
 		gw_req_reply_json(req, 200, bundle, NULL);
 		return;
 	}
-	if (gw_flow_identify(req, PQgetvalue(res, 0, 1)) != GW_OK) {
-		gw_req_reply_error(req, 500, NULL, "registry row unusable");
+	if (!gw_flow_hold_patient(req, res))
 		return;
-	}
-	gw_flow_note_generation(req, res);
-	req->held = cJSON_Parse(PQgetvalue(res, 0, 1));
-	gw_strlcpy(req->held_kind, PQgetvalue(res, 0, 0),
-	    sizeof(req->held_kind));
 	gw_flow_decide(req, patient_search_permitted);
 }
 

@@ -58,8 +58,8 @@ narrative(const char *text)
 
 	snprintf(div, sizeof(div),
 	    "<div xmlns=\"http://www.w3.org/1999/xhtml\">%s</div>", text);
-	cJSON_AddStringToObject(n, "status", "generated");
-	cJSON_AddStringToObject(n, "div", div);
+	GW_JSON_ADD_STRING(n, "status", "generated");
+	GW_JSON_ADD_STRING(n, "div", div);
 	return n;
 }
 
@@ -72,9 +72,9 @@ author_organization(const struct gw_req *req, char *id, size_t idsz)
 	snprintf(id, idsz, "fhirgw-%s", req->adapter->id_prefix);
 	snprintf(name, sizeof(name), "fhirgw %s data holder gateway",
 	    req->adapter->country);
-	cJSON_AddStringToObject(org, "resourceType", "Organization");
-	cJSON_AddStringToObject(org, "id", id);
-	cJSON_AddStringToObject(org, "name", name);
+	GW_JSON_ADD_STRING(org, "resourceType", "Organization");
+	GW_JSON_ADD_STRING(org, "id", id);
+	GW_JSON_ADD_STRING(org, "name", name);
 	return org;
 }
 
@@ -85,17 +85,17 @@ section_json(const struct ips_section *s, cJSON *refs)
 	int n = cJSON_GetArraySize(refs);
 	char text[96];
 
-	cJSON_AddStringToObject(sec, "title", s->title);
-	cJSON_AddItemToObject(sec, "code", gw_fhir_codeable(
+	GW_JSON_ADD_STRING(sec, "title", s->title);
+	GW_JSON_ADD(sec, "code", gw_fhir_codeable(
 	    gw_fhir_coding(LOINC, s->code, s->display), NULL));
 	snprintf(text, sizeof(text), "%s: %d %s", s->title, n,
 	    n == 1 ? "entry" : "entries");
-	cJSON_AddItemToObject(sec, "text", narrative(text));
+	GW_JSON_ADD(sec, "text", narrative(text));
 	if (n > 0) {
-		cJSON_AddItemToObject(sec, "entry", refs);
+		GW_JSON_ADD(sec, "entry", refs);
 	} else {
 		cJSON_Delete(refs);
-		cJSON_AddItemToObject(sec, "emptyReason", gw_fhir_codeable(
+		GW_JSON_ADD(sec, "emptyReason", gw_fhir_codeable(
 		    gw_fhir_coding("http://terminology.hl7.org/CodeSystem/"
 		    "list-empty-reason", "unavailable", "Unavailable"), NULL));
 	}
@@ -156,21 +156,21 @@ summary_permitted(struct gw_req *req)
 	org = author_organization(req, org_id, sizeof(org_id));
 	uuid4(uuid);
 	comp = cJSON_CreateObject();
-	cJSON_AddStringToObject(comp, "resourceType", "Composition");
-	cJSON_AddStringToObject(comp, "id", uuid);
-	cJSON_AddItemToObject(comp, "text", narrative(
+	GW_JSON_ADD_STRING(comp, "resourceType", "Composition");
+	GW_JSON_ADD_STRING(comp, "id", uuid);
+	GW_JSON_ADD(comp, "text", narrative(
 	    "International Patient Summary"));
-	cJSON_AddStringToObject(comp, "status", "final");
-	cJSON_AddItemToObject(comp, "type", gw_fhir_codeable(
+	GW_JSON_ADD_STRING(comp, "status", "final");
+	GW_JSON_ADD(comp, "type", gw_fhir_codeable(
 	    gw_fhir_coding(LOINC, "60591-5", "Patient summary Document"),
 	    NULL));
-	cJSON_AddItemToObject(comp, "subject", gw_fhir_reference("Patient",
+	GW_JSON_ADD(comp, "subject", gw_fhir_reference("Patient",
 	    req->patient.logical_id));
-	cJSON_AddStringToObject(comp, "date", now);
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(comp, "author"),
+	GW_JSON_ADD_STRING(comp, "date", now);
+	cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(comp, "author"),
 	    gw_fhir_reference("Organization", org_id));
-	cJSON_AddStringToObject(comp, "title", "International Patient Summary");
-	secs = cJSON_AddArrayToObject(comp, "section");
+	GW_JSON_ADD_STRING(comp, "title", "International Patient Summary");
+	secs = GW_JSON_ADD_ARRAY(comp, "section");
 	for (size_t i = 0; i < GW_ARRAY_LEN(sections); i++) {
 		cJSON_AddItemToArray(secs, section_json(&sections[i],
 		    refs[sections[i].type]));
@@ -178,16 +178,16 @@ summary_permitted(struct gw_req *req)
 	}
 
 	bundle = gw_fhir_bundle_new("document");
-	cJSON_AddStringToObject(bundle, "id", uuid);
-	ident = cJSON_AddObjectToObject(bundle, "identifier");
-	cJSON_AddStringToObject(ident, "system", "urn:ietf:rfc:3986");
+	GW_JSON_ADD_STRING(bundle, "id", uuid);
+	ident = GW_JSON_ADD_OBJECT(bundle, "identifier");
+	GW_JSON_ADD_STRING(ident, "system", "urn:ietf:rfc:3986");
 	{
 		char urn[48];
 
 		snprintf(urn, sizeof(urn), "urn:uuid:%s", uuid);
-		cJSON_AddStringToObject(ident, "value", urn);
+		GW_JSON_ADD_STRING(ident, "value", urn);
 	}
-	cJSON_AddStringToObject(bundle, "timestamp", now);
+	GW_JSON_ADD_STRING(bundle, "timestamp", now);
 	gw_fhir_bundle_add(bundle, base, comp, NULL);
 	gw_fhir_bundle_add(bundle, base, patient, NULL);
 	gw_fhir_bundle_add(bundle, base, org, NULL);

@@ -142,6 +142,18 @@ gw_flow_note_generation(struct gw_req *req, const PGresult *res)
 		req->consent_gen = v;
 }
 
+/* Fill req->patient from a parsed native patient doc. */
+static int
+identify(struct gw_req *req, const cJSON *doc)
+{
+	int rc;
+
+	memset(&req->patient, 0, sizeof(req->patient));
+	rc = req->adapter->patient_identity(doc, &req->patient);
+	req->patient.adapter = req->adapter;
+	return rc;
+}
+
 int
 gw_flow_identify(struct gw_req *req, const char *patient_doc)
 {
@@ -150,9 +162,7 @@ gw_flow_identify(struct gw_req *req, const char *patient_doc)
 
 	if (doc == NULL)
 		return GW_ERR;
-	memset(&req->patient, 0, sizeof(req->patient));
-	rc = req->adapter->patient_identity(doc, &req->patient);
-	req->patient.adapter = req->adapter;
+	rc = identify(req, doc);
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -206,13 +216,16 @@ gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *))
 bool
 gw_flow_hold_patient(struct gw_req *req, const PGresult *res)
 {
-	if (gw_flow_identify(req, PQgetvalue(res, 0, 1)) != GW_OK) {
+	/* The doc is kept for the answer itself. */
+	cJSON *doc = cJSON_Parse(PQgetvalue(res, 0, 1));
+
+	if (doc == NULL || identify(req, doc) != GW_OK) {
+		cJSON_Delete(doc);
 		gw_req_reply_error(req, 500, NULL, "registry row unusable");
 		return false;
 	}
 	gw_flow_note_generation(req, res);
-	/* Keep the patient doc for the answer itself. */
-	req->held = cJSON_Parse(PQgetvalue(res, 0, 1));
+	req->held = doc;
 	gw_strlcpy(req->held_kind, PQgetvalue(res, 0, 0),
 	    sizeof(req->held_kind));
 	return true;

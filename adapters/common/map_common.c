@@ -207,7 +207,8 @@ add_datetime(cJSON *obj, const char *name, const char *in)
 		return GW_OK;
 	if (gw_map_datetime(in, buf, sizeof(buf)) != GW_OK)
 		return GW_ERR;
-	cJSON_AddStringToObject(obj, name, buf);
+	/* name is a literal at every call (GW_JSON_ADD's rule). */
+	gw_json_add_const(obj, name, cJSON_CreateString(buf));
 	return GW_OK;
 }
 
@@ -303,10 +304,10 @@ resource_new(const char *type, const char *id, const char *profile)
 	cJSON *r = cJSON_CreateObject();
 	cJSON *meta, *profiles;
 
-	cJSON_AddStringToObject(r, "resourceType", type);
-	cJSON_AddStringToObject(r, "id", id);
-	meta = cJSON_AddObjectToObject(r, "meta");
-	profiles = cJSON_AddArrayToObject(meta, "profile");
+	GW_JSON_ADD_STRING(r, "resourceType", type);
+	GW_JSON_ADD_STRING(r, "id", id);
+	meta = GW_JSON_ADD_OBJECT(r, "meta");
+	profiles = GW_JSON_ADD_ARRAY(meta, "profile");
 	cJSON_AddItemToArray(profiles, cJSON_CreateString(profile));
 	return r;
 }
@@ -328,7 +329,7 @@ add_coding(cJSON *concept, cJSON *coding)
 	cJSON *arr = cJSON_GetObjectItemCaseSensitive(concept, "coding");
 
 	if (arr == NULL)
-		arr = cJSON_AddArrayToObject(concept, "coding");
+		arr = GW_JSON_ADD_ARRAY(concept, "coding");
 	cJSON_AddItemToArray(arr, coding);
 }
 
@@ -352,7 +353,7 @@ add_translation(cJSON *concept, const struct gw_term_target *tg)
 			continue;
 		if (code != NULL && strcmp(code, tg->code) == 0 &&
 		    cJSON_GetObjectItemCaseSensitive(c, "display") == NULL)
-			cJSON_AddStringToObject(c, "display", tg->display);
+			GW_JSON_ADD_STRING(c, "display", tg->display);
 		return;
 	}
 	add_coding(concept, gw_fhir_coding(tg->system, tg->code, tg->display));
@@ -397,10 +398,10 @@ quantity(double value, const char *ucum)
 {
 	cJSON *q = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(q, "value", value);
-	cJSON_AddStringToObject(q, "unit", ucum);
-	cJSON_AddStringToObject(q, "system", GW_SYSTEM_UCUM);
-	cJSON_AddStringToObject(q, "code", ucum);
+	GW_JSON_ADD_NUMBER(q, "value", value);
+	GW_JSON_ADD_STRING(q, "unit", ucum);
+	GW_JSON_ADD_STRING(q, "system", GW_SYSTEM_UCUM);
+	GW_JSON_ADD_STRING(q, "code", ucum);
 	return q;
 }
 
@@ -436,7 +437,7 @@ clinical_frame(const struct gw_map_row *row, const struct gw_map_ctx *ctx,
 static void
 add_given(cJSON *name, const char *names)
 {
-	cJSON *given = cJSON_AddArrayToObject(name, "given");
+	cJSON *given = GW_JSON_ADD_ARRAY(name, "given");
 	const char *p = names;
 
 	while (*p != '\0') {
@@ -462,8 +463,8 @@ coding_extension(const char *url, const struct gw_map_coding *c, bool display)
 {
 	cJSON *ext = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(ext, "url", url);
-	cJSON_AddItemToObject(ext, "valueCoding",
+	GW_JSON_ADD_STRING(ext, "url", url);
+	GW_JSON_ADD(ext, "valueCoding",
 	    gw_fhir_coding(c->system, c->code, display ? c->display : NULL));
 	return ext;
 }
@@ -475,16 +476,16 @@ translation_extension(const char *lang, const char *content)
 	cJSON *parts = cJSON_CreateArray();
 	cJSON *part;
 
-	cJSON_AddStringToObject(ext, "url", EXT_TRANSLATION);
+	GW_JSON_ADD_STRING(ext, "url", EXT_TRANSLATION);
 	part = cJSON_CreateObject();
-	cJSON_AddStringToObject(part, "url", "lang");
-	cJSON_AddStringToObject(part, "valueCode", lang);
+	GW_JSON_ADD_STRING(part, "url", "lang");
+	GW_JSON_ADD_STRING(part, "valueCode", lang);
 	cJSON_AddItemToArray(parts, part);
 	part = cJSON_CreateObject();
-	cJSON_AddStringToObject(part, "url", "content");
-	cJSON_AddStringToObject(part, "valueString", content);
+	GW_JSON_ADD_STRING(part, "url", "content");
+	GW_JSON_ADD_STRING(part, "valueString", content);
 	cJSON_AddItemToArray(parts, part);
-	cJSON_AddItemToObject(ext, "extension", parts);
+	GW_JSON_ADD(ext, "extension", parts);
 	return ext;
 }
 
@@ -505,14 +506,14 @@ patient_address(const struct gw_map_patient *p)
 	obj = cJSON_CreateObject();
 	if (ext != NULL)
 		cJSON_AddItemToArray(
-		    cJSON_AddArrayToObject(obj, "extension"), ext);
-	cJSON_AddStringToObject(obj, "use", "home");
+		    GW_JSON_ADD_ARRAY(obj, "extension"), ext);
+	GW_JSON_ADD_STRING(obj, "use", "home");
 	if (p->line != NULL)
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(obj, "line"),
+		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(obj, "line"),
 		    cJSON_CreateString(p->line));
-	gw_fhir_add_string(obj, "city", p->city);
+	GW_FHIR_ADD_STRING(obj, "city", p->city);
 	if (district) {
-		cJSON_AddStringToObject(
+		GW_JSON_ADD_STRING(
 		    obj, "district", p->municipality.display);
 		arr = cJSON_CreateArray();
 		if (p->municipality_url != NULL &&
@@ -526,14 +527,14 @@ patient_address(const struct gw_map_patient *p)
 			    arr, translation_extension(p->district_lang,
 			             p->district_translation));
 		if (cJSON_GetArraySize(arr) > 0)
-			cJSON_AddItemToObject(
-			    cJSON_AddObjectToObject(obj, "_district"),
+			GW_JSON_ADD(
+			    GW_JSON_ADD_OBJECT(obj, "_district"),
 			    "extension", arr);
 		else
 			cJSON_Delete(arr);
 	}
-	gw_fhir_add_string(obj, "postalCode", p->postal);
-	gw_fhir_add_string(obj, "country", p->address_country);
+	GW_FHIR_ADD_STRING(obj, "postalCode", p->postal);
+	GW_FHIR_ADD_STRING(obj, "country", p->address_country);
 	return obj;
 }
 
@@ -559,40 +560,40 @@ gw_map_patient(const struct gw_map_patient *p)
 
 	if (p->municipality_at == GW_MUNI_EXTENSION &&
 	    p->municipality.code != NULL && p->municipality_url != NULL)
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "extension"),
+		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "extension"),
 		    coding_extension(
 		        p->municipality_url, &p->municipality, true));
 
-	arr = cJSON_AddArrayToObject(r, "identifier");
+	arr = GW_JSON_ADD_ARRAY(r, "identifier");
 	obj = cJSON_CreateObject();
-	cJSON_AddStringToObject(obj, "use", "official");
+	GW_JSON_ADD_STRING(obj, "use", "official");
 	if (p->id_type != NULL)
-		cJSON_AddItemToObject(obj, "type",
+		GW_JSON_ADD(obj, "type",
 		    gw_fhir_codeable(gw_fhir_coding(GW_TERMINOLOGY "v2-0203",
 		                         p->id_type, NULL),
 		        NULL));
-	cJSON_AddStringToObject(obj, "system", p->id_system);
-	cJSON_AddStringToObject(obj, "value", p->id_value);
+	GW_JSON_ADD_STRING(obj, "system", p->id_system);
+	GW_JSON_ADD_STRING(obj, "value", p->id_value);
 	cJSON_AddItemToArray(arr, obj);
 
-	cJSON_AddBoolToObject(r, "active", 1);
+	GW_JSON_ADD(r, "active", cJSON_CreateTrue());
 
 	if (p->family != NULL || p->given != NULL) {
-		arr = cJSON_AddArrayToObject(r, "name");
+		arr = GW_JSON_ADD_ARRAY(r, "name");
 		name = cJSON_CreateObject();
-		cJSON_AddStringToObject(name, "use", "official");
+		GW_JSON_ADD_STRING(name, "use", "official");
 		snprintf(text, sizeof(text), "%s%s%s", p->given ? p->given : "",
 		    p->given && p->family ? " " : "",
 		    p->family ? p->family : "");
-		cJSON_AddStringToObject(name, "text", text);
-		gw_fhir_add_string(name, "family", p->family);
+		GW_JSON_ADD_STRING(name, "text", text);
+		GW_FHIR_ADD_STRING(name, "family", p->family);
 		if (p->given != NULL)
 			add_given(name, p->given);
 		cJSON_AddItemToArray(arr, name);
 		if (p->nickname != NULL) {
 			name = cJSON_CreateObject();
-			cJSON_AddStringToObject(name, "use", "usual");
-			gw_fhir_add_string(name, "family", p->family);
+			GW_JSON_ADD_STRING(name, "use", "usual");
+			GW_FHIR_ADD_STRING(name, "family", p->family);
 			add_given(name, p->nickname);
 			cJSON_AddItemToArray(arr, name);
 		}
@@ -600,12 +601,12 @@ gw_map_patient(const struct gw_map_patient *p)
 
 	if (p->phone != NULL) {
 		obj = cJSON_CreateObject();
-		cJSON_AddStringToObject(obj, "system", "phone");
-		cJSON_AddStringToObject(obj, "value", p->phone);
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "telecom"), obj);
+		GW_JSON_ADD_STRING(obj, "system", "phone");
+		GW_JSON_ADD_STRING(obj, "value", p->phone);
+		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "telecom"), obj);
 	}
 
-	gw_fhir_add_string(r, "gender", p->gender);
+	GW_FHIR_ADD_STRING(r, "gender", p->gender);
 	if (add_datetime(r, "birthDate", p->birth_date) != GW_OK ||
 	    cJSON_GetObjectItemCaseSensitive(r, "birthDate") == NULL)
 		goto err;
@@ -614,16 +615,16 @@ gw_map_patient(const struct gw_map_patient *p)
 
 	if ((address = patient_address(p)) != NULL)
 		cJSON_AddItemToArray(
-		    cJSON_AddArrayToObject(r, "address"), address);
+		    GW_JSON_ADD_ARRAY(r, "address"), address);
 
 	if (p->language != NULL) {
 		obj = cJSON_CreateObject();
-		cJSON_AddItemToObject(obj, "language",
+		GW_JSON_ADD(obj, "language",
 		    gw_fhir_codeable(
 		        gw_fhir_coding(GW_SYSTEM_BCP47, p->language, NULL),
 		        NULL));
 		cJSON_AddItemToArray(
-		    cJSON_AddArrayToObject(r, "communication"), obj);
+		    GW_JSON_ADD_ARRAY(r, "communication"), obj);
 	}
 	return r;
 err:
@@ -647,11 +648,11 @@ gw_map_condition(const struct gw_map_condition *c, const struct gw_map_ctx *ctx,
 	    c->code[0].code == NULL)
 		return NULL;
 	r = resource_new("Condition", id, GW_IPS_PROFILE("Condition-uv-ips"));
-	cJSON_AddItemToObject(r, "clinicalStatus",
+	GW_JSON_ADD(r, "clinicalStatus",
 	    status_concept("condition-clinical", c->clinical_status));
-	cJSON_AddItemToObject(r, "verificationStatus",
+	GW_JSON_ADD(r, "verificationStatus",
 	    status_concept("condition-ver-status", "confirmed"));
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "category"),
+	cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "category"),
 	    gw_fhir_codeable(gw_fhir_coding(GW_TERMINOLOGY "condition-category",
 	                         "problem-list-item", "Problem List Item"),
 	        NULL));
@@ -664,8 +665,8 @@ gw_map_condition(const struct gw_map_condition *c, const struct gw_map_ctx *ctx,
 			    concept, gw_fhir_coding(c->code[i].system,
 			                 c->code[i].code, c->code[i].display));
 	translate(concept, GW_TERM_CONDITION, c->code, GW_MAP_CODINGS);
-	cJSON_AddItemToObject(r, "code", concept);
-	cJSON_AddItemToObject(
+	GW_JSON_ADD(r, "code", concept);
+	GW_JSON_ADD(
 	    r, "subject", gw_fhir_reference("Patient", subject));
 	if (add_datetime(r, "onsetDateTime", c->onset) != GW_OK ||
 	    add_datetime(r, "recordedDate", c->recorded) != GW_OK) {
@@ -700,16 +701,16 @@ gw_map_medication(
 	    m->strength ? " " : "", m->strength ? m->strength : "");
 	r = resource_new("MedicationStatement", id,
 	    GW_IPS_PROFILE("MedicationStatement-uv-ips"));
-	cJSON_AddStringToObject(r, "status", m->status);
+	GW_JSON_ADD_STRING(r, "status", m->status);
 	med =
 	    gw_fhir_codeable(gw_fhir_coding(GW_SYSTEM_ATC, m->atc, NULL), text);
 	if (m->product_system != NULL && m->product_code != NULL)
 		add_coding(med,
 		    gw_fhir_coding(m->product_system, m->product_code, text));
-	cJSON_AddItemToObject(r, "medicationCodeableConcept", med);
-	cJSON_AddItemToObject(
+	GW_JSON_ADD(r, "medicationCodeableConcept", med);
+	GW_JSON_ADD(
 	    r, "subject", gw_fhir_reference("Patient", subject));
-	period = cJSON_AddObjectToObject(r, "effectivePeriod");
+	period = GW_JSON_ADD_OBJECT(r, "effectivePeriod");
 	if (add_datetime(period, "start", m->start) != GW_OK ||
 	    add_datetime(period, "end", m->end) != GW_OK ||
 	    cJSON_GetObjectItemCaseSensitive(period, "start") == NULL) {
@@ -719,9 +720,9 @@ gw_map_medication(
 	if (m->dosage != NULL) {
 		cJSON *dosage = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(dosage, "text", m->dosage);
+		GW_JSON_ADD_STRING(dosage, "text", m->dosage);
 		cJSON_AddItemToArray(
-		    cJSON_AddArrayToObject(r, "dosage"), dosage);
+		    GW_JSON_ADD_ARRAY(r, "dosage"), dosage);
 	}
 	return r;
 }
@@ -754,19 +755,19 @@ gw_map_allergy(const struct gw_map_allergy *a, const struct gw_map_ctx *ctx)
 
 	r = resource_new("AllergyIntolerance", id,
 	    GW_IPS_PROFILE("AllergyIntolerance-uv-ips"));
-	cJSON_AddItemToObject(r, "clinicalStatus",
+	GW_JSON_ADD(r, "clinicalStatus",
 	    status_concept("allergyintolerance-clinical", "active"));
-	cJSON_AddItemToObject(r, "verificationStatus",
+	GW_JSON_ADD(r, "verificationStatus",
 	    status_concept("allergyintolerance-verification",
 	        a->verification ? a->verification : "confirmed"));
-	cJSON_AddStringToObject(r, "type", a->type ? a->type : "allergy");
+	GW_JSON_ADD_STRING(r, "type", a->type ? a->type : "allergy");
 	if (medicine)
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "category"),
+		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "category"),
 		    cJSON_CreateString("medication"));
 	if (a->criticality != NULL)
-		cJSON_AddStringToObject(r, "criticality", a->criticality);
-	cJSON_AddItemToObject(r, "code", concept);
-	cJSON_AddItemToObject(
+		GW_JSON_ADD_STRING(r, "criticality", a->criticality);
+	GW_JSON_ADD(r, "code", concept);
+	GW_JSON_ADD(
 	    r, "patient", gw_fhir_reference("Patient", subject));
 	if (add_datetime(r, "onsetDateTime", a->onset) != GW_OK) {
 		cJSON_Delete(r);
@@ -776,11 +777,11 @@ gw_map_allergy(const struct gw_map_allergy *a, const struct gw_map_ctx *ctx)
 		cJSON *rx = cJSON_CreateObject();
 
 		cJSON_AddItemToArray(
-		    cJSON_AddArrayToObject(rx, "manifestation"),
+		    GW_JSON_ADD_ARRAY(rx, "manifestation"),
 		    gw_fhir_codeable(NULL, a->reaction));
 		if (a->severity != NULL)
-			cJSON_AddStringToObject(rx, "severity", a->severity);
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "reaction"), rx);
+			GW_JSON_ADD_STRING(rx, "severity", a->severity);
+		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "reaction"), rx);
 	}
 	return r;
 }
@@ -800,29 +801,29 @@ gw_map_immunization(
 		return NULL;
 	r = resource_new(
 	    "Immunization", id, GW_IPS_PROFILE("Immunization-uv-ips"));
-	cJSON_AddStringToObject(r, "status", "completed");
+	GW_JSON_ADD_STRING(r, "status", "completed");
 	concept = gw_fhir_codeable(
 	    gw_fhir_coding(GW_SYSTEM_ATC, v->atc, NULL), v->name);
 	translate(concept, GW_TERM_IMMUNIZATION,
 	    &(struct gw_map_coding){GW_SYSTEM_ATC, v->atc, v->name}, 1);
-	cJSON_AddItemToObject(r, "vaccineCode", concept);
-	cJSON_AddItemToObject(
+	GW_JSON_ADD(r, "vaccineCode", concept);
+	GW_JSON_ADD(
 	    r, "patient", gw_fhir_reference("Patient", subject));
 	if (add_datetime(r, "occurrenceDateTime", v->date) != GW_OK ||
 	    cJSON_GetObjectItemCaseSensitive(r, "occurrenceDateTime") == NULL) {
 		cJSON_Delete(r);
 		return NULL;
 	}
-	gw_fhir_add_string(r, "lotNumber", v->lot);
+	GW_FHIR_ADD_STRING(r, "lotNumber", v->lot);
 	/* doseNumberPositiveInt is required inside protocolApplied: leave the
 	 * element out when the registry has no usable dose number. */
 	if (v->has_dose && v->dose >= 1 && v->dose <= 2147483647.0 &&
 	    v->dose == (double)(long)v->dose) {
 		cJSON *pa = cJSON_CreateObject();
 
-		cJSON_AddNumberToObject(pa, "doseNumberPositiveInt", v->dose);
+		GW_JSON_ADD_NUMBER(pa, "doseNumberPositiveInt", v->dose);
 		cJSON_AddItemToArray(
-		    cJSON_AddArrayToObject(r, "protocolApplied"), pa);
+		    GW_JSON_ADD_ARRAY(r, "protocolApplied"), pa);
 	}
 	return r;
 }
@@ -843,8 +844,8 @@ gw_map_observation(
 		return NULL;
 	r = resource_new("Observation", id,
 	    GW_IPS_PROFILE("Observation-results-laboratory-pathology-uv-ips"));
-	cJSON_AddStringToObject(r, "status", "final");
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "category"),
+	GW_JSON_ADD_STRING(r, "status", "final");
+	cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "category"),
 	    gw_fhir_codeable(
 	        gw_fhir_coding(GW_TERMINOLOGY "observation-category",
 	            "laboratory", "Laboratory"),
@@ -856,27 +857,27 @@ gw_map_observation(
 	add_coding(concept,
 	    gw_fhir_coding(o->local.system, o->local.code, o->local.display));
 	translate(concept, GW_TERM_OBSERVATION, &o->local, 1);
-	gw_fhir_add_string(concept, "text", o->text);
-	cJSON_AddItemToObject(r, "code", concept);
-	cJSON_AddItemToObject(
+	GW_FHIR_ADD_STRING(concept, "text", o->text);
+	GW_JSON_ADD(r, "code", concept);
+	GW_JSON_ADD(
 	    r, "subject", gw_fhir_reference("Patient", subject));
 	if (add_datetime(r, "effectiveDateTime", o->effective) != GW_OK ||
 	    cJSON_GetObjectItemCaseSensitive(r, "effectiveDateTime") == NULL) {
 		cJSON_Delete(r);
 		return NULL;
 	}
-	cJSON_AddItemToObject(r, "valueQuantity", quantity(o->value, o->unit));
+	GW_JSON_ADD(r, "valueQuantity", quantity(o->value, o->unit));
 	if (o->has_low || o->has_high) {
 		cJSON *rr = cJSON_CreateObject();
 
 		if (o->has_low)
-			cJSON_AddItemToObject(
+			GW_JSON_ADD(
 			    rr, "low", quantity(o->low, o->unit));
 		if (o->has_high)
-			cJSON_AddItemToObject(
+			GW_JSON_ADD(
 			    rr, "high", quantity(o->high, o->unit));
 		cJSON_AddItemToArray(
-		    cJSON_AddArrayToObject(r, "referenceRange"), rr);
+		    GW_JSON_ADD_ARRAY(r, "referenceRange"), rr);
 	}
 	return r;
 }

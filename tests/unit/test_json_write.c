@@ -107,6 +107,30 @@ test_strings(void)
 	cJSON_Delete(obj);
 }
 
+/* The writer scans eight bytes at a time: every byte value at every
+ * place of strings of every length up to 40, so each lands in every lane
+ * of a word, in the tail after the last whole word, and at both ends. */
+static void
+test_escape_positions(void)
+{
+	char text[41];
+
+	for (int c = 1; c < 256; c++) {
+		for (size_t len = 1; len < sizeof(text); len++) {
+			for (size_t at = 0; at < len; at++) {
+				cJSON *str;
+
+				memset(text, 'a', len);
+				text[len] = '\0';
+				text[at] = (char)c;
+				str = cJSON_CreateString(text);
+				assert_same_as_cjson(str, "escape position");
+				cJSON_Delete(str);
+			}
+		}
+	}
+}
+
 /* Random trees from a fixed seed: nesting, every item type, strings
  * with escapes and multi-byte characters. */
 static cJSON *
@@ -170,6 +194,7 @@ CU_TestInfo test_json_write_cases[] = {
 	{ "fixtures", test_fixtures },
 	{ "numbers", test_numbers },
 	{ "strings", test_strings },
+	{ "escape positions", test_escape_positions },
 	{ "random trees", test_random_trees },
 	{ "appends", test_appends },
 	CU_TEST_INFO_NULL,
