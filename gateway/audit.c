@@ -24,6 +24,7 @@
 
 #include "gateway/audit.h"
 #include "gateway/gw.h"
+#include "gateway/patient_flow.h"
 #include "gateway/server.h"
 
 /* At most this many records in one append; the rest wait for the next. */
@@ -40,8 +41,8 @@
 
 /* On the batcher's own connection. */
 static const struct gw_db_statement append_statements[] = {
-	{ .name = "gw_audit_append", .nparams = 1,
-	    .sql = "select gw.audit_append($1::text[])" },
+	{ .name = "gw_audit_append", .nparams = 3,
+	    .sql = "select gw.audit_append($1::text[], $2::text[], $3::text[])" },
 	{ .name = NULL },
 };
 
@@ -75,6 +76,11 @@ struct gw_audit_entry {
 	char *extra;
 	char *canonical;
 	size_t canonical_len;
+	/* The record's two indexed columns, handed to gw.audit_append beside
+	 * it (013): its time, and its patient's logical id when that is a
+	 * plain FHIR id ("" otherwise: the database reads it from canonical). */
+	char time[40];
+	char patient[GW_LOGICAL_ID_MAX + 8];
 };
 
 struct gw_audit {
@@ -440,6 +446,12 @@ build_canonical(struct gw_req *req, struct gw_audit_entry *e, size_t *len)
 	r.patient_system = p.system;
 	r.patient_id = p.id;
 	r.patient_logical = p.logical;
+	gw_strlcpy(e->time, now, sizeof(e->time));
+	/* Anything but a plain id (a raw search parameter, say) is left to
+	 * the database, which then reads it back from the canonical text
+	 * exactly as audit-verify will. */
+	if (gw_flow_valid_id(p.logical))
+		gw_strlcpy(e->patient, p.logical, sizeof(e->patient));
 	request = gw_malloc(rlen);
 	snprintf(request, rlen, "%s %s", req->http.method_name,
 	    req->http.target);
@@ -652,51 +664,75 @@ gather_cb(evutil_socket_t fd, short what, void *arg)
 	flush(a);
 }
 
-/* One gw.audit_append call for up to AUDIT_BATCH_MAX queued records: the
- * argument is a PostgreSQL array literal of their canonical texts, each
- * element double-quoted. */
+/* One element of a PostgreSQL array literal: the text double-quoted, '"'
+ * and '\\' escaped with a backslash (the texts are printable ASCII, where
+ * nothing else needs one); NULL for "". */
+static void
+put_element(struct buf *b, const char *text, size_t len)
+{
+	if (len == 0) {
+		buf_add(b, "NULL", 4);
+		return;
+	}
+	buf_add(b, "\"", 1);
+	for (size_t i = 0, run; i < len; i += run) {
+		const char *p = text + i;
+
+		run = strcspn(p, "\"\\");
+		if (run > len - i)
+			run = len - i;
+		buf_add(b, p, run);
+		if (run < len - i) {
+			char esc[2] = { '\\', p[run] };
+
+			buf_add(b, esc, 2);
+			run++;
+		}
+	}
+	buf_add(b, "\"", 1);
+}
+
+/* One gw.audit_append call for up to AUDIT_BATCH_MAX queued records: three
+ * array literals of the same length, their canonical texts, times and
+ * patient ids. */
 static void
 append(struct gw_audit *a)
 {
-	struct buf b = { 0 };
+	struct buf texts = { 0 }, times = { 0 }, patients = { 0 };
 	struct gw_audit_entry *e;
-	const char *param;
+	const char *params[3];
 	int n = 0;
 
-	buf_add(&b, "{", 1);
+	buf_add(&texts, "{", 1);
+	buf_add(&times, "{", 1);
+	buf_add(&patients, "{", 1);
 	while (n < AUDIT_BATCH_MAX && (e = TAILQ_FIRST(&a->queue)) != NULL) {
 		TAILQ_REMOVE(&a->queue, e, link);
 		TAILQ_INSERT_TAIL(&a->inflight, e, link);
-		if (n++ > 0)
-			buf_add(&b, ",", 1);
-		/* Printable ASCII: inside a quoted element only '"' and '\'
-		 * need a backslash. */
-		buf_add(&b, "\"", 1);
-		for (size_t i = 0, run; i < e->canonical_len; i += run) {
-			const char *p = e->canonical + i;
-
-			run = strcspn(p, "\"\\");
-			if (run > e->canonical_len - i)
-				run = e->canonical_len - i;
-			buf_add(&b, p, run);
-			if (run < e->canonical_len - i) {
-				char esc[2] = { '\\', p[run] };
-
-				buf_add(&b, esc, 2);
-				run++;
-			}
+		if (n++ > 0) {
+			buf_add(&texts, ",", 1);
+			buf_add(&times, ",", 1);
+			buf_add(&patients, ",", 1);
 		}
-		buf_add(&b, "\"", 1);
+		put_element(&texts, e->canonical, e->canonical_len);
+		put_element(&times, e->time, strlen(e->time));
+		put_element(&patients, e->patient, strlen(e->patient));
 	}
-	buf_add(&b, "}", 1);
-	param = b.p;
+	buf_add(&texts, "}", 1);
+	buf_add(&times, "}", 1);
+	buf_add(&patients, "}", 1);
+	params[0] = texts.p;
+	params[1] = times.p;
+	params[2] = patients.p;
 	a->busy = true;
-	if (gw_db_query(a->db, "gw_audit_append", 1, &param,
+	if (gw_db_query(a->db, "gw_audit_append", 3, params,
 	    appended, a) != GW_OK) {
 		a->busy = false;
 		fail_all(&a->inflight);
 	}
-	gw_free_zero(b.p, b.cap);
+	gw_free_zero(texts.p, texts.cap);
+	gw_free_zero(times.p, times.cap);
+	gw_free_zero(patients.p, patients.cap);
 }
 
 static void

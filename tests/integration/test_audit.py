@@ -483,7 +483,7 @@ class TestUpgradeFrom011(AuditCase):
         CLUSTER.create_database(self.DB)
         self.dir = tempfile.mkdtemp(prefix="migrations-", dir=GW.dir)
         src = os.path.join(harness.SOURCE_DIR, "deploy", "migrations")
-        self.later = sorted(f for f in os.listdir(src) if f.startswith("012_"))
+        self.later = sorted(f for f in os.listdir(src) if f[:4] in ("012_", "013_"))
         for f in os.listdir(src):
             if f not in self.later:
                 shutil.copy(os.path.join(src, f), self.dir)
@@ -567,8 +567,46 @@ class TestUpgradeFrom011(AuditCase):
                      "select gw.audit_append(array['{\"v\":1}'])"):
             with self.assertRaises(harness.HarnessError, msg=call):
                 CLUSTER.psql(call, user="fhirgw_app", db=self.DB)
+        for call in ("select gw.audit_append(array['{}'], array[]::text[], array[null])",
+                     "select gw.audit_append(array['{}'], array[null], null::text[])",
+                     "select gw.audit_append(array[['{}']], array[[null]], array[[null]])"):
+            with self.assertRaises(harness.HarnessError, msg=call):
+                CLUSTER.psql(call, user="fhirgw_app", db=self.DB)
         self.assertEqual(CLUSTER.psql("select seq from gw.audit_head", db=self.DB).strip(),
                          "0")
+
+    def test_given_columns(self):
+        """013: the gateway hands over recorded_at and the patient id beside each
+        record; a NULL is read from the record, and a column that disagrees with
+        its record is what audit-verify reports."""
+        _, pid = take_patient()
+        self.assertOk(GW.get("fi", "/fhir/Patient/" + pid), "Patient")
+        canon = CLUSTER.rows("select canonical from gw.audit order by seq desc limit 1")[0][0]
+        rec = json.loads(canon)
+        for f in self.later:
+            shutil.copy(os.path.join(self.src, f), self.dir)
+        GW.cli("migrate", "-c", self.config)
+
+        def append(recorded, patient):
+            CLUSTER.psql("select gw.audit_append(array[%s], array[%s]::text[],"
+                         " array[%s]::text[])" % (sql_literal(canon), recorded, patient),
+                         user="fhirgw_app", db=self.DB)
+        append(sql_literal(rec["time"]), sql_literal(pid))
+        append("null", "null")
+        self.append("select gw.audit_append(array[%s])", canon)
+        self.assertEqual(CLUSTER.rows(
+            "select patient_logical_id, to_char(recorded_at at time zone 'UTC',"
+            " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') from gw.audit order by seq",
+            db=self.DB), [(pid, rec["time"])] * 3)
+        code, out = verify(self.config)
+        self.assertEqual(code, 0, out)
+        self.assertIn("ok: 3 records", out)
+
+        append(sql_literal(rec["time"]), sql_literal("fi-somebody-else"))
+        code, out = verify(self.config)
+        self.assertEqual(code, 1, out)
+        self.assertIn("at position 4", out)
+        self.assertIn("column patient_logical_id", out)
 
 
 class TestRuntimeRole(AuditCase):
