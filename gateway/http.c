@@ -968,6 +968,13 @@ gw_http_write_response(struct evbuffer *out, int status,
 	if ((body == NULL && body_len > 0) || (no_content && body_len > 0))
 		return GW_ERR;
 
+	/* Head and body in one contiguous chain: the TLS bufferevent writes
+	 * each chain with its own SSL_write, so two chains cost a second TLS
+	 * record and a second send() for every answer.  256 bytes cover the
+	 * status line and the three headers written here. */
+	if (evbuffer_expand(out, 256 + (extra_headers != NULL ?
+		strlen(extra_headers) : 0) + body_len) != 0)
+		return GW_ERR;
 	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
 		gw_http_reason(status)) < 0)
 		return GW_ERR;

@@ -138,6 +138,20 @@ class TestConnections(FramingCase):
                 self.assertOk(r, "CapabilityStatement")
             self.assertTrue(c.is_open(), "connection closed after pipelined requests")
 
+    def test_pipelined_across_tls_records(self):
+        # Three requests in three TLS records sent back to back, one split
+        # between two of them: each is answered.  OpenSSL's read-ahead
+        # would keep the later records undecrypted where libevent's TLS
+        # bufferevent never looks (it asks SSL_pending), and the
+        # connection would stall.
+        with GW.raw_conn("fi") as c:
+            c.send(GET_METADATA + GET_METADATA[:10])
+            c.send(GET_METADATA[10:])
+            c.send(GET_METADATA)
+            resps = c.read_responses(3)
+        self.assertEqual([r.status for r in resps], [200, 200, 200],
+                         [self.describe(r) for r in resps])
+
     def test_pipelined_mixed_statuses_keep_order(self):
         req = (GET_METADATA
                + b"GET /fhir/NoSuchType HTTP/1.1\r\n" + HOST + b"\r\n"
