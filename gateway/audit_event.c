@@ -596,13 +596,9 @@ events_loaded(const PGresult *res, const char *error, void *arg)
 	long total = 0;
 	int n;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "audit search failed",
+	    "audit store unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("audit search failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "audit store unavailable");
-		return;
-	}
 	cfg = req->worker->server->cfg;
 	search_of(req, &s);
 	n = PQntuples(res);

@@ -97,14 +97,9 @@ written(const PGresult *res, const char *error, void *arg)
 	char location[512];
 	cJSON *consent;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "consent write failed",
+	    "consent store unavailable; nothing was stored"))
 		return;
-	if (res == NULL) {
-		gw_warn("consent write failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "consent store unavailable;"
-		    " nothing was stored");
-		return;
-	}
 	if (PQntuples(res) != 1) {
 		gw_req_reply_error(req, 404, NULL, "no such Consent");
 		return;
@@ -148,13 +143,9 @@ listed(const PGresult *res, const char *error, void *arg)
 	struct gw_req *req = arg;
 	cJSON *bundle;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "consent search failed",
+	    "consent store unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("consent search failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "consent store unavailable");
-		return;
-	}
 	bundle = gw_fhir_bundle_new("searchset");
 	cJSON_AddNumberToObject(bundle, "total", PQntuples(res));
 	for (int i = 0; i < PQntuples(res); i++)
@@ -262,13 +253,9 @@ one_read(const PGresult *res, const char *error, void *arg)
 {
 	struct gw_req *req = arg;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "consent read failed",
+	    "consent store unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("consent read failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "consent store unavailable");
-		return;
-	}
 	if (PQntuples(res) != 1) {
 		gw_req_reply_error(req, 404, NULL, "no such Consent");
 		return;
@@ -318,14 +305,9 @@ revoked(const PGresult *res, const char *error, void *arg)
 {
 	struct gw_req *req = arg;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "consent revoke failed",
+	    "consent store unavailable; nothing was revoked"))
 		return;
-	if (res == NULL) {
-		gw_warn("consent revoke failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "consent store unavailable;"
-		    " nothing was revoked");
-		return;
-	}
 	/* Revoking an already revoked Consent is not an error (DELETE is
 	 * idempotent); an unknown one is. */
 	if (strcmp(PQgetvalue(res, 0, 1), "0") == 0) {

@@ -137,13 +137,9 @@ kicked_off(const PGresult *res, const char *error, void *arg)
 	struct gw_req *req = arg;
 	char headers[512];
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "export kick-off failed",
+	    "export store unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("export kick-off failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "export store unavailable");
-		return;
-	}
 	if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
 		gw_req_reply_error(req, 403, "forbidden",
 		    "no valid data permit "
@@ -262,13 +258,9 @@ status_read(const PGresult *res, const char *error, void *arg)
 	char headers[256], *text;
 	cJSON *m;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "export status failed",
+	    "export store unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("export status failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "export store unavailable");
-		return;
-	}
 	if (PQntuples(res) != 1 ||
 	    strcmp((state = PQgetvalue(res, 0, 0)), "cancelled") == 0 ||
 	    strcmp(state, "expired") == 0) {
@@ -315,13 +307,9 @@ cancelled(const PGresult *res, const char *error, void *arg)
 {
 	struct gw_req *req = arg;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "export cancel failed",
+	    "export store unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("export cancel failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "export store unavailable");
-		return;
-	}
 	if (PQntuples(res) < 1) {
 		gw_req_reply_error(req, 404, "not-found", "no such export job");
 		return;
@@ -386,13 +374,9 @@ file_found(const PGresult *res, const char *error, void *arg)
 	size_t off = 0;
 	int fd;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "export file lookup failed",
+	    "export store unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("export file lookup failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "export store unavailable");
-		return;
-	}
 	if (PQntuples(res) != 1) {
 		gw_req_reply_error(
 		    req, 404, "not-found", "no such export file");

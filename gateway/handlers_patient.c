@@ -76,13 +76,9 @@ patient_found(const PGresult *res, const char *error, void *arg)
 	struct gw_req *req = arg;
 	cJSON *bundle;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "patient search failed",
+	    "registry unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("patient search failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "registry unavailable");
-		return;
-	}
 	if (PQntuples(res) == 0) {
 		bundle = gw_fhir_bundle_new("searchset");
 		cJSON_AddNumberToObject(bundle, "total", 0);
@@ -203,13 +199,9 @@ search_rows(const PGresult *res, const char *error, void *arg)
 	long total = 0;
 	int n;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "search failed",
+	    "registry unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("search failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "registry unavailable");
-		return;
-	}
 	n = PQntuples(res);
 	bundle = gw_fhir_bundle_new("searchset");
 	if (n > 0)
@@ -311,13 +303,9 @@ resource_loaded(const PGresult *res, const char *error, void *arg)
 	struct gw_req *req = arg;
 	enum gw_rtype t;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "read failed",
+	    "registry unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("read failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "registry unavailable");
-		return;
-	}
 	if (PQntuples(res) == 0) {
 		gw_req_reply_error(req, 404, NULL, "no such resource");
 		return;

@@ -212,13 +212,9 @@ summary_loaded(const PGresult *res, const char *error, void *arg)
 	struct summary_held *held;
 	int rows;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "summary failed",
+	    "registry unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("summary failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "registry unavailable");
-		return;
-	}
 	rows = PQntuples(res);
 	if (rows == 0) {
 		gw_req_reply_error(req, 404, "not-found", "no such patient");

@@ -236,13 +236,9 @@ patient_loaded(const PGresult *res, const char *error, void *arg)
 {
 	struct gw_req *req = arg;
 
-	if (gw_req_gone(req))
+	if (!gw_req_query_ok(req, res, error, "patient lookup failed",
+	    "registry unavailable"))
 		return;
-	if (res == NULL) {
-		gw_warn("patient lookup failed: %s", error);
-		gw_req_reply_error(req, 503, NULL, "registry unavailable");
-		return;
-	}
 	if (PQntuples(res) == 0) {
 		gw_req_reply_error(req, req->missing_status ?
 		    req->missing_status : 404, "not-found", "no such patient");

@@ -229,6 +229,20 @@ gw_req_gone(struct gw_req *req)
 	return true;
 }
 
+bool
+gw_req_query_ok(struct gw_req *req, const PGresult *res, const char *error,
+    const char *what, const char *unavailable)
+{
+	if (gw_req_gone(req))
+		return false;
+	if (res == NULL) {
+		gw_warn("%s: %s", what, error);
+		gw_req_reply_error(req, 503, NULL, "%s", unavailable);
+		return false;
+	}
+	return true;
+}
+
 /* Does the Accept header (or _format) allow a JSON answer? */
 static bool
 accepts_json(const struct gw_req *req)

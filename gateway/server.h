@@ -238,4 +238,13 @@ void gw_req_free(struct gw_req *req);
  * caller must return at once. */
 bool gw_req_gone(struct gw_req *req);
 
+/*
+ * The first step of a request's database callback: false when there is
+ * nothing more to do.  Either the request is gone (gw_req_gone), or the
+ * query failed: then "what: error" is logged and the client gets a 503
+ * whose diagnostics say unavailable (nothing was changed or released).
+ */
+bool gw_req_query_ok(struct gw_req *req, const PGresult *res,
+    const char *error, const char *what, const char *unavailable);
+
 #endif
