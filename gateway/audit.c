@@ -252,6 +252,7 @@ gw_audit_canonical(const struct gw_audit_record *r, size_t *len)
 	struct buf b = { 0 };
 	char num[32];
 
+	buf_grow(&b, 1024); /* a $summary's record, without a realloc */
 	buf_puts(&b, "{\"v\":1");
 	put_key_string(&b, ",\"time\":", r->time);
 	put_key_string(&b, ",\"node\":{\"key\":", r->node_key);
@@ -666,30 +667,28 @@ gather_cb(evutil_socket_t fd, short what, void *arg)
 
 /* One element of a PostgreSQL array literal: the text double-quoted, '"'
  * and '\\' escaped with a backslash (the texts are printable ASCII, where
- * nothing else needs one); NULL for "". */
+ * nothing else needs one); NULL for "".  One pass into room reserved for
+ * the worst case: a canonical record has a quote every few bytes. */
 static void
 put_element(struct buf *b, const char *text, size_t len)
 {
+	char *o;
+
 	if (len == 0) {
 		buf_add(b, "NULL", 4);
 		return;
 	}
-	buf_add(b, "\"", 1);
-	for (size_t i = 0, run; i < len; i += run) {
-		const char *p = text + i;
-
-		run = strcspn(p, "\"\\");
-		if (run > len - i)
-			run = len - i;
-		buf_add(b, p, run);
-		if (run < len - i) {
-			char esc[2] = { '\\', p[run] };
-
-			buf_add(b, esc, 2);
-			run++;
-		}
+	buf_grow(b, 2 * len + 2);
+	o = b->p + b->len;
+	*o++ = '"';
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '"' || text[i] == '\\')
+			*o++ = '\\';
+		*o++ = text[i];
 	}
-	buf_add(b, "\"", 1);
+	*o++ = '"';
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
 }
 
 /* One gw.audit_append call for up to AUDIT_BATCH_MAX queued records: three
