@@ -76,6 +76,47 @@ class TestClientCertificates(RefusalMixin, GatewayTestCase):
         self.assertOk(r, "CapabilityStatement")
 
 
+class TestResumption(GatewayTestCase):
+    """The gateway issues one TLS 1.3 ticket per handshake (tls.c): a node
+    resumes with it, is identified as after a full handshake, and gets a
+    ticket again on the resumed connection."""
+
+    def exchange(self, ctx, session=None):
+        sock = socket.create_connection(("127.0.0.1", GW.port), timeout=10)
+        tls = ctx.wrap_socket(sock, server_hostname="localhost", session=session)
+        try:
+            tls.sendall(b"GET /fhir/metadata HTTP/1.1\r\nHost: localhost\r\n"
+                        b"Connection: close\r\n\r\n")
+            data = b""
+            while True:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return tls.session, tls.session_reused, data
+        finally:
+            tls.close()
+
+    def test_node_resumes_and_is_identified(self):
+        # /fhir/metadata answers 200 only to a registered node.
+        ctx = tls_context("fi", maximum=ssl.TLSVersion.TLSv1_3)
+        session, reused, data = self.exchange(ctx)
+        self.assertFalse(reused)
+        self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+        for _ in range(2):
+            session, reused, data = self.exchange(ctx, session)
+            self.assertTrue(reused, "the connection did not resume")
+            self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:200])
+
+    def test_resumed_unregistered_node_still_forbidden(self):
+        ctx = tls_context("unknown", maximum=ssl.TLSVersion.TLSv1_3)
+        session, _, data = self.exchange(ctx)
+        self.assertTrue(data.startswith(b"HTTP/1.1 403"), data[:200])
+        _, reused, data = self.exchange(ctx, session)
+        self.assertTrue(reused, "the connection did not resume")
+        self.assertTrue(data.startswith(b"HTTP/1.1 403"), data[:200])
+
+
 class _OldTlsCanary:
     """A local TLS server that accepts old protocol versions, to prove the
     client context really offers them (else a 'refused' would be our own
