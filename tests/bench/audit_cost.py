@@ -89,14 +89,7 @@ def main():
                 bench._pin_pid_tree(gw.proc.pid, server_cpu)
 
         # The median-sized $summary among the first 41 patients, as bench.py picks it.
-        sized = []
-        with audited.client("fi") as cl:
-            for (pid,) in cluster.rows("select 'fi-' || fhir_tunniste from"
-                                       " fi_rekisteri.henkilo order by id limit 41"):
-                r = cl.get("/fhir/Patient/%s/$summary" % pid)
-                if r.status == 200:
-                    sized.append((len(r.body), pid))
-        sized.sort()
+        sized = bench.sized_summaries(cluster, audited)
         size, pid = sized[len(sized) // 2]
         path = "/fhir/Patient/%s%s" % (pid, "/$summary" if a.resource == "summary" else "")
         label = "$summary" if a.resource == "summary" else "Patient"

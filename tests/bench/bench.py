@@ -675,6 +675,21 @@ def run_mtls_load(binary, url, c, n, keepalive, pem, cpu):
     }
 
 
+def sized_summaries(cluster, gw, node=NODE, db="fhirgw"):
+    """(body bytes, logical id) of every 200 $summary among the first 41
+    Finnish patients of cluster's database db, asked of gw as node, smallest
+    first: the benchmark's patient is the median of this list."""
+    sized = []
+    with gw.client(node) as cl:
+        for (pid,) in cluster.rows("select 'fi-' || fhir_tunniste from"
+                                   " fi_rekisteri.henkilo order by id limit 41", db=db):
+            r = cl.get("/fhir/Patient/%s/$summary" % pid)
+            if r.status == 200:
+                sized.append((len(r.body), pid))
+    sized.sort()
+    return sized
+
+
 def build_client(tmpdir, name):
     """Compile tests/bench/NAME.c (mtls_load, mtls_idle) with mtls_common.c."""
     out = os.path.join(tmpdir, name)

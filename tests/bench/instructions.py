@@ -127,14 +127,7 @@ def main():
         gw = harness.Gateway(cluster, pki, patients=a.patients, workers=1)
         gw.bin = binaries[0]
         gw.start()
-        sized = []
-        with gw.client("fi") as cl:
-            for (pid,) in cluster.rows("select 'fi-' || fhir_tunniste from"
-                                       " fi_rekisteri.henkilo order by id limit 41"):
-                r = cl.get("/fhir/Patient/%s/$summary" % pid)
-                if r.status == 200:
-                    sized.append((len(r.body), pid))
-        sized.sort()
+        sized = bench.sized_summaries(cluster, gw)
         size, pid = sized[len(sized) // 2]
         gw.stop()
         crt, key = pki.node("fi")
