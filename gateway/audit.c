@@ -665,15 +665,18 @@ gather_cb(evutil_socket_t fd, short what, void *arg)
 	flush(a);
 }
 
-/* One element of a PostgreSQL array literal: the text double-quoted, '"'
- * and '\\' escaped with a backslash (the texts are printable ASCII, where
- * nothing else needs one); NULL for "".  One pass into room reserved for
- * the worst case: a canonical record has a quote every few bytes. */
+/* Element i of a PostgreSQL array literal (a comma first unless i is 0):
+ * the text double-quoted, '"' and '\\' escaped with a backslash (the
+ * texts are printable ASCII, where nothing else needs one); NULL for "".
+ * One pass into room reserved for the worst case: a canonical record has
+ * a quote every few bytes. */
 static void
-put_element(struct buf *b, const char *text, size_t len)
+put_element(struct buf *b, int i, const char *text, size_t len)
 {
 	char *o;
 
+	if (i > 0)
+		buf_add(b, ",", 1);
 	if (len == 0) {
 		buf_add(b, "NULL", 4);
 		return;
@@ -681,57 +684,53 @@ put_element(struct buf *b, const char *text, size_t len)
 	buf_grow(b, 2 * len + 2);
 	o = b->p + b->len;
 	*o++ = '"';
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '"' || text[i] == '\\')
+	for (size_t k = 0; k < len; k++) {
+		if (text[k] == '"' || text[k] == '\\')
 			*o++ = '\\';
-		*o++ = text[i];
+		*o++ = text[k];
 	}
 	*o++ = '"';
 	b->len = (size_t)(o - b->p);
 	b->p[b->len] = '\0';
 }
 
-/* One gw.audit_append call for up to AUDIT_BATCH_MAX queued records: three
- * array literals of the same length, their canonical texts, times and
- * patient ids. */
+/* gw.audit_append's three arguments, arrays of the same length. */
+enum { ARG_TEXTS, ARG_TIMES, ARG_PATIENTS, NARGS };
+
+/* One gw.audit_append call for up to AUDIT_BATCH_MAX queued records: their
+ * canonical texts, times and patient ids as three array literals. */
 static void
 append(struct gw_audit *a)
 {
-	struct buf texts = { 0 }, times = { 0 }, patients = { 0 };
+	struct buf args[NARGS] = { { 0 } };
+	const char *params[NARGS];
 	struct gw_audit_entry *e;
-	const char *params[3];
 	int n = 0;
 
-	buf_add(&texts, "{", 1);
-	buf_add(&times, "{", 1);
-	buf_add(&patients, "{", 1);
+	for (int k = 0; k < NARGS; k++)
+		buf_add(&args[k], "{", 1);
 	while (n < AUDIT_BATCH_MAX && (e = TAILQ_FIRST(&a->queue)) != NULL) {
 		TAILQ_REMOVE(&a->queue, e, link);
 		TAILQ_INSERT_TAIL(&a->inflight, e, link);
-		if (n++ > 0) {
-			buf_add(&texts, ",", 1);
-			buf_add(&times, ",", 1);
-			buf_add(&patients, ",", 1);
-		}
-		put_element(&texts, e->canonical, e->canonical_len);
-		put_element(&times, e->time, strlen(e->time));
-		put_element(&patients, e->patient, strlen(e->patient));
+		put_element(&args[ARG_TEXTS], n, e->canonical,
+		    e->canonical_len);
+		put_element(&args[ARG_TIMES], n, e->time, strlen(e->time));
+		put_element(&args[ARG_PATIENTS], n, e->patient,
+		    strlen(e->patient));
+		n++;
 	}
-	buf_add(&texts, "}", 1);
-	buf_add(&times, "}", 1);
-	buf_add(&patients, "}", 1);
-	params[0] = texts.p;
-	params[1] = times.p;
-	params[2] = patients.p;
+	for (int k = 0; k < NARGS; k++) {
+		buf_add(&args[k], "}", 1);
+		params[k] = args[k].p;
+	}
 	a->busy = true;
-	if (gw_db_query(a->db, "gw_audit_append", 3, params,
+	if (gw_db_query(a->db, "gw_audit_append", NARGS, params,
 	    appended, a) != GW_OK) {
 		a->busy = false;
 		fail_all(&a->inflight);
 	}
-	gw_free_zero(texts.p, texts.cap);
-	gw_free_zero(times.p, times.cap);
-	gw_free_zero(patients.p, patients.cap);
+	for (int k = 0; k < NARGS; k++)
+		gw_free_zero(args[k].p, args[k].cap);
 }
 
 static void
