@@ -3,8 +3,8 @@
  * worker's event loop.
  *
  * Each connection is a small state machine: DOWN -> CONNECTING (driven by
- * PQconnectPoll) -> PREPARING (one PQsendPrepare per statement, then the
- * LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO per pool and are
+ * PQconnectPoll) -> PREPARING (DB_DURABLE_COMMITS, one PQsendPrepare per
+ * statement, then the LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO per pool and are
  * handed to the first idle connection.  When a connection breaks, its query
  * fails, and when no connection is usable every waiting query fails at once
  * (the caller answers 503 instead of hanging); reconnects back off
@@ -24,6 +24,19 @@
 #define DB_BACKOFF_MIN_MS 50
 #define DB_BACKOFF_MAX_MS 2000
 #define DB_QUEUE_DEADLINE_MS 5000
+
+/*
+ * Run first on every connection: what the gateway commits (audit records
+ * before the answer they describe leaves, consent rules, export jobs) must
+ * survive a crash of PostgreSQL.  A cluster whose operator turned
+ * synchronous_commit off acknowledges commits it may still lose, so such
+ * a session is raised to "on"; any other value (local, remote_write,
+ * remote_apply) already flushes locally and is left as configured.
+ * Read-only transactions write no commit record, so reads pay nothing.
+ */
+#define DB_DURABLE_COMMITS                                                    \
+	"SELECT set_config('synchronous_commit', 'on', false) "               \
+	"WHERE current_setting('synchronous_commit') = 'off'"
 #define DB_MAX_LISTEN 4
 
 enum db_state {
@@ -54,7 +67,8 @@ struct db_conn {
 	struct event *io;
 	struct event *retry;
 	enum db_state state;
-	int prep_next;	/* next statement (or LISTEN) to send while PREPARING */
+	int prep_next;	/* next step of PREPARING: 0 the durability setting,
+			 * then statements, then LISTENs */
 	bool want_write;
 	int backoff_ms;
 	bool listener;	/* the one connection that LISTENs */
@@ -248,16 +262,18 @@ conn_start(struct db_conn *c)
 	set_io(c, true);
 }
 
-/* Send the next statement to prepare, or the next LISTEN; becomes IDLE
- * when all are done. */
+/* Send DB_DURABLE_COMMITS, then the next statement to prepare, then the
+ * next LISTEN; becomes IDLE when all are done. */
 static void
 prepare_next(struct db_conn *c)
 {
 	struct gw_db *db = c->db;
-	int i = c->prep_next++;
+	int i = c->prep_next++ - 1;
 	int ok;
 
-	if (i < db->nstatements) {
+	if (i < 0) {
+		ok = PQsendQuery(c->pg, DB_DURABLE_COMMITS);
+	} else if (i < db->nstatements) {
 		const struct gw_db_statement *s = &db->statements[i];
 
 		ok = PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL);
@@ -367,7 +383,8 @@ on_readable(struct db_conn *c)
 		if (!collect(c, &c->prep_error))
 			return;
 		if (c->prep_error != NULL &&
-		    PQresultStatus(c->prep_error) != PGRES_COMMAND_OK) {
+		    PQresultStatus(c->prep_error) != PGRES_COMMAND_OK &&
+		    PQresultStatus(c->prep_error) != PGRES_TUPLES_OK) {
 			gw_error("db: preparing statements failed: %s",
 			    PQresultErrorMessage(c->prep_error));
 			conn_down(c, "statement preparation failed");
@@ -654,6 +671,10 @@ gw_db_connect_blocking(const char *conninfo)
 
 	if (PQstatus(conn) != CONNECTION_OK) {
 		gw_error("db: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	if (gw_db_exec_blocking(conn, DB_DURABLE_COMMITS) != GW_OK) {
 		PQfinish(conn);
 		return NULL;
 	}

@@ -673,6 +673,55 @@ class TestAuditUnavailable(AuditCase):
         self.assertOk(GW.get("fi", "/fhir/Patient/%s/$summary" % pid), "Bundle")
 
 
+class TestDurableBeforeAnswer(AuditCase):
+    """The record of an answer is flushed to PostgreSQL's WAL before the
+    answer leaves, even on a cluster run with synchronous_commit=off (as the
+    test clusters are): the gateway raises its sessions to "on" (gateway/db.c).
+
+    WAL the WAL writer has not flushed yet is read by no one, so the test
+    makes the writer lazy (wal_writer_delay 10 s: an asynchronous commit
+    then stays unflushed for seconds) and looks, with pg_walinspect, for
+    the commit record of the transaction that inserted each answer's audit
+    row among the WAL flushed when the answer arrived."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        CLUSTER.psql("create extension if not exists pg_walinspect;"
+                     " alter system set wal_writer_delay = '10s';"
+                     " select pg_reload_conf();")
+
+    @classmethod
+    def tearDownClass(cls):
+        CLUSTER.psql("alter system reset wal_writer_delay; select pg_reload_conf();"
+                     " drop extension pg_walinspect;")
+        super().tearDownClass()
+
+    def flushed_commits(self, since, xid):
+        """Commit records of transaction xid in the WAL flushed after LSN since."""
+        return int(CLUSTER.psql(
+            "select case when pg_current_wal_flush_lsn() > '%s'::pg_lsn then"
+            " (select count(*) from pg_get_wal_records_info('%s',"
+            " pg_current_wal_flush_lsn()) w where w.resource_manager = 'Transaction'"
+            " and w.record_type = 'COMMIT' and w.xid = '%s'::xid) else 0 end"
+            % (since, since, xid)).strip())
+
+    def test_commit_flushed_when_answered(self):
+        _, pid = take_patient()
+        for n in range(4):
+            since = CLUSTER.psql("select pg_current_wal_insert_lsn()").strip()
+            request_id = rid("durable")
+            self.assertOk(GW.get("fi", "/fhir/Patient/" + pid,
+                                 headers={"X-Request-Id": request_id}), "Patient")
+            # Read before anything else can flush: a psql read writes no WAL.
+            xid = CLUSTER.psql(
+                "select a.xmin from gw.audit a join gw.audit_record r on r.seq = a.seq"
+                " where r.request_id = %s" % sql_literal(request_id)).strip()
+            self.assertTrue(xid, "no audit record for request %d" % n)
+            self.assertEqual(self.flushed_commits(since, xid), 1,
+                             "request %d answered before its audit commit was flushed" % n)
+
+
 class TestConcurrency(AuditCase):
     """Many parallel requests over both workers: one valid chain, one
     record per request, and records that finished together share a
