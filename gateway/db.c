@@ -4,8 +4,8 @@
  *
  * Each connection is a small state machine: DOWN -> CONNECTING (driven by
  * PQconnectPoll) -> PREPARING (DB_DURABLE_COMMITS, one PQsendPrepare per
- * statement, then the LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO per pool and are
- * handed to the first idle connection.  When a connection breaks, its query
+ * statement, then the LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO
+ * per pool and are handed to the first idle connection.  When a connection breaks, its query
  * fails, and when no connection is usable every waiting query fails at once
  * (the caller answers 503 instead of hanging); reconnects back off
  * exponentially up to a few seconds.
@@ -37,6 +37,7 @@
 #define DB_DURABLE_COMMITS                                                    \
 	"SELECT set_config('synchronous_commit', 'on', false) "               \
 	"WHERE current_setting('synchronous_commit') = 'off'"
+
 #define DB_MAX_LISTEN 4
 
 enum db_state {
