@@ -5,10 +5,10 @@
  * Each connection is a small state machine: DOWN -> CONNECTING (driven by
  * PQconnectPoll) -> PREPARING (DB_DURABLE_COMMITS, one PQsendPrepare per
  * statement, then the LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO
- * per pool and are handed to the first idle connection.  When a connection breaks, its query
- * fails, and when no connection is usable every waiting query fails at once
- * (the caller answers 503 instead of hanging); reconnects back off
- * exponentially up to a few seconds.
+ * per pool and are handed to the first idle connection.  When a connection
+ * breaks, its query fails, and when no connection is usable every waiting
+ * query fails at once (the caller answers 503 instead of hanging);
+ * reconnects back off exponentially up to a few seconds.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
