@@ -202,12 +202,15 @@ set_io(struct db_conn *c, bool want_write)
 }
 
 static void
-conn_down(struct db_conn *c, const char *why)
+conn_down(struct db_conn *c, const char *why_given)
 {
 	struct gw_db *db = c->db;
 	bool was_ready = c->state == DB_IDLE || c->state == DB_BUSY;
 	struct timeval tv;
+	char why[256];
 
+	/* why_given is often PQerrorMessage(c->pg), which PQfinish frees. */
+	gw_strlcpy(why, why_given, sizeof(why));
 	if (c->state != DB_DOWN && c->state != DB_CONNECTING)
 		gw_warn("db: connection lost: %s", why);
 	if (was_ready)
