@@ -5,7 +5,15 @@
  * Each connection is a small state machine: DOWN -> CONNECTING (driven by
  * PQconnectPoll) -> PREPARING (DB_DURABLE_COMMITS, one PQsendPrepare per
  * statement, then the LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO
- * per pool and are handed to the first idle connection.  When a connection
+ * per pool and are handed to the connection with the fewest in flight.
+ *
+ * A ready connection is in libpq's pipeline mode: up to DB_PIPELINE_DEPTH
+ * queries are sent without waiting for the one before, each followed by
+ * its own Sync, so each still runs in its own implicit transaction and an
+ * error ends only that query.  Answers come back in order.  Under load the
+ * backend finds the next query already in its socket buffer instead of
+ * sleeping a round trip between queries, which costs it less CPU per
+ * query (docs/benchmarks.md).  When a connection
  * breaks, its query fails, and when no connection is usable every waiting
  * query fails at once (the caller answers 503 instead of hanging);
  * reconnects back off exponentially up to a few seconds.
@@ -24,6 +32,10 @@
 #define DB_BACKOFF_MIN_MS 50
 #define DB_BACKOFF_MAX_MS 2000
 #define DB_QUEUE_DEADLINE_MS 5000
+/* Queries in flight on one connection.  A few suffice for the backend to
+ * find the next one waiting; more would only let one slow query hold up
+ * those behind it while another connection idles. */
+#define DB_PIPELINE_DEPTH 4
 
 /*
  * Run first on every connection: what the gateway commits (audit records
@@ -73,7 +85,9 @@ struct db_conn {
 	bool want_write;
 	int backoff_ms;
 	bool listener;	/* the one connection that LISTENs */
-	struct db_query *cur;
+	struct db_queue inflight; /* sent, answered in this order */
+	int ninflight;
+	bool head_ended;	/* the head's results are in; its Sync is next */
 	PGresult *prep_error;
 };
 
@@ -98,6 +112,7 @@ struct gw_db {
 	struct db_listen listens[DB_MAX_LISTEN];
 	int nlistens;
 	atomic_int ready; /* connections IDLE or BUSY; read by /readyz */
+	atomic_ulong pipelined; /* queries sent behind another; /metrics */
 };
 
 static void conn_io(evutil_socket_t fd, short what, void *arg);
@@ -202,6 +217,19 @@ set_io(struct db_conn *c, bool want_write)
 }
 
 static void
+fail_inflight(struct db_conn *c, const char *why)
+{
+	struct db_query *q;
+
+	while ((q = TAILQ_FIRST(&c->inflight)) != NULL) {
+		TAILQ_REMOVE(&c->inflight, q, link);
+		query_fail_later(c->db, q, why);
+	}
+	c->ninflight = 0;
+	c->head_ended = false;
+}
+
+static void
 conn_down(struct db_conn *c, const char *why_given)
 {
 	struct gw_db *db = c->db;
@@ -225,10 +253,7 @@ conn_down(struct db_conn *c, const char *why_given)
 	}
 	PQclear(c->prep_error);
 	c->prep_error = NULL;
-	if (c->cur != NULL) {
-		query_fail_later(db, c->cur, why);
-		c->cur = NULL;
-	}
+	fail_inflight(c, why);
 	c->state = DB_DOWN;
 	if (!any_usable(db))
 		fail_queue(db, why);
@@ -295,6 +320,10 @@ prepare_next(struct db_conn *c)
 		PQfreemem(chan);
 		ok = PQsendQuery(c->pg, sql);
 	} else {
+		if (PQenterPipelineMode(c->pg) != 1) {
+			conn_down(c, PQerrorMessage(c->pg));
+			return;
+		}
 		c->state = DB_IDLE;
 		c->backoff_ms = 0;
 		atomic_fetch_add(&db->ready, 1);
@@ -373,6 +402,60 @@ collect(struct db_conn *c, PGresult **first)
 	return false;
 }
 
+/* Complete q with its result; a result that is not a success is its
+ * error. */
+static void
+finish_query(struct db_query *q)
+{
+	ExecStatusType st =
+	    q->result ? PQresultStatus(q->result) : PGRES_FATAL_ERROR;
+
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		const char *msg =
+		    q->result ? PQresultErrorMessage(q->result) : "no result";
+
+		q->error = gw_strdup(msg[0] ? msg : "query failed");
+	}
+	query_complete(q);
+}
+
+/*
+ * Take every answer libpq has whole.  In pipeline mode a query's answer is
+ * its results, then NULL, then the PGRES_PIPELINE_SYNC of its own Sync;
+ * only then is it complete and the next in flight begins.  A callback may
+ * send queries (onto this connection too) or take the connection down, so
+ * the state is checked on every turn.
+ */
+static void
+take_answers(struct db_conn *c)
+{
+	while (c->state == DB_BUSY && !PQisBusy(c->pg)) {
+		struct db_query *q = TAILQ_FIRST(&c->inflight);
+		PGresult *r = PQgetResult(c->pg);
+
+		if (!c->head_ended) {
+			if (r == NULL)
+				c->head_ended = true;
+			else if (q->result == NULL)
+				q->result = r;
+			else
+				PQclear(r);
+			continue;
+		}
+		if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			conn_down(c, "answers out of step with the pipeline");
+			return;
+		}
+		PQclear(r);
+		c->head_ended = false;
+		TAILQ_REMOVE(&c->inflight, q, link);
+		if (--c->ninflight == 0)
+			c->state = DB_IDLE;
+		finish_query(q);
+	}
+}
+
 static void
 on_readable(struct db_conn *c)
 {
@@ -399,24 +482,8 @@ on_readable(struct db_conn *c)
 		prepare_next(c);
 		return;
 	}
-	if (c->state == DB_BUSY && c->cur != NULL) {
-		struct db_query *q = c->cur;
-		ExecStatusType st;
-
-		if (!collect(c, &q->result))
-			return;
-		c->cur = NULL;
-		c->state = DB_IDLE;
-		st = q->result ? PQresultStatus(q->result) : PGRES_FATAL_ERROR;
-		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-			const char *msg = q->result ?
-			    PQresultErrorMessage(q->result) : "no result";
-
-			q->error = gw_strdup(msg[0] ? msg : "query failed");
-		}
-		query_complete(q);
-		dispatch(db);
-	}
+	take_answers(c);
+	dispatch(db);
 }
 
 static void
@@ -445,30 +512,49 @@ conn_io(evutil_socket_t fd, short what, void *arg)
 static void
 send_query(struct db_conn *c, struct db_query *q)
 {
-	int ok = PQsendQueryPrepared(c->pg, q->stmt->name, q->nparams,
-	    (const char *const *)q->values, NULL, NULL, 0);
-
-	c->cur = q;
+	if (c->ninflight > 0)
+		atomic_fetch_add(&c->db->pipelined, 1);
+	TAILQ_INSERT_TAIL(&c->inflight, q, link);
+	c->ninflight++;
 	c->state = DB_BUSY;
-	if (!ok) {
+	if (PQsendQueryPrepared(c->pg, q->stmt->name, q->nparams,
+		(const char *const *)q->values, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(c->pg) != 1) {
 		conn_down(c, PQerrorMessage(c->pg));
 		return;
 	}
 	set_io(c, PQflush(c->pg) == 1);
 }
 
-/* The listening connection (index 0) is taken last, so that it is usually
- * idle and gw_db_poll_notifies can read it at any time. */
+/* The ready connection with the fewest queries in flight, below the
+ * depth; on a tie the listening connection (index 0) is taken last, so
+ * that it is usually idle and gw_db_poll_notifies can read it. */
+static struct db_conn *
+least_busy(struct gw_db *db)
+{
+	struct db_conn *best = NULL;
+
+	for (int k = 1; k <= db->size; k++) {
+		struct db_conn *c = &db->conns[k % db->size];
+
+		if (c->state != DB_IDLE && c->state != DB_BUSY)
+			continue;
+		if (c->ninflight >= DB_PIPELINE_DEPTH)
+			continue;
+		if (best == NULL || c->ninflight < best->ninflight)
+			best = c;
+	}
+	return best;
+}
+
 static void
 dispatch(struct gw_db *db)
 {
-	for (int k = 1; k <= db->size && !TAILQ_EMPTY(&db->queue); k++) {
-		struct db_conn *c = &db->conns[k % db->size];
-		struct db_query *q;
+	struct db_conn *c;
 
-		if (c->state != DB_IDLE)
-			continue;
-		q = TAILQ_FIRST(&db->queue);
+	while (!TAILQ_EMPTY(&db->queue) && (c = least_busy(db)) != NULL) {
+		struct db_query *q = TAILQ_FIRST(&db->queue);
+
 		TAILQ_REMOVE(&db->queue, q, link);
 		db->queued--;
 		send_query(c, q);
@@ -518,6 +604,7 @@ gw_db_new(struct event_base *base, const char *conninfo, int size,
 	TAILQ_INIT(&db->queue);
 	TAILQ_INIT(&db->done);
 	atomic_init(&db->ready, 0);
+	atomic_init(&db->pipelined, 0);
 	db->done_ev = event_new(base, -1, 0, done_cb, db);
 	db->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, db);
 	event_add(db->sweep, &tick);
@@ -526,6 +613,7 @@ gw_db_new(struct event_base *base, const char *conninfo, int size,
 
 		c->db = db;
 		c->listener = i == 0;
+		TAILQ_INIT(&c->inflight);
 		c->retry = evtimer_new(base, retry_cb, c);
 		conn_start(c);
 	}
@@ -540,10 +628,7 @@ gw_db_free(struct gw_db *db)
 	for (int i = 0; i < db->size; i++) {
 		struct db_conn *c = &db->conns[i];
 
-		if (c->cur != NULL) {
-			query_fail_later(db, c->cur, "shutting down");
-			c->cur = NULL;
-		}
+		fail_inflight(c, "shutting down");
 		if (c->io != NULL)
 			event_free(c->io);
 		event_free(c->retry);
@@ -603,8 +688,7 @@ gw_db_pending(const struct gw_db *db)
 	int n = db->queued;
 
 	for (int i = 0; i < db->size; i++)
-		if (db->conns[i].cur != NULL)
-			n++;
+		n += db->conns[i].ninflight;
 	return n;
 }
 
@@ -620,8 +704,9 @@ gw_db_cancel(struct gw_db *db, void *arg)
 		if (q->arg == arg)
 			q->cb = NULL;
 	for (int i = 0; i < db->size; i++)
-		if (db->conns[i].cur != NULL && db->conns[i].cur->arg == arg)
-			db->conns[i].cur->cb = NULL;
+		TAILQ_FOREACH(q, &db->conns[i].inflight, link)
+			if (q->arg == arg)
+				q->cb = NULL;
 }
 
 int
@@ -660,6 +745,12 @@ gw_db_defer(struct gw_db *db, void (*fn)(int, short, void *), void *arg)
 
 	return event_base_once(db->base, -1, EV_TIMEOUT, fn, arg, &now) == 0 ?
 	    GW_OK : GW_ERR;
+}
+
+unsigned long
+gw_db_pipelined(const struct gw_db *db)
+{
+	return atomic_load(&((struct gw_db *)(uintptr_t)db)->pipelined);
 }
 
 bool

@@ -82,6 +82,10 @@ int gw_db_defer(struct gw_db *db, void (*fn)(int, short, void *),
 /* True when at least one connection is ready for queries. */
 bool gw_db_ready(const struct gw_db *db);
 
+/* Queries sent to a connection that already had one in flight (pipelined
+ * behind it): how often the pool was saturated.  Any thread. */
+unsigned long gw_db_pipelined(const struct gw_db *db);
+
 /* Blocking helpers for the command line (migrate, seed): never on a
  * worker.  gw_db_connect_blocking prints the reason and returns NULL on
  * failure. */

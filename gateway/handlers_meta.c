@@ -210,6 +210,17 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    "counter\nfhirgw_consent_cache_misses_total %lu\n",
 		    hits, misses);
 	}
+	{
+		unsigned long pipelined = 0;
+
+		for (int w = 0; w < s->nworkers; w++)
+			pipelined += gw_db_pipelined(s->workers[w].db);
+		n += (size_t)snprintf(out + n, cap - n,
+		    "# HELP fhirgw_db_pipelined_total Registry and consent "
+		    "queries sent behind another on a busy connection\n"
+		    "# TYPE fhirgw_db_pipelined_total counter\n"
+		    "fhirgw_db_pipelined_total %lu\n", pipelined);
+	}
 	for (int w = 0; w < s->nworkers; w++)
 		conns += atomic_load(&s->workers[w].counters.connections);
 	n += (size_t)snprintf(out + n, cap - n,

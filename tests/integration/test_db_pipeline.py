@@ -1,0 +1,182 @@
+"""Queries pipelined on one database connection (gateway/db.c): with one
+worker and one pooled connection, concurrent requests put several queries
+in flight on it at once.  Each answer must reach the request that asked,
+and when the connection dies every query in flight on it fails at once
+(503, DESIGN.md section 5), after which the pool reconnects.
+"""
+
+import re
+import subprocess
+import threading
+import time
+import unittest
+
+import harness
+from harness import GatewayTestCase, Pki
+
+SERVERS = CLUSTER = GW = None
+PATIENTS = []
+THREADS = 12
+ANSWER_WITHIN = 10  # s: a request whose query died must not hang
+RECOVER_WITHIN = 15  # s
+
+
+def setUpModule():
+    global SERVERS, CLUSTER, GW, PATIENTS
+    SERVERS = harness.ModuleServers()
+    CLUSTER = SERVERS.cluster
+    with SERVERS.starting():
+        database = {"conninfo": CLUSTER.conninfo_for("fhirgw"),
+                    "migrate_conninfo": CLUSTER.conninfo_for("fhirgw", owner=True),
+                    "pool_size": 1}
+        GW = SERVERS.gateway(Pki.get(), patients=THREADS, workers=1,
+                             config_extra={"database": database})
+        GW.start()
+        PATIENTS = harness.patients(CLUSTER)[:THREADS]
+
+
+def tearDownModule():
+    SERVERS.stop()
+
+
+def pipelined_total():
+    status, _, body = GW.admin_get("/metrics")
+    assert status == 200, status
+    m = re.search(rb"^fhirgw_db_pipelined_total (\d+)$", body, re.M)
+    assert m, "no fhirgw_db_pipelined_total in /metrics"
+    return int(m.group(1))
+
+
+def in_parallel(fn, n):
+    """Run fn(i) on n threads at once; returns (results by i, errors)."""
+    results, errors = [None] * n, []
+    start = threading.Barrier(n)
+
+    def run(i):
+        try:
+            start.wait(10)
+            results[i] = fn(i)
+        except Exception as e:  # reported by the caller
+            errors.append("%d: %r" % (i, e))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results, errors
+
+
+class TestPipelinedQueries(GatewayTestCase):
+    ROUNDS = 15
+
+    def test_each_answer_reaches_its_request(self):
+        """Every thread asks for its own patient over and over; a reply
+        with another patient's id would be an answer delivered to the
+        wrong query."""
+        before = pipelined_total()
+
+        def ask(i):
+            hetu, pid = PATIENTS[i]
+            seen = []
+            with GW.client("fi", timeout=30) as c:
+                for n in range(self.ROUNDS):
+                    path = ("/fhir/Patient/%s/$summary" % pid if n % 3 == 0
+                            else "/fhir/Patient/" + pid)
+                    r = c.get(path)
+                    body = r.json if r.status == 200 else None
+                    if path.endswith("$summary"):
+                        got = body and body["entry"][1]["resource"]["id"]
+                    else:
+                        got = body and body["id"]
+                    seen.append((r.status, got, hetu.encode() in r.body))
+            return seen
+
+        results, errors = in_parallel(ask, THREADS)
+        self.assertEqual(errors, [])
+        for i, seen in enumerate(results):
+            pid = PATIENTS[i][1]
+            self.assertEqual(seen, [(200, pid, True)] * self.ROUNDS,
+                             "thread %d (%s)" % (i, pid))
+        self.assertGreater(pipelined_total() - before, 0,
+                           "no query was sent behind another: the test proved nothing")
+
+
+class TestConnectionLostInFlight(GatewayTestCase):
+    def hold_lock(self):
+        """A session that holds the Finnish patient table locked: the
+        gateway's reads of it wait in PostgreSQL until it ends."""
+        cmd = [CLUSTER.psql_bin, "-h", CLUSTER.dir, "-p", str(CLUSTER.PORT), "-U", "postgres",
+               "-d", "fhirgw", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        self.addCleanup(self.release, p)
+        p.stdin.write(b"BEGIN; LOCK TABLE fi_rekisteri.henkilo IN ACCESS EXCLUSIVE MODE;\n")
+        p.stdin.flush()
+        self.wait_for("select count(*) from pg_locks where relation ="
+                      " 'fi_rekisteri.henkilo'::regclass and granted and mode = 'AccessExclusiveLock'",
+                      "1")
+        return p
+
+    @staticmethod
+    def release(p):
+        if p.poll() is None:
+            p.stdin.write(b"ROLLBACK;\n")
+            p.stdin.close()
+            p.wait(10)
+
+    def wait_for(self, sql, want, within=ANSWER_WITHIN):
+        deadline = time.monotonic() + within
+        got = None
+        while time.monotonic() < deadline:
+            got = CLUSTER.psql(sql).strip()
+            if got == want:
+                return
+            time.sleep(0.05)
+        self.fail("%s: %r, not %r, within %ds" % (sql, got, want, within))
+
+    def test_every_query_in_flight_fails_and_the_pool_recovers(self):
+        _, pid = PATIENTS[0]
+        self.assertOk(GW.get("fi", "/fhir/Patient/" + pid), "Patient")  # consent cached
+        holder = self.hold_lock()
+        before = pipelined_total()
+        waiting = "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+
+        def ask(i):
+            started = time.monotonic()
+            r = GW.get("fi", "/fhir/Patient/" + PATIENTS[i % len(PATIENTS)][1],
+                       timeout=ANSWER_WITHIN + 20)
+            return r, time.monotonic() - started
+
+        answers = []
+        asker = threading.Thread(target=lambda: answers.extend(in_parallel(ask, 8)))
+        asker.start()
+        # The connection's first query waits for the lock; the ones sent
+        # behind it wait in its socket buffer.
+        self.wait_for(waiting, "1")
+        deadline = time.monotonic() + ANSWER_WITHIN
+        while pipelined_total() - before < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertGreaterEqual(pipelined_total() - before, 3,
+                                "fewer than four queries in flight on the connection")
+        CLUSTER.psql("select pg_terminate_backend(pid) from pg_stat_activity"
+                     " where wait_event_type = 'Lock'")
+        asker.join(ANSWER_WITHIN + 30)
+        results, errors = answers
+        self.assertEqual(errors, [])
+        for r, elapsed in results:
+            self.assertOutcome(r, 503)
+            self.assertLess(elapsed, ANSWER_WITHIN)
+        self.release(holder)
+        deadline = time.monotonic() + RECOVER_WITHIN
+        while True:
+            r = GW.get("fi", "/fhir/Patient/" + pid)
+            if r.status == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertOk(r, "Patient")
+        self.assertEqual(r.json["id"], pid)
+
+
+if __name__ == "__main__":
+    unittest.main()
