@@ -745,14 +745,16 @@ struct gw_audit *
 gw_audit_new(struct gw_worker *w)
 {
 	struct gw_audit *a = gw_calloc(1, sizeof(*a));
+	char name[32];
 
 	a->worker = w;
 	TAILQ_INIT(&a->queue);
 	TAILQ_INIT(&a->inflight);
 	a->kick = event_new(w->base, -1, 0, kick_cb, a);
 	a->gather = evtimer_new(w->base, gather_cb, a);
+	snprintf(name, sizeof(name), "fhirgw audit %d", w->id);
 	a->db = gw_db_new(w->base, w->server->cfg->db_conninfo, 1,
-	    append_statements);
+	    append_statements, name);
 	if (a->kick == NULL || a->gather == NULL || a->db == NULL)
 		gw_fatal("audit: cannot set up the batcher");
 	return a;

@@ -194,7 +194,8 @@ int
 gw_audit_verify(const struct gw_config *cfg)
 {
 	struct walk w = { .position = 0 };
-	PGconn *conn = gw_db_connect_blocking(cfg->db_migrate_conninfo);
+	PGconn *conn = gw_db_connect_blocking(cfg->db_migrate_conninfo,
+	    "fhirgw audit-verify");
 	PGresult *r = NULL;
 	unsigned char head_hash[GW_AUDIT_HASH_LEN];
 	long long head_seq = -1;

@@ -100,6 +100,7 @@ struct db_listen {
 struct gw_db {
 	struct event_base *base;
 	char *conninfo;
+	char *name; /* fallback_application_name */
 	const struct gw_db_statement *statements;
 	int nstatements;
 	int size;
@@ -278,10 +279,25 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	conn_start(arg);
 }
 
+/*
+ * Connect to conninfo (a keyword string or a URI) with name as the
+ * fallback_application_name: a name set in conninfo still wins.
+ */
+static PGconn *
+connect_params(const char *conninfo, const char *name, bool blocking)
+{
+	const char *const keys[] = { "dbname", "fallback_application_name",
+		NULL };
+	const char *const values[] = { conninfo, name, NULL };
+
+	return blocking ? PQconnectdbParams(keys, values, 1) :
+	    PQconnectStartParams(keys, values, 1);
+}
+
 static void
 conn_start(struct db_conn *c)
 {
-	c->pg = PQconnectStart(c->db->conninfo);
+	c->pg = connect_params(c->db->conninfo, c->db->name, false);
 	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
 		conn_down(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
 		return;
@@ -586,16 +602,17 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 struct gw_db *
 gw_db_new(struct event_base *base, const char *conninfo, int size,
-    const struct gw_db_statement *statements)
+    const struct gw_db_statement *statements, const char *name)
 {
 	struct gw_db *db;
 	struct timeval tick = { 0, 250000 };
 
-	if (base == NULL || conninfo == NULL || size < 1)
+	if (base == NULL || conninfo == NULL || name == NULL || size < 1)
 		return NULL;
 	db = gw_calloc(1, sizeof(*db));
 	db->base = base;
 	db->conninfo = gw_strdup(conninfo);
+	db->name = gw_strdup(name);
 	db->statements = statements;
 	while (statements != NULL && statements[db->nstatements].name != NULL)
 		db->nstatements++;
@@ -643,6 +660,7 @@ gw_db_free(struct gw_db *db)
 	for (int i = 0; i < db->nlistens; i++)
 		free(db->listens[i].channel);
 	gw_free_zero(db->conninfo, strlen(db->conninfo));
+	free(db->name);
 	free(db->conns);
 	free(db);
 }
@@ -760,9 +778,9 @@ gw_db_ready(const struct gw_db *db)
 }
 
 PGconn *
-gw_db_connect_blocking(const char *conninfo)
+gw_db_connect_blocking(const char *conninfo, const char *name)
 {
-	PGconn *conn = PQconnectdb(conninfo);
+	PGconn *conn = connect_params(conninfo, name, true);
 
 	if (PQstatus(conn) != CONNECTION_OK) {
 		gw_error("db: %s", PQerrorMessage(conn));

@@ -39,12 +39,14 @@ typedef void (*gw_db_notify_cb)(const char *channel, const char *payload,
 
 /*
  * Create a pool of `size` connections on base.  `statements` is a
- * NULL-name-terminated array, borrowed for the pool's lifetime.  Connecting
- * starts at once and proceeds on the loop; returns NULL only on bad
- * arguments.
+ * NULL-name-terminated array, borrowed for the pool's lifetime.  `name`
+ * is the connections' application_name unless conninfo sets one ("fhirgw
+ * pool 0"): what pg_stat_activity shows a DBA, and how the benchmark
+ * tells the backends apart.  Connecting starts at once and proceeds on the
+ * loop; returns NULL only on bad arguments.
  */
 struct gw_db *gw_db_new(struct event_base *base, const char *conninfo,
-    int size, const struct gw_db_statement *statements);
+    int size, const struct gw_db_statement *statements, const char *name);
 
 /* Close every connection; pending queries complete with an error first. */
 void gw_db_free(struct gw_db *db);
@@ -89,7 +91,7 @@ unsigned long gw_db_pipelined(const struct gw_db *db);
 /* Blocking helpers for the command line (migrate, seed): never on a
  * worker.  gw_db_connect_blocking prints the reason and returns NULL on
  * failure. */
-PGconn *gw_db_connect_blocking(const char *conninfo);
+PGconn *gw_db_connect_blocking(const char *conninfo, const char *name);
 
 /* Run sql (may hold several statements); GW_OK or GW_ERR with the error
  * logged. */

@@ -749,7 +749,8 @@ gw_export_run(const struct gw_config *cfg, atomic_bool *stop)
 		int rc;
 
 		if (run.conn == NULL) {
-			run.conn = gw_db_connect_blocking(cfg->db_conninfo);
+			run.conn = gw_db_connect_blocking(cfg->db_conninfo,
+			    "fhirgw export");
 			if (run.conn == NULL) {
 				nap(stop, 2000);
 				continue;

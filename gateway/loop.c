@@ -195,14 +195,16 @@ static int
 worker_init(struct gw_server *s, struct gw_worker *w, int id)
 {
 	const struct gw_config *cfg = s->cfg;
+	char name[32];
 
 	w->id = id;
 	w->server = s;
 	w->base = event_base_new();
 	if (w->base == NULL)
 		return GW_ERR;
+	snprintf(name, sizeof(name), "fhirgw pool %d", id);
 	w->db = gw_db_new(w->base, cfg->db_conninfo, cfg->db_pool_size,
-	    s->statements);
+	    s->statements, name);
 	w->consent = gw_consent_cache_new(w->db);
 	w->audit = gw_audit_new(w);
 	w->relay = gw_relay_new(w->base, s->relay_peers);

@@ -82,7 +82,7 @@ cmd_seed(const struct gw_config *cfg, const char *country, const char *n)
 		gw_error("seed: no adapter for %s in this build", cc);
 		return GW_ERR;
 	}
-	conn = gw_db_connect_blocking(cfg->db_migrate_conninfo);
+	conn = gw_db_connect_blocking(cfg->db_migrate_conninfo, "fhirgw seed");
 	if (conn == NULL)
 		return GW_ERR;
 	rc = a->seed(conn, patients, cfg->id_key, cfg->id_key_len);

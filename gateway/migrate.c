@@ -146,7 +146,8 @@ int
 gw_migrate(const struct gw_config *cfg)
 {
 	struct migration *list = gw_calloc(MAX_MIGRATIONS, sizeof(*list));
-	PGconn *conn = gw_db_connect_blocking(cfg->db_migrate_conninfo);
+	PGconn *conn = gw_db_connect_blocking(cfg->db_migrate_conninfo,
+	    "fhirgw migrate");
 	char lock[96];
 	int n = 0, rc = GW_ERR, done = 0;
 
@@ -201,7 +202,8 @@ gw_node_add(const struct gw_config *cfg, const char *cert_path,
 		goto out;
 	}
 	snprintf(roles_array, sizeof(roles_array), "{%s}", roles);
-	conn = gw_db_connect_blocking(cfg->db_migrate_conninfo);
+	conn = gw_db_connect_blocking(cfg->db_migrate_conninfo,
+	    "fhirgw node-add");
 	if (conn == NULL)
 		goto out;
 	{

@@ -137,7 +137,8 @@ gw_permit_add(const struct gw_config *cfg, const struct gw_permit_spec *s)
 	}
 	for (size_t i = 0; i < sizeof(secret); i++)
 		snprintf(hex + 2 * i, 3, "%02x", secret[i]);
-	conn = gw_db_connect_blocking(cfg->db_migrate_conninfo);
+	conn = gw_db_connect_blocking(cfg->db_migrate_conninfo,
+	    "fhirgw permit-add");
 	if (conn == NULL)
 		goto err;
 	params[0] = s->id;

@@ -876,21 +876,33 @@ class Bench:
     def load(self, side, kind, c, n, keepalive):
         port = self.gw.port if side == "gateway" else self.nginx.port
         url = "https://127.0.0.1:%d%s" % (port, self.paths[kind])
-        before = self._cpu_sample(side)
+        backends = self._backend_names() if side == "gateway" else {}
+        before = self._cpu_sample(side, backends)
         if self.client == "ab":
             r = run_ab(url, c, n, keepalive, self.pem, self.client_cpu, self.tmp)
         else:
             r = run_mtls_load(self.mtls_load, url, c, n, keepalive, self.pem, self.client_cpu)
-        after = self._cpu_sample(side)
+        after = self._cpu_sample(side, backends)
         r["cpu_us"] = {k: (after[k] - before[k]) * 1e6 / n for k in before}
         self.validate(side, kind, c, n, keepalive, r)
         return r
 
-    def _cpu_sample(self, side):
+    def _backend_names(self):
+        """{pid: application_name} of PostgreSQL's backends now: the gateway names
+        its connections (\"fhirgw pool N\", \"fhirgw audit N\", gateway/db.h)."""
+        try:
+            return {int(pid): name for pid, name in self.cluster.rows(
+                "select pid, application_name from pg_stat_activity")}
+        except Exception:  # a sample without the split is still a sample
+            return {}
+
+    def _cpu_sample(self, side, backends):
         """CPU seconds so far (user + system) of the server (the gateway's process, or
         nginx's master and workers), of PostgreSQL (the postmaster and every process
-        under it) and of this script's finished children (the load generators: each run
-        is one child, waited for, so the difference over a run is that run's)."""
+        under it; of which db_pool the backends of the gateway's query pools and
+        db_audit those of its audit batchers, by the names in `backends`) and of this
+        script's finished children (the load generators: each run is one child, waited
+        for, so the difference over a run is that run's)."""
         def total(pids):
             t = 0.0
             for pid in pids:
@@ -899,10 +911,14 @@ class Bench:
                 except (OSError, ValueError, IndexError):
                     pass  # gone between listing and reading
             return t
+        def named(prefix):
+            return total([pid for pid, name in backends.items() if name.startswith(prefix)])
         pm = self._postmaster_pid()
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {"server": total(self._server_pids(side)),
                 "database": total([pm] + _descendants(pm)) if pm else 0.0,
+                "db_pool": named("fhirgw pool "),
+                "db_audit": named("fhirgw audit "),
                 "client": ru.ru_utime + ru.ru_stime}
 
     def validate(self, side, kind, c, n, keepalive, r):
@@ -1446,7 +1462,8 @@ class Bench:
                 "nginx_p50_ms_median": _median([r["nginx"]["p50_ms"] for r in rs]),
                 "nginx_p99_ms_median": _median([r["nginx"]["p99_ms"] for r in rs]),
                 "cpu_us": {side: {k: _median([r[side]["cpu_us"][k] for r in rs])
-                                  for k in ("server", "database", "client")}
+                                  for k in ("server", "database", "db_pool", "db_audit",
+                                            "client")}
                            for side in ("gateway", "nginx")},
             }
             t = TARGETS.get(key)
@@ -1471,16 +1488,19 @@ class Bench:
         per request over the gateway's alone, and over the gateway's plus
         PostgreSQL's."""
         lines = ["CPU per request, us (medians over rounds; /proc utime + stime):", "",
-                 "| test | c | gateway | PostgreSQL (gateway side) | client (gateway side) |"
-                 " nginx | client (nginx side) | nginx / gateway | nginx / (gateway + "
-                 "PostgreSQL) |",
-                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                 "| test | c | gateway | PostgreSQL (gateway side) | of which queries / audit"
+                 " / rest | client (gateway side) | nginx | client (nginx side) |"
+                 " nginx / gateway | nginx / (gateway + PostgreSQL) |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in self.rows:
             u = r["cpu_us"]
             g, d, x = u["gateway"]["server"], u["gateway"]["database"], u["nginx"]["server"]
-            lines.append("| %s | %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.3f | %.3f |" % (
-                r["label"], r["concurrency"], g, d, u["gateway"]["client"], x,
-                u["nginx"]["client"], x / g if g else 0, x / (g + d) if g + d else 0))
+            q, au = u["gateway"]["db_pool"], u["gateway"]["db_audit"]
+            lines.append("| %s | %d | %.0f | %.0f | %.0f / %.0f / %.0f | %.0f | %.0f | %.0f |"
+                         " %.3f | %.3f |" % (
+                             r["label"], r["concurrency"], g, d, q, au, d - q - au,
+                             u["gateway"]["client"], x, u["nginx"]["client"],
+                             x / g if g else 0, x / (g + d) if g + d else 0))
         return "\n".join(lines)
 
     def table(self):
@@ -1562,7 +1582,9 @@ class Bench:
             say()
             say("nginx / gateway: the ratio if the gateway's own CPU were the only limit "
                 "(PostgreSQL on other cores); nginx / (gateway + PostgreSQL): the ratio if "
-                "both had to share what nginx uses.")
+                "both had to share what nginx uses. Queries: the backends of the gateway's "
+                "query pools; audit: those of its audit batchers; rest: every other "
+                "PostgreSQL process (WAL writer, checkpointer, autovacuum, the postmaster).")
             say()
         extra = self.extra_tables()
         if extra:

@@ -178,5 +178,17 @@ class TestConnectionLostInFlight(GatewayTestCase):
         self.assertEqual(r.json["id"], pid)
 
 
+class TestConnectionNames(GatewayTestCase):
+    def test_pg_stat_activity_names_each_connection(self):
+        """A DBA (and tests/bench) tells the gateway's connections apart by
+        application_name: the worker's pool, its audit batcher."""
+        self.assertOk(GW.get("fi", "/fhir/Patient/" + PATIENTS[0][1]), "Patient")
+        names = sorted(n for (n,) in CLUSTER.rows(
+            "select application_name from pg_stat_activity"
+            " where usename = 'fhirgw_app' and application_name like 'fhirgw %'"))
+        self.assertEqual([n for n in names if n != "fhirgw export"],
+                         ["fhirgw audit 0", "fhirgw pool 0"], names)
+
+
 if __name__ == "__main__":
     unittest.main()
