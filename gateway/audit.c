@@ -754,7 +754,7 @@ gw_audit_new(struct gw_worker *w)
 	a->gather = evtimer_new(w->base, gather_cb, a);
 	snprintf(name, sizeof(name), "fhirgw audit %d", w->id);
 	a->db = gw_db_new(w->base, w->server->cfg->db_conninfo, 1,
-	    append_statements, name);
+	    append_statements, name, w->server->cfg->db_statement_timeout_ms);
 	if (a->kick == NULL || a->gather == NULL || a->db == NULL)
 		gw_fatal("audit: cannot set up the batcher");
 	return a;

@@ -183,7 +183,7 @@ static void
 parse_database(struct parse *p, const cJSON *db, struct gw_config *cfg)
 {
 	static const char *const known[] = { "conninfo", "migrate_conninfo",
-		"pool_size", NULL };
+		"pool_size", "statement_timeout_ms", NULL };
 	const char *s;
 
 	if (!cJSON_IsObject(db)) {
@@ -198,6 +198,8 @@ parse_database(struct parse *p, const cJSON *db, struct gw_config *cfg)
 	else if (cfg->db_conninfo != NULL)
 		cfg->db_migrate_conninfo = gw_strdup(cfg->db_conninfo);
 	cfg->db_pool_size = get_int(p, db, "pool_size", 2, 1, 64);
+	cfg->db_statement_timeout_ms = get_int(p, db, "statement_timeout_ms",
+	    5000, 0, 600000);
 }
 
 static void

@@ -27,6 +27,7 @@ struct gw_config {
 	char *db_migrate_conninfo; /* migrate, seed, node-add, audit-verify:
 				      the owner; default db_conninfo */
 	int db_pool_size;
+	int db_statement_timeout_ms; /* serve's pools; 0 = PostgreSQL's own */
 	char *tls_cert;
 	char *tls_key;
 	char *tls_client_ca;

@@ -3,9 +3,13 @@
  * worker's event loop.
  *
  * Each connection is a small state machine: DOWN -> CONNECTING (driven by
- * PQconnectPoll) -> PREPARING (DB_DURABLE_COMMITS, one PQsendPrepare per
- * statement, then the LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO
+ * PQconnectPoll) -> PREPARING (DB_DURABLE_COMMITS, the statement timeout,
+ * one PQsendPrepare per statement, then the LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO
  * per pool and are handed to the connection with the fewest in flight.
+ *
+ * Every statement runs under statement_timeout: with answers in order, a
+ * query stuck on a lock would otherwise hold up the ones behind it, and
+ * the requests waiting for them, for as long as the lock is held.
  *
  * A ready connection is in libpq's pipeline mode: up to DB_PIPELINE_DEPTH
  * queries are sent without waiting for the one before, each followed by
@@ -81,7 +85,7 @@ struct db_conn {
 	struct event *retry;
 	enum db_state state;
 	int prep_next;	/* next step of PREPARING: 0 the durability setting,
-			 * then statements, then LISTENs */
+			 * 1 the timeout, then statements, then LISTENs */
 	bool want_write;
 	int backoff_ms;
 	bool listener;	/* the one connection that LISTENs */
@@ -101,6 +105,7 @@ struct gw_db {
 	struct event_base *base;
 	char *conninfo;
 	char *name; /* fallback_application_name */
+	int statement_timeout_ms;
 	const struct gw_db_statement *statements;
 	int nstatements;
 	int size;
@@ -307,17 +312,27 @@ conn_start(struct db_conn *c)
 	set_io(c, true);
 }
 
-/* Send DB_DURABLE_COMMITS, then the next statement to prepare, then the
- * next LISTEN; becomes IDLE when all are done. */
+/* Send DB_DURABLE_COMMITS, the statement timeout, then the next statement
+ * to prepare, then the next LISTEN; becomes IDLE when all are done. */
 static void
 prepare_next(struct db_conn *c)
 {
 	struct gw_db *db = c->db;
-	int i = c->prep_next++ - 1;
+	int i = c->prep_next++ - 2;
 	int ok;
 
-	if (i < 0) {
+	if (i == -2) {
 		ok = PQsendQuery(c->pg, DB_DURABLE_COMMITS);
+	} else if (i == -1) {
+		char sql[64];
+
+		if (db->statement_timeout_ms == 0) {
+			prepare_next(c);
+			return;
+		}
+		snprintf(sql, sizeof(sql), "SET statement_timeout = %d",
+		    db->statement_timeout_ms);
+		ok = PQsendQuery(c->pg, sql);
 	} else if (i < db->nstatements) {
 		const struct gw_db_statement *s = &db->statements[i];
 
@@ -602,17 +617,20 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 struct gw_db *
 gw_db_new(struct event_base *base, const char *conninfo, int size,
-    const struct gw_db_statement *statements, const char *name)
+    const struct gw_db_statement *statements, const char *name,
+    int statement_timeout_ms)
 {
 	struct gw_db *db;
 	struct timeval tick = { 0, 250000 };
 
-	if (base == NULL || conninfo == NULL || name == NULL || size < 1)
+	if (base == NULL || conninfo == NULL || name == NULL || size < 1 ||
+	    statement_timeout_ms < 0)
 		return NULL;
 	db = gw_calloc(1, sizeof(*db));
 	db->base = base;
 	db->conninfo = gw_strdup(conninfo);
 	db->name = gw_strdup(name);
+	db->statement_timeout_ms = statement_timeout_ms;
 	db->statements = statements;
 	while (statements != NULL && statements[db->nstatements].name != NULL)
 		db->nstatements++;

@@ -42,11 +42,14 @@ typedef void (*gw_db_notify_cb)(const char *channel, const char *payload,
  * NULL-name-terminated array, borrowed for the pool's lifetime.  `name`
  * is the connections' application_name unless conninfo sets one ("fhirgw
  * pool 0"): what pg_stat_activity shows a DBA, and how the benchmark
- * tells the backends apart.  Connecting starts at once and proceeds on the
- * loop; returns NULL only on bad arguments.
+ * tells the backends apart.  A statement still running after
+ * `statement_timeout_ms` (0: PostgreSQL's setting) is cancelled by the
+ * server and its query fails.  Connecting starts at once and proceeds on
+ * the loop; returns NULL only on bad arguments.
  */
 struct gw_db *gw_db_new(struct event_base *base, const char *conninfo,
-    int size, const struct gw_db_statement *statements, const char *name);
+    int size, const struct gw_db_statement *statements, const char *name,
+    int statement_timeout_ms);
 
 /* Close every connection; pending queries complete with an error first. */
 void gw_db_free(struct gw_db *db);

@@ -204,7 +204,7 @@ worker_init(struct gw_server *s, struct gw_worker *w, int id)
 		return GW_ERR;
 	snprintf(name, sizeof(name), "fhirgw pool %d", id);
 	w->db = gw_db_new(w->base, cfg->db_conninfo, cfg->db_pool_size,
-	    s->statements, name);
+	    s->statements, name, cfg->db_statement_timeout_ms);
 	w->consent = gw_consent_cache_new(w->db);
 	w->audit = gw_audit_new(w);
 	w->relay = gw_relay_new(w->base, s->relay_peers);

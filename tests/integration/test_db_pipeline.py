@@ -2,7 +2,8 @@
 worker and one pooled connection, concurrent requests put several queries
 in flight on it at once.  Each answer must reach the request that asked,
 and when the connection dies every query in flight on it fails at once
-(503, DESIGN.md section 5), after which the pool reconnects.
+(503, DESIGN.md section 5), after which the pool reconnects.  A query stuck
+on a lock ends at database.statement_timeout_ms, not when the lock does.
 """
 
 import re
@@ -14,24 +15,34 @@ import unittest
 import harness
 from harness import GatewayTestCase, Pki
 
-SERVERS = CLUSTER = GW = None
+SERVERS = CLUSTER = GW = GW_TIMEOUT = None
 PATIENTS = []
 THREADS = 12
 ANSWER_WITHIN = 10  # s: a request whose query died must not hang
 RECOVER_WITHIN = 15  # s
+STATEMENT_TIMEOUT_MS = 1000  # GW_TIMEOUT's
+
+
+def database(timeout_ms):
+    return {"database": {"conninfo": CLUSTER.conninfo_for("fhirgw"),
+                         "migrate_conninfo": CLUSTER.conninfo_for("fhirgw", owner=True),
+                         "pool_size": 1, "statement_timeout_ms": timeout_ms}}
 
 
 def setUpModule():
-    global SERVERS, CLUSTER, GW, PATIENTS
+    global SERVERS, CLUSTER, GW, GW_TIMEOUT, PATIENTS
     SERVERS = harness.ModuleServers()
     CLUSTER = SERVERS.cluster
     with SERVERS.starting():
-        database = {"conninfo": CLUSTER.conninfo_for("fhirgw"),
-                    "migrate_conninfo": CLUSTER.conninfo_for("fhirgw", owner=True),
-                    "pool_size": 1}
+        # No timeout here: a query stuck on a lock stays stuck until the
+        # test ends it.
         GW = SERVERS.gateway(Pki.get(), patients=THREADS, workers=1,
-                             config_extra={"database": database})
+                             config_extra=database(0))
         GW.start()
+        GW_TIMEOUT = SERVERS.gateway(Pki.get(), workers=1, provision=False,
+                                     id_key=GW.id_key,
+                                     config_extra=database(STATEMENT_TIMEOUT_MS))
+        GW_TIMEOUT.start()
         PATIENTS = harness.patients(CLUSTER)[:THREADS]
 
 
@@ -102,7 +113,7 @@ class TestPipelinedQueries(GatewayTestCase):
                            "no query was sent behind another: the test proved nothing")
 
 
-class TestConnectionLostInFlight(GatewayTestCase):
+class LockMixin:
     def hold_lock(self):
         """A session that holds the Finnish patient table locked: the
         gateway's reads of it wait in PostgreSQL until it ends."""
@@ -135,6 +146,8 @@ class TestConnectionLostInFlight(GatewayTestCase):
             time.sleep(0.05)
         self.fail("%s: %r, not %r, within %ds" % (sql, got, want, within))
 
+
+class TestConnectionLostInFlight(LockMixin, GatewayTestCase):
     def test_every_query_in_flight_fails_and_the_pool_recovers(self):
         _, pid = PATIENTS[0]
         self.assertOk(GW.get("fi", "/fhir/Patient/" + pid), "Patient")  # consent cached
@@ -178,16 +191,47 @@ class TestConnectionLostInFlight(GatewayTestCase):
         self.assertEqual(r.json["id"], pid)
 
 
+class TestStatementTimeout(LockMixin, GatewayTestCase):
+    def test_a_query_stuck_on_a_lock_fails_at_the_timeout(self):
+        """The lock stays held: the queries end by statement_timeout, on a
+        connection that stays up and serves as soon as the lock is gone."""
+        _, pid = PATIENTS[1]
+        self.assertOk(GW_TIMEOUT.get("fi", "/fhir/Patient/" + pid), "Patient")
+        mark = GW_TIMEOUT.log_mark()
+        holder = self.hold_lock()
+
+        def ask(i):
+            started = time.monotonic()
+            r = GW_TIMEOUT.get("fi", "/fhir/Patient/" + pid, timeout=ANSWER_WITHIN + 20)
+            return r, time.monotonic() - started
+
+        results, errors = in_parallel(ask, 3)
+        self.assertEqual(errors, [])
+        for r, elapsed in results:
+            self.assertOutcome(r, 503)
+            self.assertGreater(elapsed, STATEMENT_TIMEOUT_MS / 1000 * 0.9)
+            self.assertLess(elapsed, ANSWER_WITHIN)
+        self.assertIsNone(holder.poll(), "the lock holder went away: the test proved nothing")
+        self.release(holder)
+        r = GW_TIMEOUT.get("fi", "/fhir/Patient/" + pid)
+        self.assertOk(r, "Patient")
+        log = GW_TIMEOUT.log_since(mark)
+        self.assertIn("statement timeout", log)
+        self.assertNotIn("connection lost", log)
+
+
 class TestConnectionNames(GatewayTestCase):
     def test_pg_stat_activity_names_each_connection(self):
         """A DBA (and tests/bench) tells the gateway's connections apart by
-        application_name: the worker's pool, its audit batcher."""
-        self.assertOk(GW.get("fi", "/fhir/Patient/" + PATIENTS[0][1]), "Patient")
+        application_name: the worker's pool, its audit batcher.  Two
+        gateways of one worker with one pooled connection each run here."""
+        for gw in (GW, GW_TIMEOUT):
+            self.assertOk(gw.get("fi", "/fhir/Patient/" + PATIENTS[0][1]), "Patient")
         names = sorted(n for (n,) in CLUSTER.rows(
             "select application_name from pg_stat_activity"
             " where usename = 'fhirgw_app' and application_name like 'fhirgw %'"))
         self.assertEqual([n for n in names if n != "fhirgw export"],
-                         ["fhirgw audit 0", "fhirgw pool 0"], names)
+                         ["fhirgw audit 0"] * 2 + ["fhirgw pool 0"] * 2, names)
 
 
 if __name__ == "__main__":

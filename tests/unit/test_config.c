@@ -64,6 +64,7 @@ test_minimal_defaults(void)
 	CU_ASSERT_EQUAL(c->admin_port, 8080);
 	CU_ASSERT_TRUE(c->workers >= 1);
 	CU_ASSERT_EQUAL(c->db_pool_size, 2);
+	CU_ASSERT_EQUAL(c->db_statement_timeout_ms, 5000);
 	CU_ASSERT_EQUAL(c->http.max_request_line, 8192);
 	CU_ASSERT_STRING_EQUAL(c->public_base_url,
 	    "https://localhost:8443/fhir");
