@@ -888,13 +888,21 @@ class Bench:
         return r
 
     def _backend_names(self):
-        """{pid: application_name} of PostgreSQL's backends now: the gateway names
-        its connections (\"fhirgw pool N\", \"fhirgw audit N\", gateway/db.h)."""
-        try:
-            return {int(pid): name for pid, name in self.cluster.rows(
-                "select pid, application_name from pg_stat_activity")}
-        except Exception:  # a sample without the split is still a sample
-            return {}
+        """{pid: application_name} of the gateway's backends: it names its
+        connections (\"fhirgw pool N\", \"fhirgw audit N\", gateway/db.h).  Asked
+        again only when one of them is gone (a restarted gateway): the query's own
+        short-lived backend, alive at one sample and not the next, would otherwise
+        skew the rest of PostgreSQL's CPU."""
+        names = getattr(self, "_names", {})
+        if not names or not all(os.path.exists("/proc/%d" % pid) for pid in names):
+            try:
+                names = {int(pid): name for pid, name in self.cluster.rows(
+                    "select pid, application_name from pg_stat_activity"
+                    " where application_name like 'fhirgw %'")}
+            except Exception:  # a sample without the split is still a sample
+                names = {}
+            self._names = names
+        return names
 
     def _cpu_sample(self, side, backends):
         """CPU seconds so far (user + system) of the server (the gateway's process, or
