@@ -107,6 +107,38 @@ test_migrate_conninfo(void)
 	}
 }
 
+/* database.statement_timeout_ms: 0 (PostgreSQL's own) up to ten minutes. */
+static void
+test_statement_timeout(void)
+{
+	static const struct {
+		const char *value;
+		int want; /* -1: refused */
+	} cases[] = {
+		{ "250", 250 }, { "0", 0 }, { "600000", 600000 },
+		{ "-1", -1 }, { "600001", -1 }, { "\"5000\"", -1 }, { "1.5", -1 },
+	};
+	char json[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gw_config *c;
+
+		snprintf(json, sizeof(json), "{\"country\":\"FI\",\"listen\":"
+		    "\"127.0.0.1:8443\",\"database\":{\"conninfo\":\"u\","
+		    "\"statement_timeout_ms\":%s},\"tls\":{\"cert\":\"s\","
+		    "\"key\":\"k\",\"client_ca\":\"c\"},"
+		    "\"id_key_file\":\"id.key\"}", cases[i].value);
+		c = gw_config_parse(json, make_dir());
+		if (cases[i].want < 0) {
+			CU_ASSERT_PTR_NULL(c);
+		} else {
+			CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+			CU_ASSERT_EQUAL(c->db_statement_timeout_ms, cases[i].want);
+		}
+		gw_config_free(c);
+	}
+}
+
 static void
 test_limits_and_base_url(void)
 {
@@ -293,6 +325,7 @@ CU_TestInfo test_config_cases[] = {
 	{ "minimal config and defaults", test_minimal_defaults },
 	{ "limits and base url", test_limits_and_base_url },
 	{ "migrate conninfo", test_migrate_conninfo },
+	{ "statement timeout", test_statement_timeout },
 	{ "malformed settings refused", test_refusals },
 	{ "missing key file refused", test_missing_key_file },
 	{ "every adapter local by default", test_local_by_default },
