@@ -4,12 +4,9 @@
  *
  * Each connection is a small state machine: DOWN -> CONNECTING (driven by
  * PQconnectPoll) -> PREPARING (DB_DURABLE_COMMITS, the statement timeout,
- * one PQsendPrepare per statement, then the LISTENs) -> IDLE <-> BUSY.  Queries wait in one FIFO
- * per pool and are handed to the connection with the fewest in flight.
- *
- * Every statement runs under statement_timeout: with answers in order, a
- * query stuck on a lock would otherwise hold up the ones behind it, and
- * the requests waiting for them, for as long as the lock is held.
+ * one PQsendPrepare per statement, then the LISTENs) -> IDLE <-> BUSY.
+ * Queries wait in one FIFO per pool and are handed to the connection with
+ * the fewest in flight.
  *
  * A ready connection is in libpq's pipeline mode: up to DB_PIPELINE_DEPTH
  * queries are sent without waiting for the one before, each followed by
@@ -17,10 +14,15 @@
  * error ends only that query.  Answers come back in order.  Under load the
  * backend finds the next query already in its socket buffer instead of
  * sleeping a round trip between queries, which costs it less CPU per
- * query (docs/benchmarks.md).  When a connection
- * breaks, its query fails, and when no connection is usable every waiting
- * query fails at once (the caller answers 503 instead of hanging);
- * reconnects back off exponentially up to a few seconds.
+ * query (docs/benchmarks.md).  Every statement runs under
+ * statement_timeout: with answers in order, a query stuck on a lock would
+ * otherwise hold up the ones behind it, and the requests waiting for them,
+ * for as long as the lock is held.
+ *
+ * When a connection breaks, every query in flight on it fails, and when no
+ * connection is usable every waiting query fails at once (the caller
+ * answers 503 instead of hanging); reconnects back off exponentially up to
+ * a few seconds.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -91,7 +93,7 @@ struct db_conn {
 	bool listener;	/* the one connection that LISTENs */
 	struct db_queue inflight; /* sent, answered in this order */
 	int ninflight;
-	bool head_ended;	/* the head's results are in; its Sync is next */
+	bool head_ended;	/* the head's results are in, its Sync next */
 	PGresult *prep_error;
 };
 
