@@ -39,8 +39,9 @@ add_search_param(cJSON *res, const char *name, const char *type)
 }
 
 /* Only what really works is listed: read and search-type on the six
- * types, the parameters the handlers accept, $summary, and the summary
- * as an IHE MHD DocumentReference. */
+ * types, the parameters the handlers accept, $summary, the summary as an
+ * IHE MHD DocumentReference, the audit trail, consent management, and
+ * Bulk Data export from a data permit (a Group that is only exported). */
 static cJSON *
 capability_statement(const struct gw_config *cfg)
 {
@@ -63,6 +64,10 @@ capability_statement(const struct gw_config *cfg)
 	    "fhirgw cross-border health data gateway");
 	cJSON_AddStringToObject(impl, "url", cfg->public_base_url);
 	cJSON_AddStringToObject(cs, "fhirVersion", "4.0.1");
+	/* Bulk Data clients look for this before they try $export. */
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(cs, "instantiates"),
+	    cJSON_CreateString(
+	    "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"));
 	formats = cJSON_AddArrayToObject(cs, "format");
 	cJSON_AddItemToArray(formats, cJSON_CreateString("application/fhir+json"));
 	cJSON_AddItemToArray(formats, cJSON_CreateString("json"));
@@ -135,6 +140,36 @@ capability_statement(const struct gw_config *cfg)
 			add_search_param(r, "patient", "reference");
 			add_search_param(r, "date", "date");
 			add_search_param(r, "_count", "number");
+			cJSON_AddItemToArray(resources, r);
+		}
+		{
+			/* Consent management (consent_api.c). */
+			static const char *const crud[] = { "read", "create",
+				"update", "delete", "search-type", NULL };
+			cJSON *r = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(r, "type", "Consent");
+			cJSON_AddItemToObject(r, "interaction",
+			    interaction_list(crud));
+			add_search_param(r, "patient", "reference");
+			cJSON_AddItemToArray(resources, r);
+		}
+		{
+			/* Group/{permit}/$export (export_api.c): the Group is a
+			 * data permit, exported but not readable. */
+			cJSON *r = cJSON_CreateObject(), *op;
+
+			cJSON_AddStringToObject(r, "type", "Group");
+			cJSON_AddStringToObject(r, "documentation",
+			    "The id of a Group is a data permit; the Group itself "
+			    "is not served, only its export.");
+			op = cJSON_CreateObject();
+			cJSON_AddStringToObject(op, "name", "export");
+			cJSON_AddStringToObject(op, "definition",
+			    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+			    "group-export");
+			cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "operation"),
+			    op);
 			cJSON_AddItemToArray(resources, r);
 		}
 		cJSON_AddItemToArray(rest, server);

@@ -85,10 +85,24 @@ class TestMetadata(GatewayTestCase):
         cs = self.assertOk(GW.get("fi", "/fhir/metadata"), "CapabilityStatement")
         self.assertEqual(cs.get("fhirVersion"), "4.0.1")
         validate_r4(cs)
-        types = {r.get("type") for rest in cs.get("rest") or []
-                 for r in rest.get("resource") or []}
-        self.assertEqual(types, {"Patient", "AuditEvent", "DocumentReference"}
-                         | set(TYPES))
+        resources = {r.get("type"): r for rest in cs.get("rest") or []
+                     for r in rest.get("resource") or []}
+        self.assertEqual(set(resources), {"Patient", "AuditEvent", "DocumentReference",
+                                          "Consent", "Group"} | set(TYPES))
+        self.assertEqual({i["code"] for i in resources["Consent"]["interaction"]},
+                         {"read", "create", "update", "delete", "search-type"})
+
+    def test_capability_statement_announces_bulk_export(self):
+        """A Bulk Data client checks metadata before it tries $export."""
+        cs = self.assertOk(GW.get("fi", "/fhir/metadata"), "CapabilityStatement")
+        self.assertIn("http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data",
+                      cs.get("instantiates") or [])
+        group = [r for rest in cs["rest"] for r in rest["resource"] if r["type"] == "Group"]
+        self.assertEqual(len(group), 1)
+        self.assertNotIn("interaction", group[0])  # a permit is exported, not read
+        self.assertEqual(group[0].get("operation"),
+                         [{"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/"
+                           "OperationDefinition/group-export"}])
 
 
 class TestPatient(GatewayTestCase):
