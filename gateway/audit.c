@@ -54,6 +54,9 @@ const struct gw_db_statement gw_audit_statements[] = {
 	    " and ($2::timestamptz is null or a.recorded_at >= $2::timestamptz)"
 	    " and ($3::timestamptz is null or a.recorded_at < $3::timestamptz)"
 	    " order by a.seq limit $4::integer offset $5::integer" },
+	{ .name = "gw_audit_event", .nparams = 1, .sql =
+	    "select a.seq::text, a.canonical, a.patient_logical_id"
+	    " from gw.audit a where a.seq = $1::bigint" },
 	{ .name = NULL },
 };
 

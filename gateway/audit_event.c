@@ -672,16 +672,41 @@ params_ok(struct gw_req *req)
 	return true;
 }
 
+/*
+ * May this node read the audit of `patient` (a logical id, "" for a
+ * request that named none)?  An auditor reads every record; a patient
+ * portal speaks for the patients of its own country.  Records the
+ * decision for the audit of this read and answers 403 when not.
+ */
+static bool
+may_read_audit_of(struct gw_req *req, const char *patient)
+{
+	const struct gw_node *node = &req->conn->node;
+	bool auditor = gw_node_has_role(node, "auditor");
+	const struct gw_adapter *a = gw_flow_adapter_of(patient, NULL);
+
+	if (!auditor && (a == NULL || strcmp(a->country, node->country) != 0)) {
+		req->decision.permit = false;
+		gw_strlcpy(req->decision.rule, "role/patient-portal",
+		    sizeof(req->decision.rule));
+		gw_req_reply_error(req, 403, "forbidden",
+		    "a patient portal of %s reads only the audit of %s patients",
+		    node->country, node->country);
+		return false;
+	}
+	req->decision.permit = true;
+	gw_strlcpy(req->decision.rule, auditor ? "role/auditor" :
+	    "role/patient-portal", sizeof(req->decision.rule));
+	return true;
+}
+
 void
 gw_handle_audit_search(struct gw_req *req)
 {
-	const struct gw_node *node = &req->conn->node;
 	long long lo = LLONG_MIN, hi = LLONG_MAX;
 	char lo_text[40], hi_text[40], limit[24], offset[24];
 	const char *params[5];
-	const struct gw_adapter *a;
 	struct audit_search s;
-	bool auditor = gw_node_has_role(node, "auditor");
 
 	if (!params_ok(req) ||
 	    paging(req, "_count", COUNT_DEFAULT, 1, COUNT_MAX, &req->count) !=
@@ -710,20 +735,8 @@ gw_handle_audit_search(struct gw_req *req)
 		gw_req_reply_error(req, 400, "invalid", "malformed id");
 		return;
 	}
-	/* A patient portal speaks for the patients of its own country. */
-	a = gw_flow_adapter_of(s.patient, NULL);
-	if (!auditor && (a == NULL || strcmp(a->country, node->country) != 0)) {
-		req->decision.permit = false;
-		gw_strlcpy(req->decision.rule, "role/patient-portal",
-		    sizeof(req->decision.rule));
-		gw_req_reply_error(req, 403, "forbidden",
-		    "a patient portal of %s reads only the audit of %s patients",
-		    node->country, node->country);
+	if (!may_read_audit_of(req, s.patient))
 		return;
-	}
-	req->decision.permit = true;
-	gw_strlcpy(req->decision.rule, auditor ? "role/auditor" :
-	    "role/patient-portal", sizeof(req->decision.rule));
 	params[0] = s.patient;
 	params[1] = params[2] = NULL;
 	if (lo != LLONG_MIN) {
@@ -741,4 +754,57 @@ gw_handle_audit_search(struct gw_req *req)
 	req->pending = true;
 	gw_db_query(req->worker->db, "gw_audit_events", 5, params,
 	    events_loaded, req);
+}
+
+static void
+event_loaded(const PGresult *res, const char *error, void *arg)
+{
+	struct gw_req *req = arg;
+	long seq = 0;
+	cJSON *ev;
+
+	if (!gw_req_query_ok(req, res, error, "audit read failed",
+	    "audit store unavailable"))
+		return;
+	if (PQntuples(res) != 1) {
+		gw_req_reply_error(req, 404, "not-found", "no AuditEvent %s",
+		    req->path_args[0]);
+		return;
+	}
+	/* The audit of this read names the patient whose record it was. */
+	gw_strlcpy(req->patient.logical_id, PQgetvalue(res, 0, 2),
+	    sizeof(req->patient.logical_id));
+	if (!may_read_audit_of(req, req->patient.logical_id))
+		return;
+	gw_parse_long(PQgetvalue(res, 0, 0), 1, LONG_MAX, &seq);
+	ev = gw_audit_event_from_canonical(PQgetvalue(res, 0, 1), seq,
+	    req->worker->server->cfg->country);
+	if (ev == NULL) {
+		gw_warn("audit record %ld is not a record", seq);
+		gw_req_reply_error(req, 500, "exception",
+		    "audit record %ld cannot be shown", seq);
+		return;
+	}
+	gw_req_reply_json(req, 200, ev, NULL);
+}
+
+/* GET /fhir/AuditEvent/{seq}: the id of an AuditEvent is its record's
+ * place in the chain, canonical decimal; any other id names none. */
+void
+gw_handle_audit_read(struct gw_req *req)
+{
+	const char *id = req->path_args[0];
+	const char *params[1] = { id };
+	long seq;
+
+	if (id[0] == '0' || strlen(id) > 18 ||
+	    strspn(id, "0123456789") != strlen(id) ||
+	    gw_parse_long(id, 1, LONG_MAX, &seq) != GW_OK) {
+		gw_req_reply_error(req, 404, "not-found", "no AuditEvent %s",
+		    id);
+		return;
+	}
+	req->pending = true;
+	gw_db_query(req->worker->db, "gw_audit_event", 1, params,
+	    event_loaded, req);
 }

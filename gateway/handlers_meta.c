@@ -129,14 +129,12 @@ capability_statement(const struct gw_config *cfg)
 			cJSON_AddItemToArray(resources, r);
 		}
 		{
-			/* The audit trail (audit_event.c): search only. */
-			static const char *const search[] = { "search-type",
-				NULL };
+			/* The audit trail (audit_event.c). */
 			cJSON *r = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(r, "type", "AuditEvent");
 			cJSON_AddItemToObject(r, "interaction",
-			    interaction_list(search));
+			    interaction_list(interactions));
 			add_search_param(r, "patient", "reference");
 			add_search_param(r, "date", "date");
 			add_search_param(r, "_count", "number");

@@ -211,6 +211,7 @@ void gw_handle_type_read(struct gw_req *req);
 void gw_handle_docref_search(struct gw_req *req);
 void gw_handle_docref_read(struct gw_req *req);
 void gw_handle_audit_search(struct gw_req *req); /* audit_event.c */
+void gw_handle_audit_read(struct gw_req *req);	 /* audit_event.c */
 void gw_handle_consent_create(struct gw_req *req);
 void gw_handle_consent_search(struct gw_req *req);
 void gw_handle_consent_read(struct gw_req *req);

@@ -329,6 +329,42 @@ class TestAuditEvent(AuditCase):
     def test_treatment_node_403(self):
         self.assertOutcome(self.search(node="fi"), 403)
 
+    def first_event(self):
+        b = self.assertOk(self.search("&_count=1"), "Bundle")
+        return b["entry"][0]
+
+    def test_read_by_id(self):
+        """A search entry's fullUrl reads back the same AuditEvent."""
+        entry = self.first_event()
+        r = GW.get("auditor", GW.path_of(entry["fullUrl"]), purpose=None)
+        ev = self.assertOk(r, "AuditEvent")
+        validate_r4(ev)
+        self.assertEqual(ev, entry["resource"])
+        self.assertEqual(GW.path_of(entry["fullUrl"]), "/fhir/AuditEvent/" + ev["id"])
+
+    def test_read_unknown_or_malformed_id_404(self):
+        for bad in ("999999999999999999", "0", "01", "abc", "1.5", "-1",
+                    "9999999999999999999"):
+            with self.subTest(id=bad):
+                self.assertOutcome(GW.get("auditor", "/fhir/AuditEvent/" + bad,
+                                          purpose=None), 404, "not-found")
+
+    def test_read_roles(self):
+        path = "/fhir/AuditEvent/" + self.first_event()["resource"]["id"]
+        self.assertOk(GW.get("portal", path, purpose=None), "AuditEvent")
+        self.assertOutcome(GW.get(SE_PORTAL, path, purpose=None), 403)
+        self.assertOutcome(GW.get("fi", path, purpose=None), 403)
+
+    def test_read_is_audited(self):
+        ev_id = self.first_event()["resource"]["id"]
+        request_id = rid("readone")
+        self.assertOk(GW.get("auditor", "/fhir/AuditEvent/" + ev_id, purpose=None,
+                             headers={"X-Request-Id": request_id}), "AuditEvent")
+        rec, = by_request_id(request_id)
+        self.assertEqual(rec["returned_ids"], ["AuditEvent/" + ev_id])
+        self.assertEqual(rec["patient_logical_id"], self.pid)
+        self.assertEqual((rec["decision"], rec["rule"]), ("permit", "role/auditor"))
+
     def test_patient_required(self):
         self.assertOutcome(GW.get("auditor", "/fhir/AuditEvent", purpose=None), 400)
         self.assertOutcome(GW.get("auditor", "/fhir/AuditEvent?patient=%s&x=1" % self.pid,
