@@ -789,7 +789,9 @@ event_loaded(const PGresult *res, const char *error, void *arg)
 }
 
 /* GET /fhir/AuditEvent/{seq}: the id of an AuditEvent is its record's
- * place in the chain, canonical decimal; any other id names none. */
+ * place in the chain, canonical decimal (gw_parse_long takes no sign,
+ * space or trailing text; a leading zero is refused here); any other id
+ * names none. */
 void
 gw_handle_audit_read(struct gw_req *req)
 {
@@ -797,9 +799,7 @@ gw_handle_audit_read(struct gw_req *req)
 	const char *params[1] = { id };
 	long seq;
 
-	if (id[0] == '0' || strlen(id) > 18 ||
-	    strspn(id, "0123456789") != strlen(id) ||
-	    gw_parse_long(id, 1, LONG_MAX, &seq) != GW_OK) {
+	if (id[0] == '0' || gw_parse_long(id, 1, LONG_MAX, &seq) != GW_OK) {
 		gw_req_reply_error(req, 404, "not-found", "no AuditEvent %s",
 		    id);
 		return;

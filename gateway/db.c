@@ -454,27 +454,26 @@ finish_query(struct db_query *q)
 
 /*
  * Take every answer libpq has whole.  In pipeline mode a query's answer is
- * its results, then NULL, then the PGRES_PIPELINE_SYNC of its own Sync;
- * only then is it complete and the next in flight begins.  A callback may
- * send queries (onto this connection too) or take the connection down, so
- * the state is checked on every turn.
+ * its results up to NULL (collect), then the PGRES_PIPELINE_SYNC of its
+ * own Sync; only then is it complete and the next in flight begins.  A
+ * callback may send queries (onto this connection too) or take the
+ * connection down, so the state is checked on every turn.
  */
 static void
 take_answers(struct db_conn *c)
 {
-	while (c->state == DB_BUSY && !PQisBusy(c->pg)) {
+	while (c->state == DB_BUSY) {
 		struct db_query *q = TAILQ_FIRST(&c->inflight);
-		PGresult *r = PQgetResult(c->pg);
+		PGresult *r;
 
 		if (!c->head_ended) {
-			if (r == NULL)
-				c->head_ended = true;
-			else if (q->result == NULL)
-				q->result = r;
-			else
-				PQclear(r);
-			continue;
+			if (!collect(c, &q->result))
+				return;
+			c->head_ended = true;
 		}
+		if (PQisBusy(c->pg))
+			return;
+		r = PQgetResult(c->pg);
 		if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
 			PQclear(r);
 			conn_down(c, "answers out of step with the pipeline");

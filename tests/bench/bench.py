@@ -731,6 +731,7 @@ class Bench:
         self.loadavg_start = _loadavg()
         self.rows = []
         self.idle = self.export = self.scale = None
+        self._names = {}  # _backend_names()
         self.failed_tests = {}
         self.n, self.warmup, self.results = {}, {}, {}
 
@@ -893,7 +894,7 @@ class Bench:
         again only when one of them is gone (a restarted gateway): the query's own
         short-lived backend, alive at one sample and not the next, would otherwise
         skew the rest of PostgreSQL's CPU."""
-        names = getattr(self, "_names", {})
+        names = self._names
         if not names or not all(os.path.exists("/proc/%d" % pid) for pid in names):
             try:
                 names = {int(pid): name for pid, name in self.cluster.rows(
