@@ -38,6 +38,17 @@ add_search_param(cJSON *res, const char *name, const char *type)
 	cJSON_AddItemToArray(arr, p);
 }
 
+/* resource.operation: one operation, named as in its URL after '$'. */
+static void
+add_operation(cJSON *res, const char *name, const char *definition)
+{
+	cJSON *op = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(op, "name", name);
+	cJSON_AddStringToObject(op, "definition", definition);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(res, "operation"), op);
+}
+
 /* Only what really works is listed: read and search-type on the six
  * types, the parameters the handlers accept, $summary, the summary as an
  * IHE MHD DocumentReference, the audit trail, consent management, and
@@ -89,21 +100,15 @@ capability_statement(const struct gw_config *cfg)
 			cJSON_AddItemToObject(r, "interaction",
 			    interaction_list(interactions));
 			if (t == GW_RT_PATIENT) {
-				cJSON *ops, *op;
-
 				add_search_param(r, "identifier", "token");
 				/* Demographic traits, only with identifier. */
 				add_search_param(r, "family", "string");
 				add_search_param(r, "given", "string");
 				add_search_param(r, "birthdate", "date");
 				add_search_param(r, "gender", "token");
-				ops = cJSON_AddArrayToObject(r, "operation");
-				op = cJSON_CreateObject();
-				cJSON_AddStringToObject(op, "name", "summary");
-				cJSON_AddStringToObject(op, "definition",
+				add_operation(r, "summary",
 				    "http://hl7.org/fhir/uv/ips/"
 				    "OperationDefinition/summary");
-				cJSON_AddItemToArray(ops, op);
 			} else {
 				add_search_param(r, "patient", "reference");
 				add_search_param(r, "_count", "number");
@@ -155,19 +160,15 @@ capability_statement(const struct gw_config *cfg)
 		{
 			/* Group/{permit}/$export (export_api.c): the Group is a
 			 * data permit, exported but not readable. */
-			cJSON *r = cJSON_CreateObject(), *op;
+			cJSON *r = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(r, "type", "Group");
 			cJSON_AddStringToObject(r, "documentation",
 			    "The id of a Group is a data permit; the Group itself "
 			    "is not served, only its export.");
-			op = cJSON_CreateObject();
-			cJSON_AddStringToObject(op, "name", "export");
-			cJSON_AddStringToObject(op, "definition",
+			add_operation(r, "export",
 			    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
 			    "group-export");
-			cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "operation"),
-			    op);
 			cJSON_AddItemToArray(resources, r);
 		}
 		cJSON_AddItemToArray(rest, server);
