@@ -2,7 +2,7 @@
  * connection.c: one client connection on a worker's loop, from accept to
  * close.
  *
- * TLS connections are bufferevents over OpenSSL that demand a client
+ * TLS connections are streams (stream.c) over OpenSSL that demand a client
  * certificate; the admin listener is plain TCP on loopback.  Both feed the
  * same strict parser: one request at a time is dispatched, and the next
  * pipelined request is parsed only after the previous answer was queued, so
@@ -16,13 +16,12 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
 
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
 #include "gateway/profile.h"
 #include "gateway/server.h"
+#include "gateway/stream.h"
 
 /* Stop parsing new requests while this much output is unsent. */
 #define OUTPUT_HIGH_WATER (4 * 1024 * 1024)
@@ -75,8 +74,8 @@ conn_close(struct gw_conn *c, const char *reason)
 	 * can tell it from truncation; the output is already flushed. */
 	if (c->tls_ok && !c->admin && c->closing &&
 	    strcmp(reason, "done") == 0)
-		SSL_shutdown(bufferevent_openssl_get_ssl(c->bev));
-	bufferevent_free(c->bev);
+		SSL_shutdown(gw_stream_ssl(c->stream));
+	gw_stream_free(c->stream);
 	free(cs);
 }
 
@@ -107,7 +106,7 @@ static void
 write_response(struct gw_conn *c, int status, const char *content_type,
     const char *body, size_t len, const char *extra, bool keep_alive)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = gw_stream_output(c->stream);
 	struct gw_counters *k = &c->worker->counters;
 	char both[1024];
 
@@ -128,8 +127,24 @@ write_response(struct gw_conn *c, int status, const char *content_type,
 		atomic_fetch_add(&k->status_5xx, 1);
 	if (!keep_alive) {
 		c->closing = true;
-		bufferevent_disable(c->bev, EV_READ);
+		gw_stream_stop_reading(c->stream);
 	}
+	/* Now, not on the loop's next turn: most answers leave in this one
+	 * write, and the socket is watched for room only when it is full. */
+	gw_stream_flush(c->stream);
+}
+
+/*
+ * After an answer that ends the connection: close once it has left.  The
+ * stream usually sends it at once; when the socket was full, drained_cb
+ * closes instead.
+ */
+static void
+close_if_sent(struct gw_conn *c)
+{
+	if (c->closing &&
+	    evbuffer_get_length(gw_stream_output(c->stream)) == 0)
+		conn_close(c, "done");
 }
 
 /* An error before a request was dispatched (framing, deadline): answered
@@ -145,6 +160,7 @@ write_early_error(struct gw_conn *c, int status, const char *code,
 	    strlen(body), NULL, false);
 	free(body);
 	cJSON_Delete(oo);
+	close_if_sent(c);
 }
 
 /* The one place an answer goes out: audited requests are held by the
@@ -181,8 +197,7 @@ gw_req_deliver(struct gw_req *req, int status, const char *content_type,
 	c->req = NULL;
 	gw_req_free(req);
 	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-			conn_close(c, "done");
+		close_if_sent(c);
 		return;
 	}
 	/* Parse the next pipelined request from the loop, not from here:
@@ -291,7 +306,7 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	if (c->req != NULL || c->closing)
 		return;
 	if (cs->deadline_kind == DEADLINE_HEADER && c->tls_ok &&
-	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+	    evbuffer_get_length(gw_stream_input(c->stream)) > 0) {
 		cs->deadline_kind = DEADLINE_NONE;
 		write_early_error(c, 408, "timeout",
 		    "request not complete within the header deadline");
@@ -304,7 +319,7 @@ static void
 process_input(struct gw_conn *c)
 {
 	const struct gw_config *cfg = c->worker->server->cfg;
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = gw_stream_input(c->stream);
 	/* Chunked framing may cost more bytes than the body it carries;
 	 * the parser enforces the real limits, this only bounds the copy. */
 	size_t cap = cfg->http.max_request_line + cfg->http.max_header_bytes +
@@ -317,9 +332,9 @@ process_input(struct gw_conn *c)
 
 	if (c->req != NULL || c->closing || !c->tls_ok)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	if (evbuffer_get_length(gw_stream_output(c->stream)) >
 	    OUTPUT_HIGH_WATER)
-		return; /* the write callback resumes */
+		return; /* drained_cb resumes */
 	len = evbuffer_get_length(in);
 	if (len == 0) {
 		arm_deadline(c, DEADLINE_IDLE);
@@ -344,6 +359,7 @@ process_input(struct gw_conn *c)
 		return;
 	}
 	evbuffer_drain(in, consumed);
+	gw_stream_input_consumed(c->stream);
 	c->http10 = req->http.minor_version == 0;
 	req->conn = c;
 	req->worker = c->worker;
@@ -355,34 +371,33 @@ process_input(struct gw_conn *c)
 }
 
 static void
-read_cb(struct bufferevent *bev, void *arg)
+read_cb(struct gw_stream *s, void *arg)
 {
-	(void)bev;
+	(void)s;
 	process_input(arg);
 }
 
 static void
-write_cb(struct bufferevent *bev, void *arg)
+drained_cb(struct gw_stream *s, void *arg)
 {
 	struct gw_conn *c = arg;
 
+	(void)s;
 	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			conn_close(c, "done");
+		conn_close(c, "done");
 		return;
 	}
 	process_input(c);
 }
 
 static void
-event_cb(struct bufferevent *bev, short what, void *arg)
+event_cb(struct gw_stream *s, enum gw_stream_event what, void *arg)
 {
 	struct gw_conn *c = arg;
 
-	if (what & BEV_EVENT_CONNECTED) {
-		SSL *ssl = bufferevent_openssl_get_ssl(bev);
-
-		if (gw_tls_peer_key_hash(ssl, c->node.key_hash) != GW_OK) {
+	if (what == GW_STREAM_CONNECTED) {
+		if (gw_tls_peer_key_hash(gw_stream_ssl(s), c->node.key_hash) !=
+		    GW_OK) {
 			atomic_fetch_add(&c->worker->counters.tls_refused, 1);
 			conn_close(c, "no verified client certificate");
 			return;
@@ -391,24 +406,32 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		process_input(c);
 		return;
 	}
-	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
-		if (!c->tls_ok && !c->admin)
-			atomic_fetch_add(&c->worker->counters.tls_refused, 1);
-		/* Errors of this connection must not leak into another's
-		 * OpenSSL error queue on this thread. */
-		ERR_clear_error();
-		conn_close(c, what & BEV_EVENT_EOF ? "eof" : "error");
-	}
+	if (!c->tls_ok && !c->admin)
+		atomic_fetch_add(&c->worker->counters.tls_refused, 1);
+	conn_close(c, what == GW_STREAM_EOF ? "eof" : "error");
 }
 
-static struct gw_conn *
-conn_new(struct gw_worker *w, struct bufferevent *bev, bool admin)
+static const struct gw_stream_callbacks conn_callbacks = {
+	.read = read_cb,
+	.drained = drained_cb,
+	.event = event_cb,
+};
+
+/* A connection on socket fd, under TLS session ssl unless admin; takes
+ * both, whatever happens. */
+static void
+conn_new(struct gw_worker *w, evutil_socket_t fd, SSL *ssl, bool admin)
 {
+	const struct gw_config *cfg = w->server->cfg;
 	struct conn_state *cs = gw_calloc(1, sizeof(*cs));
 	struct gw_conn *c = &cs->conn;
 
+	c->stream = gw_stream_new(w->base, fd, ssl, &conn_callbacks, c);
+	if (c->stream == NULL) {
+		free(cs);
+		return;
+	}
 	c->worker = w;
-	c->bev = bev;
 	c->admin = admin;
 	c->tls_ok = admin;
 	c->deadline = evtimer_new(w->base, deadline_cb, c);
@@ -418,51 +441,29 @@ conn_new(struct gw_worker *w, struct bufferevent *bev, bool admin)
 	if (w->conns != NULL)
 		w->conns->prev = c;
 	w->conns = c;
-	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
 	/* Bound what one connection may buffer before we parse it. */
-	bufferevent_setwatermark(bev, EV_READ, 0,
-	    w->server->cfg->http.max_request_line +
-	    w->server->cfg->http.max_header_bytes +
-	    2 * w->server->cfg->http.max_body + 4096);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	gw_stream_set_input_limit(c->stream, cfg->http.max_request_line +
+	                                         cfg->http.max_header_bytes +
+	                                         2 * cfg->http.max_body + 4096);
 	arm_deadline(c, DEADLINE_HEADER);
-	return c;
 }
 
 void
 gw_conn_accept_tls(struct gw_worker *w, evutil_socket_t fd)
 {
 	SSL *ssl = SSL_new(w->server->ssl_ctx);
-	struct bufferevent *bev;
 
 	if (ssl == NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
-	bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		SSL_free(ssl);
-		evutil_closesocket(fd);
-		return;
-	}
-	/* A peer that vanishes without close_notify is normal on the
-	 * Internet; treat it as EOF instead of an error. */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	conn_new(w, bev, false);
+	conn_new(w, fd, ssl, false);
 }
 
 void
 gw_conn_accept_admin(struct gw_worker *w, evutil_socket_t fd)
 {
-	struct bufferevent *bev = bufferevent_socket_new(w->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
-
-	if (bev == NULL) {
-		evutil_closesocket(fd);
-		return;
-	}
-	conn_new(w, bev, true);
+	conn_new(w, fd, NULL, true);
 }
 
 void

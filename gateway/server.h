@@ -17,7 +17,6 @@
 #include <stdbool.h>
 
 #include <cjson/cJSON.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <openssl/ssl.h>
@@ -32,6 +31,7 @@
 #include "gateway/tls.h"
 
 struct gw_server;
+struct gw_stream;
 
 /* Counters a worker keeps without locks; /metrics sums them. */
 struct gw_counters {
@@ -88,7 +88,7 @@ struct gw_node {
 
 struct gw_conn {
 	struct gw_worker *worker;
-	struct bufferevent *bev;
+	struct gw_stream *stream;
 	bool admin;	  /* plain HTTP admin connection */
 	bool tls_ok;	  /* handshake done */
 	bool closing;	  /* close once the output is flushed */

@@ -563,8 +563,20 @@ class _quiet_deprecation:
         return self._cm.__exit__(*exc)
 
 
-def _tls_connect(port, ctx, timeout):
-    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def _tls_connect(port, ctx, timeout, rcvbuf=None):
+    """rcvbuf: a receive buffer this small (set before connecting, so the
+    window is small from the start)."""
+    if rcvbuf is None:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(("127.0.0.1", port))
+        except BaseException:
+            sock.close()
+            raise
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return ctx.wrap_socket(sock, server_hostname="localhost")
@@ -686,8 +698,9 @@ _CLOSED_ERRORS = (ssl.SSLError, ConnectionError, BrokenPipeError, EOFError)
 class RawConn:
     """Raw bytes over one TLS connection (for framing tests)."""
 
-    def __init__(self, port, node, timeout=5, pki=None, ctx=None):
-        self.sock = _tls_connect(port, ctx or tls_context(node, pki), timeout)
+    def __init__(self, port, node, timeout=5, pki=None, ctx=None, rcvbuf=None):
+        self.sock = _tls_connect(port, ctx or tls_context(node, pki), timeout,
+                                 rcvbuf)
         self.buf = b""
         self.closed = False
 
@@ -1234,8 +1247,9 @@ class Gateway:
     def raw(self, node, data, read_timeout=5):
         return raw(self.port, node, data, read_timeout=read_timeout, pki=self.pki)
 
-    def raw_conn(self, node, timeout=5):
-        return RawConn(self.port, node, timeout=timeout, pki=self.pki)
+    def raw_conn(self, node, timeout=5, rcvbuf=None):
+        return RawConn(self.port, node, timeout=timeout, pki=self.pki,
+                       rcvbuf=rcvbuf)
 
     def path_of(self, url):
         """The path and query of an absolute link the gateway wrote, after

@@ -6,6 +6,8 @@ and is read whole before the gateway answers and closes; a close with
 unread bytes would reset the connection and could eat the answer).
 """
 
+import socket
+import ssl
 import time
 import unittest
 
@@ -140,10 +142,10 @@ class TestConnections(FramingCase):
 
     def test_pipelined_across_tls_records(self):
         # Three requests in three TLS records sent back to back, one split
-        # between two of them: each is answered.  OpenSSL's read-ahead
-        # would keep the later records undecrypted where libevent's TLS
-        # bufferevent never looks (it asks SSL_pending), and the
-        # connection would stall.
+        # between two of them: each is answered.  With read-ahead, OpenSSL
+        # takes all three records off the socket in one read; the kernel
+        # will not report them again, so the stream must keep reading
+        # while OpenSSL holds bytes (SSL_has_pending), or stall.
         with GW.raw_conn("fi") as c:
             c.send(GET_METADATA + GET_METADATA[:10])
             c.send(GET_METADATA[10:])
@@ -205,6 +207,79 @@ class TestConnections(FramingCase):
             resps = parse_responses(buf)
             self.assertEqual(len(resps), 1)
             self.assertOutcome(resps[0], 408)
+
+
+class TestTransport(FramingCase):
+    """The TLS stream under the parser (gateway/stream.c): what the kernel
+    does not report again, and a peer that reads slower than we write."""
+
+    def test_request_in_the_segment_of_the_finished(self):
+        # The client's Finished and its first request leave in one TCP
+        # segment, so the gateway's handshake reads the request with the
+        # Finished.  Nothing more will make the socket readable: unless the
+        # stream reads on at once, the request waits forever.
+        obj_in, obj_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = harness.tls_context("fi").wrap_bio(obj_in, obj_out,
+                                                 server_hostname="localhost")
+        with socket.create_connection(("127.0.0.1", GW.port), timeout=5) as sock:
+            def pump():
+                data = sock.recv(65536)
+                self.assertTrue(data, "closed during the handshake")
+                obj_in.write(data)
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    sock.sendall(obj_out.read())
+                    pump()
+            tls.write(b"GET /fhir/metadata HTTP/1.1\r\n" + HOST
+                      + b"Connection: close\r\n\r\n")
+            sock.sendall(obj_out.read())
+            buf = b""
+            while True:
+                try:
+                    chunk = tls.read(65536)
+                except ssl.SSLWantReadError:
+                    data = sock.recv(65536)
+                    if not data:
+                        break
+                    obj_in.write(data)
+                    continue
+                except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+        resps = parse_responses(buf)
+        self.assertEqual(len(resps), 1, buf[:500])
+        self.assertOk(resps[0], "CapabilityStatement")
+
+    def test_reader_slower_than_the_answers(self):
+        # 2,000 pipelined requests (more than the input bound of 22.5 kB)
+        # from a client with a 4 kB receive window that reads nothing for a
+        # second: the gateway stops reading at the input bound, fills the
+        # socket, waits for room, stops parsing at the output high-water
+        # mark (4 MB) and resumes each as the client drains.  Every answer
+        # arrives whole, in order (every tenth a 404); the last request
+        # asks to close, so the client reads to the end and parses once.
+        n = 2000
+        not_found = b"GET /fhir/NoSuchType HTTP/1.1\r\n" + HOST + b"\r\n"
+        reqs = [not_found if i % 10 == 9 else GET_METADATA for i in range(n - 1)]
+        reqs.append(b"GET /fhir/metadata HTTP/1.1\r\n" + HOST
+                    + b"Connection: close\r\n\r\n")
+        with GW.raw_conn("fi", timeout=30, rcvbuf=4096) as c:
+            c.send(b"".join(reqs))
+            time.sleep(1)
+            buf, closed = c.read_until_closed(60)
+        self.assertTrue(closed, "not closed after Connection: close")
+        resps = parse_responses(buf)
+        self.assertEqual([r.status for r in resps],
+                         [404 if i % 10 == 9 else 200 for i in range(n - 1)] + [200])
+        sizes = {len(r.body) for r in resps if r.status == 200}
+        self.assertEqual(len(sizes), 1, "CapabilityStatements of different sizes")
+        self.assertGreater(sizes.pop() * (n - n // 10), 4 * 1024 * 1024,
+                           "the answers no longer pass the output high-water mark")
 
 
 if __name__ == "__main__":

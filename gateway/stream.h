@@ -1,0 +1,76 @@
+/*
+ * stream.h: a client connection's byte stream -- a non-blocking socket,
+ * optionally under a server-side OpenSSL session -- with an input and an
+ * output evbuffer, driven by the worker's event loop.
+ *
+ * Why not libevent's OpenSSL bufferevent: it writes only from the loop's
+ * next turn (its flush is not implemented), so every answer cost an
+ * epoll_ctl to arm EPOLLOUT, a wakeup and an epoll_ctl to disarm it, and it
+ * cannot use OpenSSL's read-ahead (it stalls on records read ahead).  This
+ * stream writes an answer at once and arms EPOLLOUT only when the socket is
+ * full, and reads a request's TLS record in one read(2).
+ *
+ * Callbacks run only from the loop, never from inside a stream call, and a
+ * callback may free its stream.
+ */
+#ifndef GW_STREAM_H
+#define GW_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+struct gw_stream;
+
+enum gw_stream_event {
+	GW_STREAM_CONNECTED, /* the TLS handshake completed */
+	GW_STREAM_EOF,   /* the peer closed (with or without close_notify) */
+	GW_STREAM_ERROR, /* a socket or TLS error; nothing more will pass */
+};
+
+struct gw_stream_callbacks {
+	/* New bytes in the input buffer. */
+	void (*read)(struct gw_stream *s, void *arg);
+	/* The output buffer drained after the socket had been full. */
+	void (*drained)(struct gw_stream *s, void *arg);
+	void (*event)(
+	    struct gw_stream *s, enum gw_stream_event what, void *arg);
+};
+
+/*
+ * A stream over the connected socket fd, which it owns from now on.  With
+ * ssl, a server-side TLS session whose handshake starts on the first
+ * readable event; without, plain bytes.  NULL when out of memory (fd is
+ * then closed, ssl freed).
+ */
+struct gw_stream *gw_stream_new(struct event_base *base, evutil_socket_t fd,
+    SSL *ssl, const struct gw_stream_callbacks *cb, void *arg);
+
+/* Closes the socket and frees the TLS session and both buffers.  Safe
+ * from inside the stream's own callbacks. */
+void gw_stream_free(struct gw_stream *s);
+
+struct evbuffer *gw_stream_input(struct gw_stream *s);
+struct evbuffer *gw_stream_output(struct gw_stream *s);
+SSL *gw_stream_ssl(struct gw_stream *s);
+
+/* Stop reading while the input holds this many bytes (0: no bound). */
+void gw_stream_set_input_limit(struct gw_stream *s, size_t limit);
+
+/* After the input was consumed: read again if the limit had paused it. */
+void gw_stream_input_consumed(struct gw_stream *s);
+
+/* Read nothing more from the peer (an answer with Connection: close). */
+void gw_stream_stop_reading(struct gw_stream *s);
+
+/*
+ * Write the output now, as far as the socket takes it; the rest goes when
+ * it becomes writable.  An error is reported through the event callback
+ * from the loop, not here.
+ */
+void gw_stream_flush(struct gw_stream *s);
+
+#endif
