@@ -25,7 +25,7 @@
 #include "gateway/db.h"
 #include "gateway/fhir.h"
 
-#define GW_ADAPTER_ABI 1
+#define GW_ADAPTER_ABI 2 /* 2: sql_export takes _since, returns fresh */
 
 /* Room for "fi-" + a 26-character token and the NUL. */
 #define GW_LOGICAL_ID_MAX 64
@@ -83,8 +83,10 @@ struct gw_adapter {
 	 * section; none if there is no such patient. */
 	const char *sql_summary;
 	/* Export: $1 registry key after which to start ("" = first), $2
-	 * number of patients -> rows (kind, doc, patient_key), each patient's
-	 * own row first, then its clinical rows, in registry key order. */
+	 * number of patients, $3 the job's _since ("" = none) -> rows (kind,
+	 * doc, patient_key, fresh), each patient's own row first, then its
+	 * clinical rows, in registry key order; fresh is "true" for a row
+	 * changed after $3 (every row when $3 is ""). */
 	const char *sql_export;
 
 	/* Fill *p from a native patient doc.  GW_OK or GW_ERR. */

@@ -62,6 +62,7 @@ struct job {
 	char owner[64];
 	bool wanted[GW_RT_COUNT];
 	char after[64]; /* "CC:key", "" = from the start */
+	char since[64]; /* _since as PostgreSQL wrote it, "" = none */
 	long next_file;
 };
 
@@ -75,7 +76,7 @@ struct out_buf {
 struct patient_rows {
 	bool open;
 	struct gw_patient p;
-	cJSON *resources; /* [{r, t, c}] */
+	cJSON *resources; /* [{r, t, c, f}]: f = changed after _since */
 };
 
 struct runner {
@@ -409,6 +410,7 @@ flush_patient(struct runner *run, const struct permit *pm,
 		size_t n;
 
 		if (t < 0 || t >= GW_RT_COUNT || !job->wanted[t] ||
+		    !cJSON_IsTrue(cJSON_GetObjectItem(it, "f")) ||
 		    gw_consent_excludes(&d, cat))
 			continue;
 		if (gw_pseudo_resource(r, &ctx) != GW_OK)
@@ -478,7 +480,7 @@ run_batch(struct runner *run, const struct permit *pm,
     bool *stop_job)
 {
 	char batch[24];
-	const char *params[2] = {key, batch};
+	const char *params[3] = {key, batch, job->since};
 	struct out_buf bufs[GW_RT_COUNT];
 	struct patient_rows pr = {0};
 	char names[4096] = "{", types[1024] = "{", counts[512] = "{";
@@ -488,7 +490,7 @@ run_batch(struct runner *run, const struct permit *pm,
 
 	memset(bufs, 0, sizeof(bufs));
 	snprintf(batch, sizeof(batch), "%d", run->cfg->export_batch_patients);
-	r = exec(run, a->sql_export, 2, params);
+	r = exec(run, a->sql_export, 3, params);
 	if (!ok(r)) {
 		gw_error("export: %s registry: %s", a->country,
 		    PQresultErrorMessage(r));
@@ -533,6 +535,9 @@ run_batch(struct runner *run, const struct permit *pm,
 		item = cJSON_CreateObject();
 		cJSON_AddItemToObject(item, "r", res);
 		cJSON_AddNumberToObject(item, "t", t);
+		/* Old rows still count for the cohort, but are not written. */
+		cJSON_AddBoolToObject(
+		    item, "f", strcmp(PQgetvalue(r, i, 3), "true") == 0);
 		if (cat != NULL)
 			cJSON_AddStringToObject(item, "c", cat);
 		cJSON_AddItemToArray(pr.resources, item);
@@ -692,7 +697,8 @@ take_job(struct runner *run)
 	    " now() - make_interval(secs => $2::integer))"
 	    " order by created_at for update skip locked limit 1)"
 	    " returning j.id::text, j.permit, j.node,"
-	    " array_to_string(j.types, ','), j.after_key, j.next_file::text",
+	    " array_to_string(j.types, ','), j.after_key, j.next_file::text,"
+	    " coalesce(j.since::text, '')",
 	    2, params);
 	if (!ok(r)) {
 		gw_error("export: taking a job: %s", PQresultErrorMessage(r));
@@ -710,6 +716,7 @@ take_job(struct runner *run)
 	gw_strlcpy(types, PQgetvalue(r, 0, 3), sizeof(types));
 	gw_strlcpy(job.after, PQgetvalue(r, 0, 4), sizeof(job.after));
 	job.next_file = atol(PQgetvalue(r, 0, 5));
+	gw_strlcpy(job.since, PQgetvalue(r, 0, 6), sizeof(job.since));
 	PQclear(r);
 	for (char *t = strtok_r(types, ",", &save); t != NULL;
 	     t = strtok_r(NULL, ",", &save)) {

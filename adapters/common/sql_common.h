@@ -95,22 +95,32 @@
 /*
  * Export (docs/export.md): the next $2 patients after registry key $1
  * ("" = from the start) in key order, each patient's own row first, then
- * its clinical rows: (kind, doc, patient_key).  LIMIT counts patients, not
- * rows, so a batch always holds whole patients and the runner's position
- * is one key.  `patients` is GW_SQL_EXPORT_PATIENTS(...), each further
- * argument a GW_SQL_EXPORT_ROWS(...) joined with UNION ALL.
+ * its clinical rows: (kind, doc, patient_key, fresh).  LIMIT counts
+ * patients, not rows, so a batch always holds whole patients and the
+ * runner's position is one key.  `patients` is GW_SQL_EXPORT_PATIENTS(...),
+ * each further argument a GW_SQL_EXPORT_ROWS(...) joined with UNION ALL.
+ *
+ * fresh is "true" when the row changed after the instant $3 (the job's
+ * _since; "" = every row is fresh), by the table's change-time column
+ * `changed`.  Every row comes back all the same: the cohort's criteria
+ * and the patient's identity need the old rows too; the runner writes
+ * only fresh ones.
  */
-#define GW_SQL_EXPORT_PATIENTS(kind, schema, table)                           \
+#define GW_SQL_FRESH(col)                                                     \
+	"(" col " > coalesce(nullif($3::text, '')::timestamptz, "             \
+	"'-infinity'::timestamptz))"
+#define GW_SQL_EXPORT_PATIENTS(kind, schema, table, changed)                  \
 	"WITH p AS (SELECT h.* FROM " schema "." table " h "                  \
 	"WHERE h.id > coalesce(" GW_SQL_KEY("$1") ", 0) "                     \
 	"ORDER BY h.id LIMIT $2::text::bigint) "                              \
-	"SELECT s.kind, s.doc, s.pkey::text FROM ("                           \
+	"SELECT s.kind, s.doc, s.pkey::text, s.fresh::text FROM ("            \
 	"SELECT '" kind "'::text AS kind, row_to_json(p)::text AS doc, "      \
-	"p.id AS pkey, 0 AS n, 0::bigint AS rid FROM p"
-#define GW_SQL_EXPORT_ROWS(kind, schema, table, owner, n, cond)               \
+	"p.id AS pkey, 0 AS n, 0::bigint AS rid, "                            \
+	GW_SQL_FRESH("p." changed) " AS fresh FROM p"
+#define GW_SQL_EXPORT_ROWS(kind, schema, table, owner, changed, n, cond)      \
 	" UNION ALL SELECT '" kind "'::text, row_to_json(r)::text, p.id, "    \
-	n ", r.id FROM " schema "." table " r JOIN p ON r." owner " = p.id"   \
-	" WHERE true" cond
+	n ", r.id, " GW_SQL_FRESH("r." changed) " FROM " schema "." table     \
+	" r JOIN p ON r." owner " = p.id WHERE true" cond
 #define GW_SQL_EXPORT(patients, a, b, c, d, e)                                \
 	patients a b c d e ") s ORDER BY s.pkey, s.n, s.rid"
 

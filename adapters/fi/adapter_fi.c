@@ -82,17 +82,17 @@ const struct gw_adapter adapter_fi = {
 	    FI_SECTION("laboratoriotulos", "otettu", "5")),
 
 	.sql_export = GW_SQL_EXPORT(
-	    GW_SQL_EXPORT_PATIENTS("henkilo", FI_SCHEMA, "henkilo"),
+	    GW_SQL_EXPORT_PATIENTS("henkilo", FI_SCHEMA, "henkilo", "muutettu"),
 	    GW_SQL_EXPORT_ROWS("diagnoosi", FI_SCHEMA, "diagnoosi",
-	        "henkilo_id", "1", ""),
+	        "henkilo_id", "muutettu", "1", ""),
 	    GW_SQL_EXPORT_ROWS("allergia", FI_SCHEMA, "allergia",
-	        "henkilo_id", "2", ""),
+	        "henkilo_id", "muutettu", "2", ""),
 	    GW_SQL_EXPORT_ROWS("laakitys", FI_SCHEMA, "laakitys",
-	        "henkilo_id", "3", ""),
+	        "henkilo_id", "muutettu", "3", ""),
 	    GW_SQL_EXPORT_ROWS("rokotus", FI_SCHEMA, "rokotus",
-	        "henkilo_id", "4", ""),
+	        "henkilo_id", "muutettu", "4", ""),
 	    GW_SQL_EXPORT_ROWS("laboratoriotulos", FI_SCHEMA, "laboratoriotulos",
-	        "henkilo_id", "5", "")),
+	        "henkilo_id", "muutettu", "5", "")),
 
 	.patient_identity = adapter_fi_patient_identity,
 	.map = adapter_fi_map,

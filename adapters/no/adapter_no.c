@@ -98,17 +98,17 @@ const struct gw_adapter adapter_no = {
 	    NO_SECTION("provesvar", "provetaking", "5")),
 
 	.sql_export = GW_SQL_EXPORT(
-	    GW_SQL_EXPORT_PATIENTS("pasient", NO_SCHEMA, "pasient"),
+	    GW_SQL_EXPORT_PATIENTS("pasient", NO_SCHEMA, "pasient", "endret"),
 	    GW_SQL_EXPORT_ROWS("diagnose", NO_SCHEMA, "diagnose",
-	        "pasient_id", "1", ""),
+	        "pasient_id", "endret", "1", ""),
 	    GW_SQL_EXPORT_ROWS("kritisk_informasjon", NO_SCHEMA, "kritisk_informasjon",
-	        "pasient_id", "2", ""),
+	        "pasient_id", "endret", "2", ""),
 	    GW_SQL_EXPORT_ROWS("legemiddel", NO_SCHEMA, "legemiddel",
-	        "pasient_id", "3", ""),
+	        "pasient_id", "endret", "3", ""),
 	    GW_SQL_EXPORT_ROWS("vaksine", NO_SCHEMA, "vaksine",
-	        "pasient_id", "4", ""),
+	        "pasient_id", "endret", "4", ""),
 	    GW_SQL_EXPORT_ROWS("provesvar", NO_SCHEMA, "provesvar",
-	        "pasient_id", "5", "")),
+	        "pasient_id", "endret", "5", "")),
 
 	.patient_identity = adapter_no_patient_identity,
 	.map = adapter_no_map,

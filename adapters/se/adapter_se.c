@@ -112,17 +112,17 @@ const struct gw_adapter adapter_se = {
 	    SE_SECTION("labbsvar", "provtagning", "5", "")),
 
 	.sql_export = GW_SQL_EXPORT(
-	    GW_SQL_EXPORT_PATIENTS("patient", SE_SCHEMA, "patient"),
+	    GW_SQL_EXPORT_PATIENTS("patient", SE_SCHEMA, "patient", "andrad"),
 	    GW_SQL_EXPORT_ROWS("diagnos", SE_SCHEMA, "diagnos",
-	        "patient_id", "1", ""),
+	        "patient_id", "andrad", "1", ""),
 	    GW_SQL_EXPORT_ROWS("uppmarksamhetssignal", SE_SCHEMA, "uppmarksamhetssignal",
-	        "patient_id", "2", SE_ALLERGY_ONLY),
+	        "patient_id", "andrad", "2", SE_ALLERGY_ONLY),
 	    GW_SQL_EXPORT_ROWS("lakemedel", SE_SCHEMA, "lakemedel",
-	        "patient_id", "3", ""),
+	        "patient_id", "andrad", "3", ""),
 	    GW_SQL_EXPORT_ROWS("vaccination", SE_SCHEMA, "vaccination",
-	        "patient_id", "4", ""),
+	        "patient_id", "andrad", "4", ""),
 	    GW_SQL_EXPORT_ROWS("labbsvar", SE_SCHEMA, "labbsvar",
-	        "patient_id", "5", "")),
+	        "patient_id", "andrad", "5", "")),
 
 	.patient_identity = adapter_se_patient_identity,
 	.map = adapter_se_map,

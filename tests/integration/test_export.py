@@ -326,6 +326,68 @@ class TestExport(unittest.TestCase):
         self.assertIn(("research", "200"), rows)
 
 
+def now_instant(db="fhirgw"):
+    """The database's now as a Bulk Data client writes an instant."""
+    return CLUSTER.rows(
+        "select to_char(now() at time zone 'UTC',"
+        " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", db=db)[0][0]
+
+
+def touch(table, where, db="fhirgw"):
+    """An UPDATE that changes nothing but the row's change time."""
+    CLUSTER.psql("update %s set id = id where %s" % (table, where), db=db)
+
+
+def since_query(instant):
+    return "?_since=" + harness.q(instant)
+
+
+class TestSince(unittest.TestCase):
+    """_since: a resource is written only if its registry row changed after
+    the instant; cohort, consent and pseudonyms are those of a full
+    export."""
+
+    def test_only_rows_changed_after_since(self):
+        permit_add("--id", "P-since", "--node", "research", "--types",
+                   ALL_TYPES, "--country", "FI")
+        since = now_instant()
+        manifest, lines, _ = export(GW, "P-since", query=since_query(since))
+        self.assertEqual(manifest["output"], [], "nothing changed yet")
+        self.assertTrue(manifest["request"].endswith(since_query(since)))
+
+        pts = harness.patients(CLUSTER)
+        changed = pts[1][0]
+        # A Condition of another patient (not the opted-out one).
+        owner, condition = CLUSTER.rows(
+            "select h.hetu, min(d.id) from fi_rekisteri.henkilo h"
+            " join fi_rekisteri.diagnoosi d on d.henkilo_id = h.id"
+            " where h.hetu not in (%s, %s) group by h.id, h.hetu"
+            " order by h.id limit 1"
+            % (harness.sql_literal(changed),
+               harness.sql_literal(pts[OPTED_OUT][0])))[0]
+        touch("fi_rekisteri.henkilo", "hetu = %s" % harness.sql_literal(changed))
+        touch("fi_rekisteri.diagnoosi", "id = %s" % condition)
+        # The opted-out patient changed too, and stays out.
+        touch("fi_rekisteri.henkilo",
+              "hetu = %s" % harness.sql_literal(pts[OPTED_OUT][0]))
+
+        _, lines, _ = export(GW, "P-since", query=since_query(since))
+        self.assertEqual(sorted(lines), ["Condition", "Patient"], lines.keys())
+        secret = secret_of("P-since")
+        patients = [json.loads(l) for l in lines["Patient"]]
+        self.assertEqual([p["id"] for p in patients],
+                         [pseudonym(secret, FI_HETU_SYSTEM, changed)])
+        conditions = [json.loads(l) for l in lines["Condition"]]
+        self.assertEqual(len(conditions), 1)
+        self.assertEqual(conditions[0]["subject"]["reference"],
+                         "Patient/" + pseudonym(secret, FI_HETU_SYSTEM, owner))
+
+        # Without _since the same permit still exports everything.
+        _, full, _ = export(GW, "P-since")
+        self.assertEqual(len(full["Patient"]), len(pts) - 1)
+        self.assertGreater(len(full["Condition"]), 1)
+
+
 class TestExportRefused(unittest.TestCase):
     def test_needs_prefer(self):
         permit_add("--id", "P-prefer", "--node", "research", "--types",
@@ -390,11 +452,23 @@ class TestNorwaySweden(unittest.TestCase):
         cls.gw.stop()
         cls.gw.cleanup()
 
-    def check(self, country, table, ident, family):
+    def check(self, country, table, ident, family, immunizations):
         pid = "P-" + country
         self.gw.cli("permit-add", "-c", "{config}", "--id", pid, "--node",
                     "research", "--types", ALL_TYPES, "--country", country)
+        since = now_instant(db="fhirgw_nose")
         _, lines, _ = export(self.gw, pid)
+        self.check_full(table, ident, family, lines)
+        # The country's change-time column and its triggers: one patient
+        # row and one vaccination row touched, only they come out.
+        touch(table, "id = (select min(id) from %s)" % table, db="fhirgw_nose")
+        touch(immunizations, "id = (select min(id) from %s)" % immunizations,
+              db="fhirgw_nose")
+        _, fresh, _ = export(self.gw, pid, query=since_query(since))
+        self.assertEqual({t: len(ls) for t, ls in fresh.items()},
+                         {"Patient": 1, "Immunization": 1})
+
+    def check_full(self, table, ident, family, lines):
         seeded = CLUSTER.rows("select %s, %s from %s" % (ident, family, table),
                               db="fhirgw_nose")
         self.assertEqual(len(lines["Patient"]), len(seeded))
@@ -411,10 +485,11 @@ class TestNorwaySweden(unittest.TestCase):
 
     def test_norway(self):
         self.check("NO", "no_register.pasient", "folkeregisterident",
-                   "etternavn")
+                   "etternavn", "no_register.vaksine")
 
     def test_sweden(self):
-        self.check("SE", "se_register.patient", "personid", "efternamn")
+        self.check("SE", "se_register.patient", "personid", "efternamn",
+                   "se_register.vaccination")
 
 
 class TestKilledWorker(unittest.TestCase):
