@@ -144,10 +144,12 @@ cJSON *gw_audit_event_from_canonical(const char *canonical, long long seq,
  * `fhirgw audit-verify`: walk gw.audit in seq order on a blocking
  * connection (cfg's migrate conninfo, a cursor: constant memory) and check
  * every link, every hash, that the columns still say what the canonical
- * text says, and that the head row matches the last record.  Prints the
- * verdict (the first broken link with its position).  Returns the exit
- * status: 0 intact, 1 broken, 2 could not check (e.g. database down).
+ * text says, and that the head row matches the last record; with anchor
+ * ("SEQ:HASH" from an earlier run's ok line, or NULL), also that the chain
+ * reaches that hash at that seq.  Prints the verdict (the first broken
+ * link with its position).  Returns the exit status: 0 intact, 1 broken,
+ * 2 could not check (e.g. database down, a malformed anchor).
  */
-int gw_audit_verify(const struct gw_config *cfg);
+int gw_audit_verify(const struct gw_config *cfg, const char *anchor);
 
 #endif

@@ -12,7 +12,14 @@
  * that every column still says what the canonical text says.  Finally the
  * head must name the last record.  The first broken link is reported with
  * its position in the chain.
+ *
+ * --anchor SEQ:HASH is a head printed by an earlier run and kept outside
+ * the database.  The chain's hash at SEQ commits to every record up to
+ * it, so if the walk does not reach that hash there, records up to SEQ
+ * were rewritten -- even by someone who recomputed every later hash and
+ * the head, which the chain alone cannot show.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +103,28 @@ struct walk {
 	long long position; /* records checked so far */
 	unsigned char last[GW_AUDIT_HASH_LEN];
 	char why[512];
+	long long anchor_seq; /* 0: no anchor */
+	unsigned char anchor[GW_AUDIT_HASH_LEN];
 };
+
+/* "SEQ:HASH" as printed after "anchor" in an ok line. */
+static bool
+parse_anchor(const char *text, struct walk *w)
+{
+	const char *colon = strchr(text, ':');
+	char seq[24];
+	long v;
+
+	if (colon == NULL || (size_t)(colon - text) >= sizeof(seq))
+		return false;
+	memcpy(seq, text, (size_t)(colon - text));
+	seq[colon - text] = '\0';
+	if (gw_parse_long(seq, 1, LONG_MAX, &v) != GW_OK ||
+	    !hex32(colon + 1, w->anchor))
+		return false;
+	w->anchor_seq = v;
+	return true;
+}
 
 /* Check one row; false with w->why set at the first broken link. */
 static bool
@@ -156,6 +184,13 @@ check_row(struct walk *w, const PGresult *r, int row)
 		}
 	}
 	cJSON_Delete(rec);
+	if (expect == w->anchor_seq &&
+	    memcmp(hash, w->anchor, sizeof(hash)) != 0) {
+		snprintf(w->why, sizeof(w->why), "the chain is intact but its "
+		    "hash here is not the anchored one: records up to this "
+		    "seq were rewritten and every later hash recomputed");
+		return false;
+	}
 	memcpy(w->last, hash, sizeof(hash));
 	w->position = expect;
 	return true;
@@ -191,11 +226,10 @@ walk_sql(void)
 }
 
 int
-gw_audit_verify(const struct gw_config *cfg)
+gw_audit_verify(const struct gw_config *cfg, const char *anchor)
 {
 	struct walk w = { .position = 0 };
-	PGconn *conn = gw_db_connect_blocking(cfg->db_migrate_conninfo,
-	    "fhirgw audit-verify");
+	PGconn *conn;
 	PGresult *r = NULL;
 	unsigned char head_hash[GW_AUDIT_HASH_LEN];
 	long long head_seq = -1;
@@ -203,6 +237,13 @@ gw_audit_verify(const struct gw_config *cfg)
 	int status = 2;
 	bool broken = false;
 
+	if (anchor != NULL && !parse_anchor(anchor, &w)) {
+		fprintf(stderr, "audit-verify: cannot check: --anchor wants "
+		    "SEQ:HASH, a seq and 64 lowercase hex digits\n");
+		return 2;
+	}
+	conn = gw_db_connect_blocking(cfg->db_migrate_conninfo,
+	    "fhirgw audit-verify");
 	if (conn == NULL) {
 		fprintf(stderr, "audit-verify: cannot check: database "
 		    "unreachable\n");
@@ -254,7 +295,13 @@ gw_audit_verify(const struct gw_config *cfg)
 		if (broken || n < PAGE_ROWS)
 			break;
 	}
-	if (!broken && head_seq != w.position) {
+	if (!broken && w.anchor_seq > w.position) {
+		printf("audit-verify: BROKEN at position %lld: the chain ends "
+		    "at seq %lld, before the anchored seq %lld: records were "
+		    "deleted at the end\n", w.position + 1, w.position,
+		    w.anchor_seq);
+		broken = true;
+	} else if (!broken && head_seq != w.position) {
 		printf("audit-verify: BROKEN at position %lld: the head row "
 		    "says the chain ends at seq %lld, the records end at seq "
 		    "%lld: %s\n", (head_seq > w.position ? w.position :
@@ -271,7 +318,8 @@ gw_audit_verify(const struct gw_config *cfg)
 	if (!broken) {
 		to_hex(w.last, hex);
 		printf("audit-verify: ok: %lld records, chain intact, head "
-		    "%s\n", w.position, hex);
+		    "%s (anchor %lld:%s)%s\n", w.position, hex, w.position, hex,
+		    w.anchor_seq > 0 ? ", anchor reached" : "");
 	}
 	status = broken ? 1 : 0;
 out:

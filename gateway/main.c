@@ -42,7 +42,7 @@ usage(void)
 	    "           [--birth-years FROM-TO] [--valid-days N]"
 	    " [--precision year|month]\n"
 	    "       fhirgw export-worker -c CONFIG\n"
-	    "       fhirgw audit-verify -c CONFIG\n"
+	    "       fhirgw audit-verify -c CONFIG [--anchor SEQ:HASH]\n"
 	    "       fhirgw validate FILE... [--profiles DIR]\n");
 	exit(1);
 }
@@ -162,7 +162,7 @@ main(int argc, char **argv)
 		return strcmp(cmd, "audit-verify") == 0 ? 2 : 1;
 	if (strcmp(cmd, "audit-verify") == 0) {
 		/* 0 intact, 1 broken, 2 could not check. */
-		rc = gw_audit_verify(cfg);
+		rc = gw_audit_verify(cfg, option(argc, argv, "--anchor"));
 		gw_config_free(cfg);
 		return rc;
 	}

@@ -11,6 +11,7 @@ the start of every test.
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -78,9 +79,10 @@ def by_request_id(request_id):
     return records("request_id = %s" % sql_literal(request_id))
 
 
-def verify(config=None):
+def verify(config=None, anchor=None):
     """Run fhirgw audit-verify: (exit status, stdout + stderr)."""
-    p = GW.cli("audit-verify", "-c", config or "{config}", check=False)
+    extra = ("--anchor", anchor) if anchor is not None else ()
+    p = GW.cli("audit-verify", "-c", config or "{config}", *extra, check=False)
     return p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
 
 
@@ -493,6 +495,64 @@ class TestVerify(AuditCase):
             as_owner("delete from gw.audit where seq >= %d;"
                      "insert into gw.audit select * from gw.audit_saved;"
                      "drop table gw.audit_saved" % k)
+
+    def anchor(self):
+        code, out = verify()
+        self.assertEqual(code, 0, out)
+        m = re.search(r"\(anchor (\d+):([0-9a-f]{64})\)", out)
+        self.assertIsNotNone(m, out)
+        return int(m.group(1)), m.group(2)
+
+    def test_anchor_reveals_a_recomputed_chain(self):
+        # The owner edits a record and recomputes every later hash and the
+        # head: the chain alone is intact again, the anchor kept from an
+        # earlier run is not reached.
+        seq, head = self.anchor()
+        code, out = verify(anchor="%d:%s" % (seq, head))
+        self.assertEqual(code, 0, out)
+        self.assertIn("anchor reached", out)
+        k = seq - 2
+        as_owner(
+            "create table gw.audit_saved as select * from gw.audit where seq >= {k};"
+            "create table gw.head_saved as select * from gw.audit_head;"
+            "update gw.audit set canonical = replace(canonical, '{{\"v\":1,',"
+            " '{{\"v\":2,') where seq = {k};"
+            "do $$ declare h bytea; r record; begin"
+            " select prev_hash into h from gw.audit where seq = {k};"
+            " for r in select seq, canonical from gw.audit where seq >= {k} order by seq loop"
+            "  h := sha256(h || convert_to(r.canonical, 'UTF8'));"
+            "  update gw.audit set hash = h,"
+            "   prev_hash = (select a.hash from gw.audit a where a.seq = r.seq - 1)"
+            "   where seq = r.seq;"
+            " end loop;"
+            " update gw.audit_head set hash = h;"
+            " end $$;".format(k=k))
+        try:
+            code, out = verify()
+            self.assertEqual(code, 0, "the recomputed chain should pass alone: " + out)
+            code, out = verify(anchor="%d:%s" % (seq, head))
+            self.assertEqual(code, 1, out)
+            self.assertIn("BROKEN at position %d" % seq, out)
+            self.assertIn("not the anchored one", out)
+        finally:
+            as_owner("delete from gw.audit where seq >= %d;"
+                     "insert into gw.audit select * from gw.audit_saved;"
+                     "update gw.audit_head set hash = (select hash from gw.head_saved);"
+                     "drop table gw.audit_saved; drop table gw.head_saved" % k)
+        code, out = verify(anchor="%d:%s" % (seq, head))
+        self.assertEqual(code, 0, out)
+
+    def test_anchor_past_the_end(self):
+        seq, head = self.anchor()
+        code, out = verify(anchor="%d:%s" % (seq + 1000, head))
+        self.assertEqual(code, 1, out)
+        self.assertIn("before the anchored seq %d" % (seq + 1000), out)
+
+    def test_malformed_anchor_is_2(self):
+        for bad in ("12", "x:" + "0" * 64, "3:" + "0" * 63, "0:" + "0" * 64,
+                    "3:" + "A" * 64):
+            code, out = verify(anchor=bad)
+            self.assertEqual(code, 2, (bad, out))
 
     def test_cannot_run_is_2(self):
         with open(GW.config_path) as f:
