@@ -4,7 +4,7 @@
  * output evbuffer, driven by the worker's event loop.
  *
  * Why not libevent's OpenSSL bufferevent: it writes only from the loop's
- * next turn (its flush is not implemented), so every answer cost an
+ * next turn (its flush is an empty stub in 2.1), so every answer cost an
  * epoll_ctl to arm EPOLLOUT, a wakeup and an epoll_ctl to disarm it, and it
  * cannot use OpenSSL's read-ahead (it stalls on records read ahead).  This
  * stream writes an answer at once and arms EPOLLOUT only when the socket is
