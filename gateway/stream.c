@@ -261,10 +261,14 @@ destroy(struct gw_stream *s)
 	free(s);
 }
 
-/* Report an end; the callback usually frees the stream. */
+/* Report an end (IO_EOF or IO_ERROR); the callback usually frees the
+ * stream. */
 static void
-report(struct gw_stream *s, enum gw_stream_event what)
+report(struct gw_stream *s, enum io_result end)
 {
+	enum gw_stream_event what =
+	    end == IO_EOF ? GW_STREAM_EOF : GW_STREAM_ERROR;
+
 	s->failed = false;
 	s->stopped = true;
 	s->out_blocked = s->read_wants_write = false;
@@ -280,14 +284,13 @@ step(struct gw_stream *s, short what)
 	bool got = false;
 
 	if (s->failed) {
-		report(s, GW_STREAM_ERROR);
+		report(s, IO_ERROR);
 		return;
 	}
 	if (!s->connected) {
 		r = handshake(s);
 		if (r != IO_OK) {
-			report(
-			    s, r == IO_EOF ? GW_STREAM_EOF : GW_STREAM_ERROR);
+			report(s, r);
 			return;
 		}
 		if (!s->connected)
@@ -305,7 +308,7 @@ step(struct gw_stream *s, short what)
 		bool had = evbuffer_get_length(s->out) > 0;
 
 		if (write_out(s) != IO_OK) {
-			report(s, GW_STREAM_ERROR);
+			report(s, IO_ERROR);
 			return;
 		}
 		if (had && evbuffer_get_length(s->out) == 0) {
@@ -323,8 +326,7 @@ step(struct gw_stream *s, short what)
 				return;
 		}
 		if (r != IO_OK)
-			report(
-			    s, r == IO_EOF ? GW_STREAM_EOF : GW_STREAM_ERROR);
+			report(s, r);
 	}
 }
 
