@@ -396,8 +396,14 @@ event_cb(struct gw_stream *s, enum gw_stream_event what, void *arg)
 	struct gw_conn *c = arg;
 
 	if (what == GW_STREAM_CONNECTED) {
-		if (gw_tls_peer_key_hash(gw_stream_ssl(s), c->node.key_hash) !=
-		    GW_OK) {
+		SSL *ssl = gw_stream_ssl(s);
+
+		/* A handshake that began before a reload was verified with
+		 * the old CA and CRL: check it against the new ones. */
+		if (gw_tls_peer_key_hash(ssl, c->node.key_hash) != GW_OK ||
+		    (SSL_get_SSL_CTX(ssl) != c->worker->ssl_ctx &&
+			gw_tls_recheck_peer(ssl, c->worker->ssl_ctx) !=
+			    GW_OK)) {
 			atomic_fetch_add(&c->worker->counters.tls_refused, 1);
 			conn_close(c, "no verified client certificate");
 			return;
@@ -451,7 +457,7 @@ conn_new(struct gw_worker *w, evutil_socket_t fd, SSL *ssl, bool admin)
 void
 gw_conn_accept_tls(struct gw_worker *w, evutil_socket_t fd)
 {
-	SSL *ssl = SSL_new(w->server->ssl_ctx);
+	SSL *ssl = SSL_new(w->ssl_ctx);
 
 	if (ssl == NULL) {
 		evutil_closesocket(fd);
@@ -464,6 +470,35 @@ void
 gw_conn_accept_admin(struct gw_worker *w, evutil_socket_t fd)
 {
 	conn_new(w, fd, NULL, true);
+}
+
+int
+gw_conn_recheck_all(struct gw_worker *w, SSL_CTX *ctx)
+{
+	struct gw_conn *c, *next;
+	int closed = 0;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->admin || !c->tls_ok)
+			continue; /* event_cb checks handshakes still going */
+		if (gw_tls_recheck_peer(gw_stream_ssl(c->stream), ctx) !=
+		    GW_OK) {
+			gw_info("closing a connection of node key %s: its"
+			    " certificate no longer verifies", c->node.key_hash);
+			conn_close(c, "certificate no longer valid");
+			closed++;
+			continue;
+		}
+		/* Look the node up again on its next request: a reload is
+		 * also how an operator makes a deactivated node's open
+		 * connections feel it.  A lookup in flight reads the
+		 * registry as it is now anyway. */
+		if (c->node_state == GW_NODE_KNOWN ||
+		    c->node_state == GW_NODE_REFUSED)
+			c->node_state = GW_NODE_UNKNOWN;
+	}
+	return closed;
 }
 
 void

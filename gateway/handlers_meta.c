@@ -292,7 +292,7 @@ gw_admin_dispatch(struct gw_req *req)
 	if (strcmp(path, "/healthz") == 0) {
 		gw_req_reply(req, 200, "text/plain", gw_strdup("ok\n"), 3, NULL);
 	} else if (strcmp(path, "/readyz") == 0) {
-		bool ready = s->ssl_ctx != NULL;
+		bool ready = req->worker->ssl_ctx != NULL;
 
 		for (int w = 0; w < s->nworkers && ready; w++)
 			ready = gw_db_ready(s->workers[w].db) &&

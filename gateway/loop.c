@@ -2,10 +2,11 @@
  * loop.c: the running server: one worker thread per core, each with its own
  * event_base, its own SO_REUSEPORT listener (the kernel spreads new
  * connections) and its own database pool, so the request path takes no
- * lock.  The main thread only waits for SIGTERM/SIGINT and then stops the
- * workers.
+ * lock.  The main thread only waits for signals: SIGHUP reloads the TLS
+ * material (reload.c), SIGTERM/SIGINT stop the workers.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
 #include "gateway/profile.h"
+#include "gateway/reload.h"
 #include "gateway/server.h"
 
 struct gw_profiles *gw_output_profiles;
@@ -192,13 +194,15 @@ worker_main(void *arg)
 }
 
 static int
-worker_init(struct gw_server *s, struct gw_worker *w, int id)
+worker_init(struct gw_server *s, struct gw_worker *w, int id, SSL_CTX *ctx)
 {
 	const struct gw_config *cfg = s->cfg;
 	char name[32];
 
 	w->id = id;
 	w->server = s;
+	SSL_CTX_up_ref(ctx);
+	w->ssl_ctx = ctx;
 	w->base = event_base_new();
 	if (w->base == NULL)
 		return GW_ERR;
@@ -235,14 +239,17 @@ worker_free(struct gw_worker *w)
 	gw_db_free(w->db);
 	gw_consent_cache_free(w->consent);
 	gw_audit_free(w->audit); /* after the pool: no append is left */
+	SSL_CTX_free(w->ssl_ctx); /* after the connections that use it */
 	if (w->base != NULL)
 		event_base_free(w->base);
 }
 
 int
-gw_server_run(struct gw_config *cfg)
+gw_server_run(struct gw_config *cfg, const char *config_path)
 {
 	struct gw_server s = { .cfg = cfg };
+	char abs[PATH_MAX];
+	SSL_CTX *ctx;
 	sigset_t sigs;
 	int sig = 0, rc = GW_ERR, started = 0;
 
@@ -250,13 +257,19 @@ gw_server_run(struct gw_config *cfg)
 		gw_fatal("libevent without pthreads support");
 	if (gw_adapters_check() != GW_OK)
 		return GW_ERR;
-	s.ssl_ctx = gw_tls_server_ctx(cfg);
-	if (s.ssl_ctx == NULL)
+	/* A reload reads the same file wherever the process is then. */
+	s.config_path = gw_strdup(realpath(config_path, abs) != NULL ? abs :
+	    config_path);
+	ctx = gw_tls_server_ctx(cfg);
+	if (ctx == NULL) {
+		free(s.config_path);
 		return GW_ERR;
+	}
 #ifdef GW_VALIDATE_OUTPUT
 	gw_output_profiles = gw_profiles_load(GW_SOURCE_DIR "/profiles");
 	if (gw_output_profiles == NULL) {
-		SSL_CTX_free(s.ssl_ctx);
+		SSL_CTX_free(ctx);
+		free(s.config_path);
 		return GW_ERR;
 	}
 	gw_warn("test build: every emitted resource is checked against"
@@ -279,7 +292,7 @@ gw_server_run(struct gw_config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 
 	for (int i = 0; i < s.nworkers; i++)
-		if (worker_init(&s, &s.workers[i], i) != GW_OK)
+		if (worker_init(&s, &s.workers[i], i, ctx) != GW_OK)
 			goto out;
 	for (int i = 0; i < s.nworkers; i++, started++)
 		if (pthread_create(&s.workers[i].thread, NULL, worker_main,
@@ -306,8 +319,7 @@ gw_server_run(struct gw_config *cfg)
 			break;
 		if (sig != SIGHUP)
 			break;
-		gw_info("SIGHUP: configuration reload is not supported yet;"
-		    " restart to apply changes");
+		gw_reload(&s);
 	}
 	gw_info("signal %d: stopping", sig);
 	rc = GW_OK;
@@ -323,7 +335,8 @@ out:
 	free(s.workers);
 	free_statements(s.statements);
 	gw_relay_peers_free(s.relay_peers);
-	SSL_CTX_free(s.ssl_ctx);
+	SSL_CTX_free(ctx);
+	free(s.config_path);
 	gw_profiles_free(gw_output_profiles);
 	gw_output_profiles = NULL;
 	return rc;

@@ -188,7 +188,7 @@ main(int argc, char **argv)
 			if (rc == GW_OK)
 				printf("configuration ok\n");
 		} else {
-			rc = gw_server_run(cfg);
+			rc = gw_server_run(cfg, path);
 		}
 	} else if (strcmp(cmd, "migrate") == 0) {
 		rc = gw_migrate(cfg);

@@ -93,8 +93,12 @@ LIST_HEAD(conn_list, relay_conn);
 struct peer_state {
 	struct gw_relay *relay;
 	const struct gw_peer *peer;
-	SSL_CTX *ctx;
-	const struct peer_addrs *addrs;
+	/* The TLS material, this worker's copy: a reload replaces it here
+	 * (gw_relay_reload) while the peer's place stays in peer. */
+	SSL_CTX *ctx;		/* a reference */
+	char pin[GW_KEY_HASH_LEN];
+	struct peer_addrs addrs;
+	unsigned gen;		/* bumped by each reload */
 	int addr; /* the address to connect to next */
 	struct conn_list conns;
 	int nconns;
@@ -110,6 +114,7 @@ struct relay_conn {
 	struct bufferevent *bev;
 	struct event *timer;
 	enum conn_state state;
+	unsigned gen;	   /* the peer_state's gen it was opened under */
 	bool got_bytes;	   /* the current call has seen response bytes */
 	struct relay_call *call;
 };
@@ -267,8 +272,8 @@ conn_failed(struct relay_conn *c, int status, const char *why)
 
 	/* A connection that never came up may be an address that does not
 	 * answer (localhost as ::1 and 127.0.0.1): try the next one. */
-	if (c->state == RC_CONNECTING && ps->addrs->n > 1)
-		ps->addr = (ps->addr + 1) % ps->addrs->n;
+	if (c->state == RC_CONNECTING && ps->addrs.n > 1)
+		ps->addr = (ps->addr + 1) % ps->addrs.n;
 	c->call = NULL;
 	if (call != NULL)
 		call->conn = NULL;
@@ -347,7 +352,10 @@ read_cb(struct bufferevent *bev, void *arg)
 	ps->failures = 0;
 	call->cb(resp.status, &resp, NULL, 0, call->arg);
 	call_free(call);
-	if (resp.keep_alive && evbuffer_get_length(in) == 0) {
+	/* A connection opened before a reload is not pooled again: the next
+	 * call goes out with the new certificate, CA and pin. */
+	if (resp.keep_alive && evbuffer_get_length(in) == 0 &&
+	    c->gen == ps->gen) {
 		c->state = RC_IDLE;
 		arm(c, IDLE_CLOSE_S * 1000);
 	} else {
@@ -365,7 +373,7 @@ pinned(struct relay_conn *c)
 	char hash[GW_KEY_HASH_LEN];
 
 	return gw_tls_peer_key_hash(ssl, hash) == GW_OK &&
-	    strcmp(hash, c->ps->peer->pin) == 0;
+	    strcmp(hash, c->ps->pin) == 0;
 }
 
 static void
@@ -395,6 +403,9 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		if (call != NULL) {
 			c->call = NULL;
 			start_call(c, call);
+		} else if (c->gen != ps->gen) {
+			conn_close(c);
+			dispatch(ps);
 		} else {
 			c->state = RC_IDLE;
 			arm(c, IDLE_CLOSE_S * 1000);
@@ -452,7 +463,7 @@ static struct relay_conn *
 conn_open(struct peer_state *ps, struct relay_call *call)
 {
 	struct gw_relay *r = ps->relay;
-	const struct peer_addrs *pa = ps->addrs;
+	const struct peer_addrs *pa = &ps->addrs;
 	struct relay_conn *c;
 	SSL *ssl = SSL_new(ps->ctx);
 
@@ -469,6 +480,7 @@ conn_open(struct peer_state *ps, struct relay_call *call)
 	}
 	c = gw_calloc(1, sizeof(*c));
 	c->ps = ps;
+	c->gen = ps->gen;
 	c->bev = bufferevent_openssl_socket_new(r->base, -1, ssl,
 	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
@@ -706,8 +718,10 @@ gw_relay_new(struct event_base *base, const struct gw_relay_peers *peers)
 
 		ps->relay = r;
 		ps->peer = &peers->peers[i];
+		SSL_CTX_up_ref(peers->ctx[i]);
 		ps->ctx = peers->ctx[i];
-		ps->addrs = &peers->addrs[i];
+		gw_strlcpy(ps->pin, peers->peers[i].pin, sizeof(ps->pin));
+		ps->addrs = peers->addrs[i];
 		LIST_INIT(&ps->conns);
 		TAILQ_INIT(&ps->queue);
 	}
@@ -743,6 +757,35 @@ gw_relay_free(struct gw_relay *r)
 	}
 	done_cb(-1, 0, r);
 	event_free(r->done_ev);
+	for (int i = 0; i < r->n; i++)
+		SSL_CTX_free(r->ps[i].ctx);
 	free(r->ps);
 	free(r);
+}
+
+void
+gw_relay_reload(struct gw_relay *r, const struct gw_relay_peers *p)
+{
+	for (int i = 0; i < r->n && i < p->n; i++) {
+		struct peer_state *ps = &r->ps[i];
+		struct relay_conn *c, *next;
+
+		SSL_CTX_up_ref(p->ctx[i]);
+		SSL_CTX_free(ps->ctx);
+		ps->ctx = p->ctx[i];
+		gw_strlcpy(ps->pin, p->peers[i].pin, sizeof(ps->pin));
+		ps->addrs = p->addrs[i];
+		ps->addr = 0;
+		ps->gen++;
+		/* What failed with the old material may work with the new. */
+		ps->failures = 0;
+		ps->open_until = 0;
+		/* Idle connections go now; busy and connecting ones finish
+		 * their call and are not pooled again (c->gen). */
+		for (c = LIST_FIRST(&ps->conns); c != NULL; c = next) {
+			next = LIST_NEXT(c, link);
+			if (c->state == RC_IDLE)
+				conn_close(c);
+		}
+	}
 }

@@ -61,6 +61,14 @@ struct gw_relay *gw_relay_new(struct event_base *base,
 void gw_relay_free(struct gw_relay *r);
 
 /*
+ * A reload (reload.c): take p's client contexts, pins and addresses for
+ * the same peers in the same order (p is borrowed; the contexts are
+ * referenced).  Idle connections close at once, busy ones after their
+ * call, and each peer's breaker is reset.  On r's loop thread.
+ */
+void gw_relay_reload(struct gw_relay *r, const struct gw_relay_peers *p);
+
+/*
  * Completion of a call.  On an answer from the peer, status is its HTTP
  * status and resp the parsed response (borrowed for the callback).
  * Otherwise resp is NULL, status is 502 (refused, reset, TLS failure,

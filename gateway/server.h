@@ -57,6 +57,8 @@ struct gw_worker {
 	struct gw_audit *audit; /* audit.c: this worker's record batcher */
 	struct gw_consent_cache *consent; /* this worker's decisions */
 	struct gw_relay *relay;	/* relay.c: this worker's peer pools */
+	SSL_CTX *ssl_ctx;	/* new connections' context (a reference);
+				   replaced by a reload, on this thread */
 	pthread_t thread;
 	struct gw_counters counters;
 	struct gw_conn *conns; /* every open connection, for shutdown */
@@ -64,7 +66,7 @@ struct gw_worker {
 
 struct gw_server {
 	struct gw_config *cfg;
-	SSL_CTX *ssl_ctx;
+	char *config_path;   /* absolute: re-read on SIGHUP (reload.c) */
 	struct gw_db_statement *statements; /* gateway's + adapters' */
 	struct gw_relay_peers *relay_peers; /* client contexts of the peers */
 	int nworkers;
@@ -172,9 +174,10 @@ struct gw_route {
  * (GW_VALIDATE_OUTPUT); NULL otherwise.  Read-only while serving. */
 extern struct gw_profiles *gw_output_profiles;
 
-/* Start listeners and workers; blocks until SIGTERM/SIGINT.  GW_OK or
- * GW_ERR (start-up failure, logged). */
-int gw_server_run(struct gw_config *cfg);
+/* Start listeners and workers; blocks until SIGTERM/SIGINT, reloading the
+ * TLS material from config_path on SIGHUP (reload.c).  GW_OK or GW_ERR
+ * (start-up failure, logged). */
+int gw_server_run(struct gw_config *cfg, const char *config_path);
 
 /* connection.c: answer and continue.  The reply functions take body. */
 void gw_req_reply(struct gw_req *req, int status, const char *content_type,
@@ -189,6 +192,10 @@ void gw_req_reply_error(struct gw_req *req, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void gw_conn_accept_tls(struct gw_worker *w, evutil_socket_t fd);
 void gw_conn_accept_admin(struct gw_worker *w, evutil_socket_t fd);
+/* Re-verify every established TLS connection of w against ctx (a reload's
+ * new CA and CRL): close those that fail, and make the others look their
+ * node up again on their next request.  On w's thread; the number closed. */
+int gw_conn_recheck_all(struct gw_worker *w, SSL_CTX *ctx);
 /* Close every connection of a stopped worker (its loop is not running). */
 void gw_conn_close_all(struct gw_worker *w);
 

@@ -119,6 +119,34 @@ gw_tls_key_hash(X509 *cert, char *out)
 }
 
 int
+gw_tls_recheck_peer(SSL *ssl, SSL_CTX *ctx)
+{
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	X509_STORE_CTX *vctx;
+	int ok;
+
+	if (peer == NULL)
+		return GW_ERR;
+	vctx = X509_STORE_CTX_new();
+	if (vctx == NULL)
+		return GW_ERR;
+	/* What the handshake checked, now against ctx's store: the chain the
+	 * client sent (leaf excluded on the server side), the client-auth
+	 * purpose, the depth, and the CRL flag the store carries. */
+	ok = X509_STORE_CTX_init(vctx, SSL_CTX_get_cert_store(ctx), peer,
+		 SSL_get_peer_cert_chain(ssl)) == 1 &&
+	    X509_STORE_CTX_set_default(vctx, "ssl_client") == 1;
+	if (ok) {
+		X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(vctx),
+		    SSL_CTX_get_verify_depth(ctx));
+		ok = X509_verify_cert(vctx) == 1;
+	}
+	X509_STORE_CTX_free(vctx);
+	ERR_clear_error();
+	return ok ? GW_OK : GW_ERR;
+}
+
+int
 gw_tls_peer_key_hash(SSL *ssl, char *out)
 {
 	X509 *peer;

@@ -30,4 +30,12 @@ int gw_tls_key_hash(X509 *cert, char *out);
  * there is no verified peer certificate. */
 int gw_tls_peer_key_hash(SSL *ssl, char *out);
 
+/*
+ * Does the verified peer of an established connection still pass ctx's
+ * verification (its CA, CRL and depth, at this moment)?  For a reload:
+ * a certificate revoked, expired or no longer under a trusted CA since
+ * its handshake.  GW_OK or GW_ERR; borrows both.
+ */
+int gw_tls_recheck_peer(SSL *ssl, SSL_CTX *ctx);
+
 #endif

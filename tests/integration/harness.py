@@ -496,6 +496,27 @@ class Pki:
         base = os.path.join(self.dir, "nodes", name)
         return (base + ".crt", base + ".key")
 
+    def issue_server(self, out_dir, name="server"):
+        """A new server certificate and key from the CA, like deploy/pki.sh's
+        (CN and SAN localhost, 127.0.0.1), in out_dir/NAME.crt and .key.
+        Returns (cert, key)."""
+        crt, key = (os.path.join(out_dir, name + ext) for ext in (".crt", ".key"))
+        ext = os.path.join(out_dir, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("[leaf]\nbasicConstraints = critical,CA:FALSE\n"
+                    "keyUsage = critical,digitalSignature\n"
+                    "extendedKeyUsage = serverAuth\n"
+                    "subjectAltName = DNS:localhost,IP:127.0.0.1\n")
+        _run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout",
+              "-out", key], "openssl ecparam")
+        csr = _run(["openssl", "req", "-new", "-key", key, "-subj",
+                    "/C=FI/O=Aurora dev/CN=localhost"], "openssl req").stdout
+        _run(["openssl", "x509", "-req", "-CA", self.ca, "-CAkey", self.ca_key,
+              "-CAcreateserial", "-CAserial", os.path.join(out_dir, name + ".srl"),
+              "-days", "30", "-extfile", ext, "-extensions", "leaf", "-out", crt],
+             "openssl x509 -req", input=csr)
+        return crt, key
+
     def make_crl(self, revoke, out_dir):
         """A CRL signed by the CA that revokes the given node certificates
         (names); written to out_dir/crl.pem with a throwaway `openssl ca`
@@ -1215,6 +1236,32 @@ class Gateway:
         except OSError:
             return ""
         return "\n".join(text[-lines:])
+
+    def edit_config(self, change):
+        """Rewrite the config file the running gateway was started with:
+        change(dict) edits it in place (for a reload)."""
+        with open(self.config_path) as f:
+            cfg = json.load(f)
+        change(cfg)
+        tmp = self.config_path + ".new"
+        with open(tmp, "w") as f:
+            json.dump(cfg, f, indent=2)
+        os.replace(tmp, self.config_path)
+
+    def reload(self, timeout=10):
+        """SIGHUP; wait until the gateway says it reloaded or refused to.
+        Returns what it logged meanwhile."""
+        mark = self.log_mark()
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.log_since(mark, 200)
+            if "SIGHUP: reloaded" in text or "SIGHUP: not reloaded" in text:
+                return text
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise HarnessError("fhirgw serve: no reload verdict within %ss "
+                                   "of SIGHUP\n--- log\n%s" % (timeout, text))
+            time.sleep(0.05)
 
     def log_tail(self, lines=60):
         return _tail(self.log_path, lines)

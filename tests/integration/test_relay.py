@@ -415,6 +415,35 @@ class Failures(GatewayTestCase):
         self.assertOutcome(r, 502, "exception", "pin")
         self.assertIn("unpinned", relay.log_tail(20))
 
+    def test_pin_and_breaker_follow_a_reload(self):
+        """SIGHUP gives the relay its peers' new pins: the pooled connection
+        goes, a wrong pin is refused on the next call, three refusals open
+        the breaker, and the right pin (another reload) closes it again."""
+        holder, relay = self.pair()
+        _, pid = fi_patients()[0]
+        self.assertOk(self.summary(relay, pid)[0], "Bundle")  # a pooled connection
+        good = holder.peer_entry()["pin_sha256"]
+        wrong = Pki.get().key_hash(Pki.get().ca)
+
+        relay.edit_config(lambda c: c["peers"]["FI"].update(pin_sha256=wrong))
+        log = relay.reload()
+        self.assertIn("peers' client certificates, CAs and pins too", log)
+        for _ in range(3):
+            self.assertOutcome(self.summary(relay, pid)[0], 502, "exception", "pin")
+        self.assertOutcome(self.summary(relay, pid)[0], 503, "transient")
+
+        relay.edit_config(lambda c: c["peers"]["FI"].update(pin_sha256=good))
+        relay.reload()
+        self.assertOk(self.summary(relay, pid)[0], "Bundle")
+
+        # A changed URL is not taken: the pools stay where they are.
+        relay.edit_config(lambda c: c["peers"]["FI"].update(
+            url="https://localhost:1/fhir"))
+        log = relay.reload()
+        self.assertIn("peers (a country, URL", log)
+        self.assertIn("peers kept as they were", log)
+        self.assertOk(self.summary(relay, pid)[0], "Bundle")
+
 
 class FakePeer:
     """A scripted peer gateway: TLS with the dev server certificate (so the

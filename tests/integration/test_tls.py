@@ -6,6 +6,7 @@ client certificate arrives after the client thinks the handshake is done,
 so every attempt also sends a request and reads: nothing may come back.
 """
 
+import os
 import shutil
 import socket
 import ssl
@@ -219,6 +220,171 @@ class TestCrl(RefusalMixin, GatewayTestCase):
     def test_unrevoked_certificate_accepted(self):
         r = self.gw.get("fi", "/fhir/metadata")
         self.assertOk(r, "CapabilityStatement")
+
+
+def server_certificate(port):
+    """The DER certificate a new connection to port is shown."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw_sock:
+        with tls_context("fi").wrap_socket(raw_sock, server_hostname="localhost") as s:
+            return s.getpeercert(binary_form=True)
+
+
+def der_of(pem_path):
+    with open(pem_path) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+METADATA = (b"GET /fhir/metadata HTTP/1.1\r\nHost: localhost\r\n"
+            b"X-Purpose-Of-Use: TREAT\r\n\r\n")
+
+
+class TestReload(RefusalMixin, GatewayTestCase):
+    """SIGHUP re-reads the TLS material (gateway/reload.c): a gateway of its
+    own over the module's database, whose certificate, key and CRL are
+    copies in a directory the test rewrites."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="fhirgw-reload-", dir="/tmp")
+        harness.remove_after_death(self.tmp)
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        pki = GW.pki
+        self.crt = os.path.join(self.tmp, "server.crt")
+        self.key = os.path.join(self.tmp, "server.key")
+        shutil.copy(pki.server_crt, self.crt)
+        shutil.copy(pki.server_key, self.key)
+        self.crl = pki.make_crl([], self.tmp)
+        self.gw = harness.Gateway(
+            CLUSTER, pki, id_key=GW.id_key, provision=False,
+            config_extra={"tls": {"cert": self.crt, "key": self.key,
+                                  "client_ca": pki.ca, "crl": self.crl}})
+        self.addCleanup(self.gw.cleanup)
+        self.gw.start()
+
+    def metadata_ok(self, conn, what):
+        conn.send(METADATA)
+        resp, = conn.read_responses(1)
+        self.assertEqual(resp.status, 200, what)
+
+    def test_revoked_connection_closed_and_refused_after_reload(self):
+        revoked = self.gw.raw_conn("no")
+        kept = self.gw.raw_conn("fi")
+        self.addCleanup(revoked.close)
+        self.addCleanup(kept.close)
+        self.metadata_ok(revoked, "no before the reload")
+        self.metadata_ok(kept, "fi before the reload")
+
+        GW.pki.make_crl(["no"], self.tmp)  # the same path, now revoking `no`
+        log = self.gw.reload()
+        self.assertIn("SIGHUP: reloaded", log)
+        self.assertIn("1 open connection(s) closed", log)
+
+        data, closed = revoked.read_until_closed(3)
+        self.assertTrue(closed, "the revoked node's open connection stayed open")
+        self.assertEqual(data, b"")
+        self.metadata_ok(kept, "fi on its connection from before the reload")
+        self.assertRefused(self.gw.port, tls_context("no"), "revoked after reload")
+        self.assertOk(self.gw.get("fi", "/fhir/metadata"), "CapabilityStatement")
+
+    def test_handshake_across_the_reload_checked_again(self):
+        # The gateway sent its flight before the reload, the node's
+        # certificate arrives after it: the session belongs to the old
+        # context, whose CRL passes the certificate; the new CRL revokes it.
+        obj_in, obj_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = tls_context("no").wrap_bio(obj_in, obj_out, server_hostname="localhost")
+        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=5) as sock:
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    sock.sendall(obj_out.read())
+                    data = sock.recv(65536)
+                    self.assertTrue(data, "closed during the handshake")
+                    obj_in.write(data)
+            # The client is done; its certificate and Finished wait in obj_out.
+            GW.pki.make_crl(["no"], self.tmp)
+            self.assertIn("SIGHUP: reloaded", self.gw.reload())
+            tls.write(METADATA)
+            sock.sendall(obj_out.read())
+            buf = b""
+            while True:
+                try:
+                    data = sock.recv(65536)
+                except (ConnectionResetError, socket.timeout):
+                    break
+                if not data:
+                    break
+                obj_in.write(data)
+                try:
+                    buf += tls.read(65536)
+                except (ssl.SSLWantReadError, ssl.SSLError):
+                    pass
+        self.assertEqual(buf, b"", "the gateway answered a certificate revoked"
+                         " during its handshake")
+
+    def test_server_certificate_rotated(self):
+        before = server_certificate(self.gw.port)
+        self.assertEqual(before, der_of(GW.pki.server_crt))
+        old = self.gw.client("fi")
+        self.addCleanup(old.close)
+        self.assertOk(old.get("/fhir/metadata"), "CapabilityStatement")
+
+        crt, key = GW.pki.issue_server(self.tmp, "next")
+        os.replace(crt, self.crt)
+        os.replace(key, self.key)
+        log = self.gw.reload()
+        self.assertIn("SIGHUP: reloaded TLS material: server certificate", log)
+        self.assertIn("0 open connection(s) closed", log)
+
+        after = server_certificate(self.gw.port)
+        self.assertEqual(after, der_of(self.crt))
+        self.assertNotEqual(after, before)
+        # The connection from before keeps its session and is served.
+        self.assertOk(old.get("/fhir/metadata"), "CapabilityStatement")
+        self.assertOk(self.gw.get("fi", "/fhir/metadata"), "CapabilityStatement")
+
+    def test_bad_reload_changes_nothing(self):
+        before = server_certificate(self.gw.port)
+        # A key that is not the certificate's: the new context cannot be
+        # built, so the running one stays.
+        _, other_key = GW.pki.issue_server(self.tmp, "other")
+        shutil.copy(other_key, self.key)
+        log = self.gw.reload()
+        self.assertIn("SIGHUP: not reloaded", log)
+        self.assertIn("cannot load key", log)
+        self.assertEqual(server_certificate(self.gw.port), before)
+        self.assertOk(self.gw.get("fi", "/fhir/metadata"), "CapabilityStatement")
+
+        shutil.copy(GW.pki.server_key, self.key)
+        with open(self.gw.config_path) as f:
+            good = f.read()
+        with open(self.gw.config_path, "w") as f:
+            f.write(good[:len(good) // 2])
+        log = self.gw.reload()
+        self.assertIn("SIGHUP: not reloaded", log)
+        self.assertOk(self.gw.get("fi", "/fhir/metadata"), "CapabilityStatement")
+
+        with open(self.gw.config_path, "w") as f:
+            f.write(good)
+        self.gw.edit_config(lambda c: c.update(listen="127.0.0.1:1"))
+        log = self.gw.reload()
+        self.assertIn("listen changed; it takes effect at the next restart", log)
+        self.assertIn("SIGHUP: reloaded", log)
+        self.assertOk(self.gw.get("fi", "/fhir/metadata"), "CapabilityStatement")
+
+    def test_deactivated_node_refused_on_open_connection_after_reload(self):
+        conn = self.gw.raw_conn("se")
+        self.addCleanup(conn.close)
+        self.metadata_ok(conn, "se before")
+        key = GW.pki.key_hash(GW.pki.node("se")[0])
+        CLUSTER.psql("update gw.node set active = false where key_sha256 = '%s'" % key)
+        self.addCleanup(CLUSTER.psql, "update gw.node set active = true"
+                        " where key_sha256 = '%s'" % key)
+        self.metadata_ok(conn, "se: the node is looked up once per connection")
+        self.gw.reload()
+        conn.send(METADATA)
+        resp, = conn.read_responses(1)
+        self.assertEqual(resp.status, 403)
 
 
 if __name__ == "__main__":
