@@ -425,7 +425,8 @@ build_canonical(struct gw_req *req, struct gw_audit_entry *e, size_t *len)
 		.rule = d->rule,
 		.break_glass = d->break_glass,
 		.emergency_reason = header(req, "X-Emergency-Reason"),
-		.request_id = header(req, "X-Request-Id"),
+		.request_id = req->request_id[0] != '\0' ? req->request_id :
+		    header(req, "X-Request-Id"),
 		.traceparent = header(req, "traceparent"),
 		.status = e->status,
 	};

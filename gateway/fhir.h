@@ -97,6 +97,10 @@ char *gw_fhir_print_scratch(const cJSON *json, size_t *len);
  */
 void gw_fhir_uuid_text(unsigned char b[16], int version, char out[37]);
 
+/* A random (version 4) UUID into out, from this thread's pool of random
+ * bytes: for ids that must not collide, not for secrets. */
+void gw_fhir_uuid4(char out[37]);
+
 /* Current UTC time as an R4 instant with seconds, "2026-11-23T16:00:00Z",
  * into buf (at least 21 bytes). */
 void gw_fhir_now(char *buf, size_t bufsz);

@@ -10,7 +10,9 @@
  * that the client pages on and retrieves documents through this gateway.  A call that got no answer becomes
  * an OperationOutcome: 502 (refused, reset, TLS, pin, invalid answer), 504
  * (a deadline), 503 with Retry-After (circuit breaker open).  This
- * gateway's own audit record says what it relayed to whom (audit.c).
+ * gateway's own audit record says what it relayed to whom (audit.c).  A
+ * request without X-Request-Id gets a random one, sent to the holder and
+ * back to the client, so the two audit records can always be joined.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,14 +143,18 @@ relay_error(struct gw_req *req, int status, int retry_after,
     const char *why)
 {
 	const struct gw_peer *peer = req->relay_peer;
-	char extra[48] = "";
+	char extra[96] = "";
+	size_t n = 0;
 	cJSON *oo;
 	char text[512];
 
 	atomic_fetch_add(&req->worker->counters.relay_failed, 1);
 	if (status == 503)
-		snprintf(extra, sizeof(extra), "Retry-After: %d\r\n",
-		    retry_after > 0 ? retry_after : 1);
+		n = (size_t)snprintf(extra, sizeof(extra),
+		    "Retry-After: %d\r\n", retry_after > 0 ? retry_after : 1);
+	if (req->request_id[0] != '\0')
+		snprintf(extra + n, sizeof(extra) - n, "X-Request-Id: %s\r\n",
+		    req->request_id);
 	snprintf(text, sizeof(text), "relay to the %s gateway (%s) failed: %s",
 	    peer->country, peer->url, why != NULL ? why : "no answer");
 	oo = gw_fhir_outcome("error", status == 504 ? "timeout" :
@@ -210,6 +216,7 @@ answer(struct gw_req *req, const struct gw_http_response *resp)
 	for (size_t i = 0; passed_back[i] != NULL; i++)
 		add_header(&extra, passed_back[i],
 		    gw_http_response_header(resp, passed_back[i]));
+	add_header(&extra, "X-Request-Id", req->request_id);
 	gw_req_reply(req, resp->status, ctype != NULL ? ctype :
 	    len > 0 ? "application/fhir+json; charset=utf-8" : NULL, body, len,
 	    extra.p);
@@ -238,6 +245,7 @@ gw_handle_relay(struct gw_req *req)
 	const struct gw_peer *peer = req->relay_peer;
 	struct hbuf h = { 0 };
 	char name[sizeof(node->name)];
+	const char *rid;
 
 	/* Who asks, for the holder's consent decision and audit record:
 	 * the holder trusts these from a peer gateway only (router.c). */
@@ -247,6 +255,11 @@ gw_handle_relay(struct gw_req *req)
 	for (size_t i = 0; forwarded[i] != NULL; i++)
 		add_header(&h, forwarded[i],
 		    gw_http_header(&req->http, forwarded[i]));
+	rid = gw_http_header(&req->http, "X-Request-Id");
+	if (rid == NULL || rid[0] == '\0') {
+		gw_fhir_uuid4(req->request_id);
+		add_header(&h, "X-Request-Id", req->request_id);
+	}
 	atomic_fetch_add(&req->worker->counters.relayed, 1);
 	req->pending = true;
 	/* The route matched "/fhir/...": the peer gets what follows, with

@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
 
@@ -38,27 +36,6 @@ static const struct ips_section sections[] = {
 	{ GW_RT_OBSERVATION, "30954-2", "Results",
 	    "Relevant diagnostic tests/laboratory data Narrative" },
 };
-
-/* A random (version 4) UUID for a document.  RAND_bytes costs about as
- * much for 16 bytes as for 512 (the DRBG's locking and checks are per
- * call: 6,600 instructions, 1 % of a $summary), so each worker thread
- * draws 512 at a time.  Document ids are not secrets. */
-static void
-uuid4(char out[37])
-{
-	static _Thread_local unsigned char pool[512];
-	static _Thread_local size_t used = sizeof(pool);
-	unsigned char b[16];
-
-	if (used + sizeof(b) > sizeof(pool)) {
-		if (RAND_bytes(pool, sizeof(pool)) != 1)
-			gw_fatal("no randomness for a document id");
-		used = 0;
-	}
-	memcpy(b, pool + used, sizeof(b));
-	used += sizeof(b);
-	gw_fhir_uuid_text(b, 4, out);
-}
 
 static cJSON *
 narrative(const char *text)
@@ -165,7 +142,7 @@ summary_permitted(struct gw_req *req)
 
 	gw_fhir_now(now, sizeof(now));
 	org = author_organization(req, org_id, sizeof(org_id));
-	uuid4(uuid);
+	gw_fhir_uuid4(uuid);
 	comp = cJSON_CreateObject();
 	GW_JSON_ADD_STRING(comp, "resourceType", "Composition");
 	GW_JSON_ADD_STRING(comp, "id", uuid);

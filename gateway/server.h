@@ -143,6 +143,10 @@ struct gw_req {
 	char origin_country[3];
 	char origin_node[64];
 	const struct gw_peer *relay_peer;
+	/* A relayed request whose client sent no X-Request-Id gets one
+	 * here: it goes to the holder and into both audit records, so the
+	 * two can be joined.  Empty otherwise. */
+	char request_id[37];
 };
 
 typedef void (*gw_route_fn)(struct gw_req *req);

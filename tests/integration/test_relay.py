@@ -260,6 +260,29 @@ class Relay(GatewayTestCase):
             out = GW[cc].cli("audit-verify", "-c", "{config}").stdout.decode()
             self.assertIn("chain intact", out)
 
+    def test_request_id_made_up_when_the_client_sent_none(self):
+        """Without X-Request-Id the relaying gateway makes one: it goes to
+        the holder, back to the client, and into both audit records."""
+        _, pid = fresh_fi_patient()
+        r = self.get("NO", "no", "/fhir/Patient/%s/$summary" % pid)
+        self.assertOk(r, "Bundle")
+        rid = r.headers.get("x-request-id", "")
+        self.assertRegex(rid, r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                              r"[0-9a-f]{12}$")
+        q = ("select decision, patient_logical_id from gw.audit_record"
+             " where request_id = %s" % sql_literal(rid))
+        self.assertEqual(rows("NO", q), [("relay", pid)])
+        self.assertEqual(rows("FI", q), [("permit", pid)])
+        # One the client sent is passed on as it was, and not echoed.
+        mine = request_id()
+        r = self.get("NO", "no", "/fhir/Patient/%s/$summary" % pid,
+                     headers={"X-Request-Id": mine})
+        self.assertOk(r, "Bundle")
+        self.assertNotIn("x-request-id", r.headers)
+        q = "select count(*) from gw.audit_record where request_id = %s" % sql_literal(mine)
+        self.assertEqual(rows("NO", q), [("1",)])
+        self.assertEqual(rows("FI", q), [("1",)])
+
     def test_paging_links_point_at_the_relaying_gateway(self):
         """A relayed searchset's links name the NO gateway; following them
         there pages on through the holder."""
