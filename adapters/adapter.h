@@ -25,7 +25,8 @@
 #include "gateway/db.h"
 #include "gateway/fhir.h"
 
-#define GW_ADAPTER_ABI 2 /* 2: sql_export takes _since, returns fresh */
+#define GW_ADAPTER_ABI 3 /* 2: sql_export takes _since, returns fresh;
+			    3: sql_search takes a change-time range */
 
 /* Room for "fi-" + a 26-character token and the NUL. */
 #define GW_LOGICAL_ID_MAX 64
@@ -76,7 +77,9 @@ struct gw_adapter {
 	 * repeats doc. */
 	const char *sql_read[GW_RT_COUNT];
 	/* Per clinical type (GW_RT_PATIENT unused, NULL): $1 registry_key,
-	 * $2 limit, $3 offset -> rows (kind, doc, total), stable order. */
+	 * $2 limit, $3 offset, $4 and $5 the rows' change time bounds
+	 * [$4, $5) as instants ("" = open) -> rows (kind, doc, total), stable
+	 * order. */
 	const char *sql_search[GW_RT_COUNT];
 	/* $1 patient token (as for sql_read[GW_RT_PATIENT]) -> rows (kind,
 	 * doc): the patient's own row first, then those of every IPS

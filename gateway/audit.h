@@ -124,15 +124,6 @@ void gw_audit_entry_free(struct gw_audit_entry *e);
 
 /* --- audit_event.c ------------------------------------------------------ */
 
-/*
- * A FHIR date search value ("ge2025-01-31", "lt2025-01-31T10:00:00Z", ...)
- * as the half-open UTC range of instants it admits, in microseconds since
- * the epoch: [*lo, *hi).  Prefixes eq (default), ge, gt, le, lt; precision
- * year, month, day, minute or second (fractions too); a time needs a zone.
- * GW_OK or GW_ERR.
- */
-int gw_audit_date_range(const char *value, long long *lo, long long *hi);
-
 /* An AuditEvent (R4, IHE BALP patterns) from a stored record's canonical
  * text; NULL if the text is not a record.  Caller frees. */
 cJSON *gw_audit_event_from_canonical(const char *canonical, long long seq,

@@ -20,6 +20,7 @@
 
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
+#include "gateway/search_param.h"
 
 #define LOINC "http://loinc.org"
 #define PS_CODE "60591-5"
@@ -49,46 +50,6 @@ static const struct filter {
 	{ "category", PRIORITY_SYSTEM, PRIORITY_CODE },
 };
 
-enum token_match { TOKEN_INVALID, TOKEN_MISS, TOKEN_HIT };
-
-/*
- * A FHIR token search value against one coding: "code" (any system),
- * "system|code", "system|" (any code of the system), "|code" (no system:
- * never ours); alternatives separated by ','.  An empty alternative is
- * invalid.
- */
-static enum token_match
-token_match(const char *value, const char *system, const char *code)
-{
-	enum token_match m = TOKEN_MISS;
-
-	for (const char *p = value;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		const char *bar = memchr(p, '|', len);
-
-		if (len == 0)
-			return TOKEN_INVALID;
-		if (bar == NULL) {
-			if (strlen(code) == len && memcmp(p, code, len) == 0)
-				m = TOKEN_HIT;
-		} else {
-			size_t slen = (size_t)(bar - p), clen = len - slen - 1;
-
-			if (slen == 0 && clen == 0)
-				return TOKEN_INVALID;
-			if (slen == strlen(system) &&
-			    memcmp(p, system, slen) == 0 && (clen == 0 ||
-			    (clen == strlen(code) &&
-			    memcmp(bar + 1, code, clen) == 0)))
-				m = TOKEN_HIT;
-		}
-		if (comma == NULL)
-			return m;
-		p = comma + 1;
-	}
-}
-
 /* Check the token filters; answer 400 on a malformed one.  *hit: every
  * filter given matches the patient summary. */
 static int
@@ -97,18 +58,18 @@ filters_checked(struct gw_req *req, bool *hit)
 	*hit = true;
 	for (size_t i = 0; i < GW_ARRAY_LEN(filters); i++) {
 		const char *v = gw_req_param(req, filters[i].param);
-		enum token_match m;
+		enum gw_token_match m;
 
 		if (v == NULL)
 			continue;
-		m = token_match(v, filters[i].system, filters[i].code);
-		if (m == TOKEN_INVALID) {
+		m = gw_search_token_match(v, filters[i].system, filters[i].code);
+		if (m == GW_TOKEN_INVALID) {
 			gw_req_reply_error(req, 400, "invalid",
 			    "%s must be a token: [system|]code[,...]",
 			    filters[i].param);
 			return GW_ERR;
 		}
-		*hit = *hit && m == TOKEN_HIT;
+		*hit = *hit && m == GW_TOKEN_HIT;
 	}
 	return GW_OK;
 }

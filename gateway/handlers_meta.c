@@ -112,6 +112,15 @@ capability_statement(const struct gw_config *cfg)
 			} else {
 				add_search_param(r, "patient", "reference");
 				add_search_param(r, "_count", "number");
+				add_search_param(r, "_lastUpdated", "date");
+				if (t == GW_RT_IMMUNIZATION) {
+					add_search_param(r, "vaccine-code",
+					    "token");
+				} else {
+					add_search_param(r, "category",
+					    "token");
+					add_search_param(r, "code", "token");
+				}
 			}
 			cJSON_AddItemToArray(resources, r);
 		}

@@ -4,6 +4,7 @@
  * clinical read.  Each is a short chain of steps on patient_flow.c; $summary
  * lives in ips.c.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,18 @@
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
 #include "gateway/patient_match.h"
+#include "gateway/search_param.h"
 
 #define COUNT_DEFAULT 20
 #define COUNT_MAX 100
 #define OFFSET_MAX 100000
+/* A search filtered by token (category, code) reads up to this many of the
+ * patient's rows of the type and pages through the matches here: the
+ * tokens are on the FHIR codings, which the registry does not hold. */
+#define TOKEN_SCAN_MAX 1000
+/* The FHIR system of AllergyIntolerance.category, a plain code. */
+#define ALLERGY_CATEGORY_SYSTEM \
+	"http://hl7.org/fhir/allergy-intolerance-category"
 
 static const char *
 base_url(const struct gw_req *req)
@@ -174,36 +183,111 @@ gw_handle_patient_read(struct gw_req *req)
 	gw_flow_load_patient(req, req->path_args[0], patient_read_permitted);
 }
 
-/* --- {Type}?patient={id}&_count=&_offset= ------------------------------- */
+/* --- {Type}?patient={id}[&filters]&_count=&_offset= --------------------- */
+
+/* A clinical search's filters beyond the patient (docs/api.md): request
+ * values are borrowed from the request's parameters. */
+struct search_filters {
+	const char *category; /* token list, or NULL */
+	const char *code;     /* code, or vaccine-code for Immunization */
+	char from[40];	      /* _lastUpdated: [from, before) as instants, */
+	char before[40];      /* "" where open */
+};
+
+static const char *
+code_param(enum gw_rtype t)
+{
+	return t == GW_RT_IMMUNIZATION ? "vaccine-code" : "code";
+}
 
 static void
 append_link(cJSON *links, const char *relation, const struct gw_req *req,
     long offset)
 {
 	cJSON *link = cJSON_CreateObject();
-	char url[512];
+	char url[2048], tail[64];
 
-	snprintf(url, sizeof(url), "%s/%s?patient=%s&_count=%ld&_offset=%ld",
-	    base_url(req), gw_fhir_type_name(req->rtype),
-	    req->patient.logical_id, req->count, offset);
+	snprintf(url, sizeof(url), "%s/%s?patient=%s", base_url(req),
+	    gw_fhir_type_name(req->rtype), req->patient.logical_id);
+	/* The filters as the client wrote them (decoded, encoded again). */
+	for (int i = 0; i < req->nparams; i++) {
+		const char *name = req->params[i].name;
+
+		if (strcmp(name, "category") != 0 &&
+		    strcmp(name, code_param(req->rtype)) != 0 &&
+		    strcmp(name, "_lastUpdated") != 0)
+			continue;
+		gw_concat(url + strlen(url), sizeof(url) - strlen(url), "&",
+		    name, "=", NULL);
+		gw_search_append_query_value(url, sizeof(url),
+		    req->params[i].value);
+	}
+	snprintf(tail, sizeof(tail), "&_count=%ld&_offset=%ld", req->count,
+	    offset);
+	gw_strlcpy(url + strlen(url), tail, sizeof(url) - strlen(url));
 	cJSON_AddStringToObject(link, "relation", relation);
 	cJSON_AddStringToObject(link, "url", url);
 	cJSON_AddItemToArray(links, link);
 }
 
-static void
-search_rows(const PGresult *res, const char *error, void *arg)
+/* Does the mapped resource's category (an array of CodeableConcepts, one
+ * CodeableConcept, or AllergyIntolerance's plain codes) match? */
+static bool
+category_matches(const char *value, const cJSON *r)
 {
-	struct gw_req *req = arg;
-	cJSON *bundle, *links;
-	long total = 0;
-	int n;
+	const cJSON *cat = cJSON_GetObjectItemCaseSensitive(r, "category");
+	const cJSON *c;
 
-	if (!gw_req_query_ok(req, res, error, "search failed",
-	    "registry unavailable"))
-		return;
-	n = PQntuples(res);
-	bundle = gw_fhir_bundle_new("searchset");
+	if (cJSON_IsObject(cat))
+		return gw_search_concept_matches(value, cat);
+	cJSON_ArrayForEach(c, cat) {
+		if (cJSON_IsString(c) ? gw_search_token_match(value,
+		    ALLERGY_CATEGORY_SYSTEM, c->valuestring) == GW_TOKEN_HIT :
+		    gw_search_concept_matches(value, c))
+			return true;
+	}
+	return false;
+}
+
+static bool
+tokens_match(const struct search_filters *f, enum gw_rtype t,
+    const cJSON *r)
+{
+	const char *field = t == GW_RT_MEDICATION_STATEMENT ?
+	    "medicationCodeableConcept" : t == GW_RT_IMMUNIZATION ?
+	    "vaccineCode" : "code";
+
+	if (f->category != NULL && !category_matches(f->category, r))
+		return false;
+	return f->code == NULL || gw_search_concept_matches(f->code,
+	    cJSON_GetObjectItemCaseSensitive(r, field));
+}
+
+/* The row as a resource of the searched type that consent lets out, or
+ * NULL. */
+static cJSON *
+permitted_row(struct gw_req *req, const PGresult *res, int i)
+{
+	enum gw_rtype t;
+	const char *category;
+	cJSON *r = gw_flow_map_row(req, res, i, 1, &t, &category);
+
+	if (r != NULL && (t != req->rtype ||
+	    gw_consent_excludes(&req->decision, category))) {
+		cJSON_Delete(r);
+		r = NULL;
+	}
+	return r;
+}
+
+/* Paged by the registry: the page's rows, and the registry's total. */
+static void
+page_from_registry(struct gw_req *req, const PGresult *res, cJSON *bundle)
+{
+	cJSON *links;
+	long total = 0;
+	int n = PQntuples(res);
+
 	if (n > 0)
 		gw_parse_long(PQgetvalue(res, 0, 2), 0, 1L << 40, &total);
 	/* With categories withheld the total would reveal how many were
@@ -215,18 +299,77 @@ search_rows(const PGresult *res, const char *error, void *arg)
 	if (req->offset + n < total)
 		append_link(links, "next", req, req->offset + req->count);
 	for (int i = 0; i < n; i++) {
-		enum gw_rtype t;
-		const char *category;
-		cJSON *r = gw_flow_map_row(req, res, i, 1, &t, &category);
+		cJSON *r = permitted_row(req, res, i);
 
-		if (r == NULL)
-			continue;
-		if (t != req->rtype || gw_consent_excludes(&req->decision,
-		    category)) {
+		if (r != NULL)
+			gw_fhir_bundle_add(bundle, base_url(req), r, "match");
+	}
+}
+
+/* Paged here: every row of the type was read (at most TOKEN_SCAN_MAX);
+ * the matches that consent lets out are counted and the page cut from
+ * them, so the total is exact and reveals nothing withheld. */
+static void
+page_from_matches(struct gw_req *req, const PGresult *res, cJSON *bundle)
+{
+	const struct search_filters *f = req->ctx;
+	cJSON *links, *page = cJSON_CreateArray();
+	long matches = 0;
+	int n = PQntuples(res);
+
+	for (int i = 0; i < n; i++) {
+		cJSON *r = permitted_row(req, res, i);
+
+		if (r == NULL || !tokens_match(f, req->rtype, r)) {
 			cJSON_Delete(r);
 			continue;
 		}
-		gw_fhir_bundle_add(bundle, base_url(req), r, "match");
+		if (matches >= req->offset && matches < req->offset + req->count)
+			cJSON_AddItemToArray(page, r);
+		else
+			cJSON_Delete(r);
+		matches++;
+	}
+	cJSON_AddNumberToObject(bundle, "total", (double)matches);
+	links = cJSON_AddArrayToObject(bundle, "link");
+	append_link(links, "self", req, req->offset);
+	if (req->offset + req->count < matches)
+		append_link(links, "next", req, req->offset + req->count);
+	while (cJSON_GetArraySize(page) > 0)
+		gw_fhir_bundle_add(bundle, base_url(req),
+		    cJSON_DetachItemFromArray(page, 0), "match");
+	cJSON_Delete(page);
+}
+
+static void
+search_rows(const PGresult *res, const char *error, void *arg)
+{
+	struct gw_req *req = arg;
+	const struct search_filters *f;
+	cJSON *bundle;
+	long total = 0;
+
+	if (!gw_req_query_ok(req, res, error, "search failed",
+	    "registry unavailable"))
+		return;
+	f = req->ctx;
+	if (f->category == NULL && f->code == NULL) {
+		bundle = gw_fhir_bundle_new("searchset");
+		page_from_registry(req, res, bundle);
+	} else {
+		if (PQntuples(res) > 0)
+			gw_parse_long(PQgetvalue(res, 0, 2), 0, 1L << 40,
+			    &total);
+		if (total > TOKEN_SCAN_MAX) {
+			gw_req_reply_error(req, 400, "too-costly",
+			    "the patient has %ld %s resources; filtering by"
+			    " category or code reads at most %d: narrow the"
+			    " search with _lastUpdated", total,
+			    gw_fhir_type_name(req->rtype), TOKEN_SCAN_MAX);
+			return;
+		}
+		bundle = gw_fhir_bundle_new("searchset");
+		page_from_matches(req, res, bundle);
 	}
 	gw_req_reply_json(req, 200, bundle, break_glass_header(req));
 }
@@ -234,15 +377,19 @@ search_rows(const PGresult *res, const char *error, void *arg)
 static void
 search_permitted(struct gw_req *req)
 {
+	const struct search_filters *f = req->ctx;
+	bool tokens = f->category != NULL || f->code != NULL;
 	char name[64], limit[24], offset[24];
-	const char *params[3] = { req->patient.registry_key, limit, offset };
+	const char *params[5] = { req->patient.registry_key, limit, offset,
+		f->from, f->before };
 
-	snprintf(limit, sizeof(limit), "%ld", req->count);
-	snprintf(offset, sizeof(offset), "%ld", req->offset);
+	snprintf(limit, sizeof(limit), "%ld",
+	    tokens ? (long)TOKEN_SCAN_MAX : req->count);
+	snprintf(offset, sizeof(offset), "%ld", tokens ? 0L : req->offset);
 	gw_flow_statement_name(req->adapter, "search", (int)req->rtype, name,
 	    sizeof(name));
 	req->pending = true;
-	gw_db_query(req->worker->db, name, 3, params, search_rows, req);
+	gw_db_query(req->worker->db, name, 5, params, search_rows, req);
 }
 
 static int
@@ -260,19 +407,67 @@ paging_param(struct gw_req *req, const char *name, long def, long min,
 	return GW_OK;
 }
 
+/* The filters of req into a new req->ctx; 400 answered and GW_ERR on a
+ * malformed one. */
+static int
+search_filters_parsed(struct gw_req *req)
+{
+	struct search_filters *f = gw_calloc(1, sizeof(*f));
+	long long lo = LLONG_MIN, hi = LLONG_MAX;
+	const char *tokens[2];
+
+	req->ctx = f;
+	f->category = gw_req_param(req, "category");
+	f->code = gw_req_param(req, code_param(req->rtype));
+	tokens[0] = f->category;
+	tokens[1] = f->code;
+	for (int i = 0; i < 2; i++)
+		if (tokens[i] != NULL && !gw_search_token_valid(tokens[i])) {
+			gw_req_reply_error(req, 400, "invalid",
+			    "%s must be a token: [system|]code[,...]",
+			    i == 0 ? "category" : code_param(req->rtype));
+			return GW_ERR;
+		}
+	for (int i = 0; i < req->nparams; i++) {
+		long long l, h;
+
+		if (strcmp(req->params[i].name, "_lastUpdated") != 0)
+			continue;
+		if (gw_search_date_range(req->params[i].value, &l, &h) !=
+		    GW_OK) {
+			gw_req_reply_error(req, 400, "invalid",
+			    "_lastUpdated must be [eq|ge|gt|le|lt]YYYY[-MM[-DD"
+			    "[Thh:mm[:ss[.f]](Z|+hh:mm)]]]");
+			return GW_ERR;
+		}
+		lo = l > lo ? l : lo;
+		hi = h < hi ? h : hi;
+	}
+	if (lo != LLONG_MIN)
+		gw_search_format_instant(lo, f->from, sizeof(f->from));
+	if (hi != LLONG_MAX)
+		gw_search_format_instant(hi, f->before, sizeof(f->before));
+	return GW_OK;
+}
+
 void
 gw_handle_type_search(struct gw_req *req)
 {
+	/* "_lastUpdated*": may repeat (a lower and an upper bound). */
 	static const char *const allowed[] = { "patient", "_count", "_offset",
-		NULL };
+		"_lastUpdated*", "category", "code", NULL };
+	static const char *const allowed_immunization[] = { "patient",
+		"_count", "_offset", "_lastUpdated*", "vaccine-code", NULL };
 	const char *patient;
 
 	/* The router has checked the type (route.typed). */
-	if (!gw_flow_only_params(req, allowed) ||
+	if (!gw_flow_only_params(req, req->rtype == GW_RT_IMMUNIZATION ?
+	    allowed_immunization : allowed) ||
 	    paging_param(req, "_count", COUNT_DEFAULT, 1, COUNT_MAX,
 		&req->count) != GW_OK ||
 	    paging_param(req, "_offset", 0, 0, OFFSET_MAX, &req->offset) !=
-		GW_OK)
+		GW_OK ||
+	    search_filters_parsed(req) != GW_OK)
 		return;
 	if ((patient = gw_flow_patient_param(req)) == NULL)
 		return;

@@ -76,7 +76,7 @@ collect_statements(void)
 				gw_flow_statement_name(a, "search", t, name,
 				    sizeof(name));
 				ADD(gw_strdup(name),
-				    gw_strdup(a->sql_search[t]), 3);
+				    gw_strdup(a->sql_search[t]), 5);
 			}
 		}
 	}

@@ -59,11 +59,17 @@ bool
 gw_flow_only_params(struct gw_req *req, const char *const *allowed)
 {
 	for (int i = 0; i < req->nparams; i++) {
-		bool ok = strcmp(req->params[i].name, "_format") == 0;
+		const char *name = req->params[i].name;
+		bool ok = strcmp(name, "_format") == 0, repeats = false;
 
-		for (size_t j = 0; allowed[j] != NULL && !ok; j++)
-			ok = strcmp(req->params[i].name, allowed[j]) == 0;
-		for (int k = 0; k < i && ok; k++)
+		for (size_t j = 0; allowed[j] != NULL && !ok; j++) {
+			size_t n = strlen(allowed[j]);
+
+			repeats = n > 0 && allowed[j][n - 1] == '*';
+			ok = strncmp(name, allowed[j], n - repeats) == 0 &&
+			    name[n - repeats] == '\0';
+		}
+		for (int k = 0; k < i && ok && !repeats; k++)
 			if (strcmp(req->params[k].name,
 			    req->params[i].name) == 0) {
 				gw_req_reply_error(req, 400, "invalid",

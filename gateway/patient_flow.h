@@ -20,8 +20,9 @@ const struct gw_adapter *gw_flow_adapter_of(const char *logical_id,
 bool gw_flow_valid_id(const char *id);
 
 /* Do the query parameters name only these (NULL-terminated) and _format,
- * each at most once?  Otherwise answer 400 and return false: a client
- * never mistakes an ignored filter for an applied one. */
+ * each at most once (a name written "name*" may repeat)?  Otherwise answer
+ * 400 and return false: a client never mistakes an ignored filter for an
+ * applied one. */
 bool gw_flow_only_params(struct gw_req *req, const char *const *allowed);
 
 /* The patient a search names with patient={id} or patient=Patient/{id}: the

@@ -44,13 +44,17 @@
 
 /*
  * One patient's rows of a table, newest first (ties by id: a stable order
- * for paging), with the match count before LIMIT/OFFSET.
+ * for paging), with the match count before LIMIT/OFFSET.  $4 and $5 bound
+ * the row's change time (the changed column) to [$4, $5), each an instant
+ * or "" for no bound: _lastUpdated.
  */
-#define GW_SQL_SEARCH(kind, schema, table, owner, date, cond)                 \
+#define GW_SQL_SEARCH(kind, schema, table, owner, date, changed, cond)        \
 	"SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "      \
 	"count(*) OVER () AS total "                                          \
 	"FROM " schema "." table " r "                                        \
 	"WHERE r." owner " = " GW_SQL_KEY("$1") cond " "                      \
+	"AND ($4::text = '' OR r." changed " >= $4::text::timestamptz) "      \
+	"AND ($5::text = '' OR r." changed " < $5::text::timestamptz) "       \
 	"ORDER BY r." date " DESC NULLS LAST, r.id DESC "                     \
 	"LIMIT $2::text::bigint OFFSET $3::text::bigint"
 

@@ -20,7 +20,7 @@
 #define FI_READ(kind)                                                          \
 	GW_SQL_READ(kind, FI_SCHEMA, kind, "henkilo", "henkilo_id", "")
 #define FI_SEARCH(kind, date)                                                  \
-	GW_SQL_SEARCH(kind, FI_SCHEMA, kind, "henkilo_id", date, "")
+	GW_SQL_SEARCH(kind, FI_SCHEMA, kind, "henkilo_id", date, "muutettu", "")
 #define FI_SECTION(kind, date, n)                                              \
 	GW_SQL_SECTION(kind, FI_SCHEMA, kind, "henkilo_id", date, n, "")
 

@@ -19,7 +19,7 @@
 #define NO_READ(kind)                                                          \
 	GW_SQL_READ(kind, NO_SCHEMA, kind, "pasient", "pasient_id", "")
 #define NO_SEARCH(kind, date)                                                  \
-	GW_SQL_SEARCH(kind, NO_SCHEMA, kind, "pasient_id", date, "")
+	GW_SQL_SEARCH(kind, NO_SCHEMA, kind, "pasient_id", date, "endret", "")
 #define NO_SECTION(kind, date, n)                                              \
 	GW_SQL_SECTION(kind, NO_SCHEMA, kind, "pasient_id", date, n, "")
 

@@ -23,7 +23,7 @@
 #define SE_READ(kind, cond)                                                    \
 	GW_SQL_READ(kind, SE_SCHEMA, kind, "patient", "patient_id", cond)
 #define SE_SEARCH(kind, date, cond)                                            \
-	GW_SQL_SEARCH(kind, SE_SCHEMA, kind, "patient_id", date, cond)
+	GW_SQL_SEARCH(kind, SE_SCHEMA, kind, "patient_id", date, "andrad", cond)
 #define SE_SECTION(kind, date, n, cond)                                        \
 	GW_SQL_SECTION(kind, SE_SCHEMA, kind, "patient_id", date, n, cond)
 

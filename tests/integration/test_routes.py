@@ -358,6 +358,138 @@ class TestSearchPaging(GatewayTestCase):
         self.assertIsNone(link(b, "next"))
 
 
+class TestSearchFilters(GatewayTestCase):
+    """category, code (vaccine-code for Immunization) and _lastUpdated on
+    the clinical searches: the same resources as filtering the unfiltered
+    search by hand, paged by the gateway with the filters in the links."""
+
+    def everything(self, rtype, pid):
+        b = self.assertOk(GW.get("fi", "/fhir/%s?patient=%s&_count=100" % (rtype, pid)),
+                          "Bundle")
+        self.assertEqual(len(b.get("entry") or []), b.get("total"))
+        return [e["resource"] for e in b.get("entry") or []]
+
+    def pages(self, path):
+        """Follow next links with _count=1; the ids in order and the total."""
+        b = self.assertOk(GW.get("fi", path + "&_count=1"), "Bundle")
+        validate_r4(b)
+        total, ids = b.get("total"), []
+        while True:
+            ids += [e["resource"]["id"] for e in b.get("entry") or []]
+            nxt = link(b, "next")
+            if nxt is None:
+                break
+            self.assertLessEqual(len(ids), total)
+            b = self.assertOk(GW.get("fi", GW.path_of(nxt)), "Bundle")
+            self.assertEqual(b.get("total"), total)
+        self.assertEqual(len(ids), total, "pages gave %s" % ids)
+        return ids, total
+
+    def codings(self, concept):
+        return [(c.get("system"), c.get("code")) for c in (concept or {}).get("coding", [])]
+
+    def test_code_filter(self):
+        pid, _ = TestSearchPaging._patient_with_most(self, "Condition")
+        every = self.everything("Condition", pid)
+        system, code = self.codings(every[-1]["code"])[0]
+        want = [r["id"] for r in every if (system, code) in self.codings(r["code"])]
+        ids, total = self.pages("/fhir/Condition?patient=%s&code=%s" % (pid, q(system + "|" + code)))
+        self.assertEqual(ids, want)
+        # A bare code, a list with a miss in it, the system alone.
+        bare, _ = self.pages("/fhir/Condition?patient=%s&code=%s" % (pid, q(code)))
+        self.assertEqual(bare, [r["id"] for r in every
+                                if code in [c for _, c in self.codings(r["code"])]])
+        either, _ = self.pages("/fhir/Condition?patient=%s&code=%s"
+                               % (pid, q("no-such-code," + system + "|" + code)))
+        self.assertEqual(either, want)
+        anyof, _ = self.pages("/fhir/Condition?patient=%s&code=%s" % (pid, q(system + "|")))
+        self.assertEqual(anyof, [r["id"] for r in every
+                                 if system in [s for s, _ in self.codings(r["code"])]])
+        none = self.assertOk(GW.get("fi", "/fhir/Condition?patient=%s&code=%s"
+                                    % (pid, q(system + "|no-such-code"))), "Bundle")
+        self.assertEqual(none.get("total"), 0)
+        self.assertNotIn("entry", none)
+
+    def test_category_filter(self):
+        pid, n = TestSearchPaging._patient_with_most(self, "Observation")
+        lab = q("http://terminology.hl7.org/CodeSystem/observation-category|laboratory")
+        ids, total = self.pages("/fhir/Observation?patient=%s&category=%s" % (pid, lab))
+        self.assertEqual(ids, [r["id"] for r in self.everything("Observation", pid)])
+        self.assertEqual(total, n)
+        vital = self.assertOk(GW.get("fi", "/fhir/Observation?patient=%s&category=vital-signs"
+                                     % pid), "Bundle")
+        self.assertEqual(vital.get("total"), 0)
+        # AllergyIntolerance.category is a plain code with an implied system.
+        pid, _ = TestSearchPaging._patient_with_most(self, "AllergyIntolerance")
+        every = self.everything("AllergyIntolerance", pid)
+        want = [r["id"] for r in every if "medication" in r.get("category", [])]
+        for value in ("medication", "http://hl7.org/fhir/allergy-intolerance-category|medication"):
+            ids, _ = self.pages("/fhir/AllergyIntolerance?patient=%s&category=%s" % (pid, q(value)))
+            self.assertEqual(ids, want)
+
+    def test_vaccine_code_for_immunization(self):
+        pid, _ = TestSearchPaging._patient_with_most(self, "Immunization")
+        every = self.everything("Immunization", pid)
+        system, code = self.codings(every[0]["vaccineCode"])[0]
+        ids, _ = self.pages("/fhir/Immunization?patient=%s&vaccine-code=%s"
+                            % (pid, q(system + "|" + code)))
+        self.assertEqual(ids, [r["id"] for r in every
+                               if (system, code) in self.codings(r["vaccineCode"])])
+        for param in ("code", "category"):
+            self.assertOutcome(GW.get("fi", "/fhir/Immunization?patient=%s&%s=x" % (pid, param)),
+                               400, "not-supported", "unknown search parameter " + param)
+
+    def test_last_updated(self):
+        pid, n = TestSearchPaging._patient_with_most(self, "MedicationStatement")
+        self.assertGreaterEqual(n, 2)
+        key = CLUSTER.rows("select id from fi_rekisteri.henkilo where 'fi-' || fhir_tunniste"
+                           " = %s" % harness.sql_literal(pid))[0][0]
+        every = self.everything("MedicationStatement", pid)
+        old = every[-1]["id"].split("-")[1]
+        CLUSTER.psql("update fi_rekisteri.laakitys set muutettu = case id when %s then"
+                     " '2020-06-15 12:00:00+00'::timestamptz else '2026-01-01 00:00:00+00' end"
+                     " where henkilo_id = %s" % (old, key))
+        path = "/fhir/MedicationStatement?patient=%s" % pid
+        cases = {"lt2021": [every[-1]["id"]],
+                 "ge2021": [r["id"] for r in every[:-1]],
+                 "2020-06": [every[-1]["id"]],
+                 "eq2020-06-15T12:00:00Z": [every[-1]["id"]],
+                 "gt2020-06-15T12:00:00Z": [r["id"] for r in every[:-1]],
+                 "2019": []}
+        for value, want in cases.items():
+            ids, _ = self.pages(path + "&_lastUpdated=" + q(value))
+            self.assertEqual(ids, want, value)
+        # Two bounds intersect; the links carry both.
+        ids, _ = self.pages(path + "&_lastUpdated=ge2020-06-15&_lastUpdated=lt2020-06-16")
+        self.assertEqual(ids, [every[-1]["id"]])
+        b = self.assertOk(GW.get("fi", path + "&_lastUpdated=ge2020&_count=1"), "Bundle")
+        self.assertIn("_lastUpdated=ge2020&", link(b, "next"))
+        # With a token filter too.
+        system, code = self.codings(every[-1]["medicationCodeableConcept"])[0]
+        ids, _ = self.pages(path + "&_lastUpdated=lt2021&code=" + q(system + "|" + code))
+        self.assertEqual(ids, [every[-1]["id"]])
+
+    def test_malformed_filters_400(self):
+        pid = PATIENTS[0][1]
+        for query, what in (("_lastUpdated=ne2020", "_lastUpdated"),
+                            ("_lastUpdated=2020-13", "_lastUpdated"),
+                            ("_lastUpdated=2020-01-01T10:00", "_lastUpdated"),
+                            ("code=", "code"), ("code=%7C", "code"),
+                            ("category=a,,b", "category")):
+            self.assertOutcome(GW.get("fi", "/fhir/Condition?patient=%s&%s" % (pid, query)),
+                               400, "invalid", what)
+        self.assertOutcome(GW.get("fi", "/fhir/Condition?patient=%s&code=a&code=b" % pid),
+                           400, "invalid", "repeated search parameter code")
+
+    def test_capability_statement_lists_them(self):
+        cs = self.assertOk(GW.get("fi", "/fhir/metadata"), "CapabilityStatement")
+        params = {r["type"]: {p["name"] for p in r.get("searchParam", [])}
+                  for r in cs["rest"][0]["resource"]}
+        self.assertLessEqual({"_lastUpdated", "category", "code"}, params["Condition"])
+        self.assertLessEqual({"_lastUpdated", "vaccine-code"}, params["Immunization"])
+        self.assertNotIn("code", params["Immunization"])
+
+
 class TestRequestErrors(GatewayTestCase):
     def setUp(self):
         self.pid = PATIENTS[0][1]

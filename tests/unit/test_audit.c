@@ -11,6 +11,7 @@
 #include <CUnit/CUnit.h>
 
 #include "gateway/audit.h"
+#include "gateway/search_param.h"
 
 static const char *const some_types[] = { "Bundle", "Condition" };
 static const char *const some_ids[] = { "Bundle/b1", "Condition/fi-c1" };
@@ -225,18 +226,18 @@ test_date_day(void)
 {
 	long long lo, hi;
 
-	CU_ASSERT_EQUAL(gw_audit_date_range("2025-01-31", &lo, &hi), 0);
+	CU_ASSERT_EQUAL(gw_search_date_range("2025-01-31", &lo, &hi), 0);
 	CU_ASSERT_EQUAL(lo, JAN31);
 	CU_ASSERT_EQUAL(hi, JAN31 + DAY);
-	CU_ASSERT_EQUAL(gw_audit_date_range("ge2025-01-31", &lo, &hi), 0);
+	CU_ASSERT_EQUAL(gw_search_date_range("ge2025-01-31", &lo, &hi), 0);
 	CU_ASSERT_EQUAL(lo, JAN31);
 	CU_ASSERT_EQUAL(hi, LLONG_MAX);
-	CU_ASSERT_EQUAL(gw_audit_date_range("le2025-01-31", &lo, &hi), 0);
+	CU_ASSERT_EQUAL(gw_search_date_range("le2025-01-31", &lo, &hi), 0);
 	CU_ASSERT_EQUAL(lo, LLONG_MIN);
 	CU_ASSERT_EQUAL(hi, JAN31 + DAY);
-	CU_ASSERT_EQUAL(gw_audit_date_range("gt2025-01-31", &lo, &hi), 0);
+	CU_ASSERT_EQUAL(gw_search_date_range("gt2025-01-31", &lo, &hi), 0);
 	CU_ASSERT_EQUAL(lo, JAN31 + DAY);
-	CU_ASSERT_EQUAL(gw_audit_date_range("lt2025-01-31", &lo, &hi), 0);
+	CU_ASSERT_EQUAL(gw_search_date_range("lt2025-01-31", &lo, &hi), 0);
 	CU_ASSERT_EQUAL(hi, JAN31);
 }
 
@@ -245,13 +246,13 @@ test_date_year_month(void)
 {
 	long long lo, hi;
 
-	CU_ASSERT_EQUAL(gw_audit_date_range("2025", &lo, &hi), 0);
+	CU_ASSERT_EQUAL(gw_search_date_range("2025", &lo, &hi), 0);
 	CU_ASSERT_EQUAL(lo, 1735689600000000LL);
 	CU_ASSERT_EQUAL(hi, 1767225600000000LL);
-	CU_ASSERT_EQUAL(gw_audit_date_range("eq2024-02", &lo, &hi), 0);
+	CU_ASSERT_EQUAL(gw_search_date_range("eq2024-02", &lo, &hi), 0);
 	CU_ASSERT_EQUAL(lo, 1709164800000000LL - 28 * DAY);
 	CU_ASSERT_EQUAL(hi, 1709251200000000LL); /* leap year: 29 days */
-	CU_ASSERT_EQUAL(gw_audit_date_range("2025-12", &lo, &hi), 0);
+	CU_ASSERT_EQUAL(gw_search_date_range("2025-12", &lo, &hi), 0);
 	CU_ASSERT_EQUAL(lo, 1764547200000000LL);
 	CU_ASSERT_EQUAL(hi, 1767225600000000LL);
 }
@@ -261,13 +262,13 @@ test_date_time_and_zone(void)
 {
 	long long lo, hi;
 
-	CU_ASSERT_EQUAL(gw_audit_date_range("2025-01-31T10:20Z", &lo, &hi), 0);
+	CU_ASSERT_EQUAL(gw_search_date_range("2025-01-31T10:20Z", &lo, &hi), 0);
 	CU_ASSERT_EQUAL(lo, 1738318800000000LL);
 	CU_ASSERT_EQUAL(hi, 1738318860000000LL);
-	CU_ASSERT_EQUAL(gw_audit_date_range("ge2025-01-31T10:20:30.25+02:00",
+	CU_ASSERT_EQUAL(gw_search_date_range("ge2025-01-31T10:20:30.25+02:00",
 	    &lo, &hi), 0);
 	CU_ASSERT_EQUAL(lo, 1738311630250000LL);
-	CU_ASSERT_EQUAL(gw_audit_date_range("2025-01-31T10:20:30.25+02:00",
+	CU_ASSERT_EQUAL(gw_search_date_range("2025-01-31T10:20:30.25+02:00",
 	    &lo, &hi), 0);
 	CU_ASSERT_EQUAL(hi - lo, 10000); /* two digits: 1/100 s */
 }
@@ -284,9 +285,9 @@ test_date_refused(void)
 	long long lo, hi;
 
 	for (size_t i = 0; bad[i] != NULL; i++) {
-		if (gw_audit_date_range(bad[i], &lo, &hi) == 0)
+		if (gw_search_date_range(bad[i], &lo, &hi) == 0)
 			fprintf(stderr, "accepted: %s\n", bad[i]);
-		CU_ASSERT_NOT_EQUAL(gw_audit_date_range(bad[i], &lo, &hi), 0);
+		CU_ASSERT_NOT_EQUAL(gw_search_date_range(bad[i], &lo, &hi), 0);
 	}
 }
 
