@@ -285,10 +285,11 @@ err:
 
 int
 gw_map_row_read(const cJSON *doc, const char *prefix, const char *owner_field,
-    struct gw_map_row *row)
+    const char *changed_field, struct gw_map_row *row)
 {
 	memset(row, 0, sizeof(*row));
 	row->prefix = prefix;
+	row->changed = gw_map_str(doc, changed_field);
 	if (gw_map_key(doc, "id", &row->id) != GW_OK ||
 	    gw_map_key(doc, owner_field, &row->owner) != GW_OK)
 		return GW_ERR;
@@ -297,16 +298,23 @@ gw_map_row_read(const cJSON *doc, const char *prefix, const char *owner_field,
 
 /* ---- building blocks ---- */
 
-/* {"resourceType": type, "id": id, "meta": {"profile": [profile]}}. */
+/* {"resourceType": type, "id": id, "meta": {"lastUpdated": changed,
+ * "profile": [profile]}}; lastUpdated only for a changed that is a
+ * timestamp (an instant needs the time). */
 static cJSON *
-resource_new(const char *type, const char *id, const char *profile)
+resource_new(const char *type, const char *id, const char *profile,
+    const char *changed)
 {
 	cJSON *r = cJSON_CreateObject();
 	cJSON *meta, *profiles;
+	char instant[40];
 
 	GW_JSON_ADD_STRING(r, "resourceType", type);
 	GW_JSON_ADD_STRING(r, "id", id);
 	meta = GW_JSON_ADD_OBJECT(r, "meta");
+	if (changed != NULL && strlen(changed) > 10 &&
+	    gw_map_datetime(changed, instant, sizeof(instant)) == GW_OK)
+		GW_JSON_ADD_STRING(meta, "lastUpdated", instant);
 	profiles = GW_JSON_ADD_ARRAY(meta, "profile");
 	cJSON_AddItemToArray(profiles, cJSON_CreateString(profile));
 	return r;
@@ -556,7 +564,7 @@ gw_map_patient(const struct gw_map_patient *p)
 		cJSON_Delete(p->address_extension);
 		return NULL;
 	}
-	r = resource_new("Patient", id, p->profile);
+	r = resource_new("Patient", id, p->profile, p->changed);
 
 	if (p->municipality_at == GW_MUNI_EXTENSION &&
 	    p->municipality.code != NULL && p->municipality_url != NULL)
@@ -647,7 +655,8 @@ gw_map_condition(const struct gw_map_condition *c, const struct gw_map_ctx *ctx,
 	    c->clinical_status == NULL || c->code[0].system == NULL ||
 	    c->code[0].code == NULL)
 		return NULL;
-	r = resource_new("Condition", id, GW_IPS_PROFILE("Condition-uv-ips"));
+	r = resource_new("Condition", id, GW_IPS_PROFILE("Condition-uv-ips"),
+	    c->row.changed);
 	GW_JSON_ADD(r, "clinicalStatus",
 	    status_concept("condition-clinical", c->clinical_status));
 	GW_JSON_ADD(r, "verificationStatus",
@@ -700,7 +709,7 @@ gw_map_medication(
 	snprintf(text, sizeof(text), "%s%s%s", m->product ? m->product : m->atc,
 	    m->strength ? " " : "", m->strength ? m->strength : "");
 	r = resource_new("MedicationStatement", id,
-	    GW_IPS_PROFILE("MedicationStatement-uv-ips"));
+	    GW_IPS_PROFILE("MedicationStatement-uv-ips"), m->row.changed);
 	GW_JSON_ADD_STRING(r, "status", m->status);
 	med =
 	    gw_fhir_codeable(gw_fhir_coding(GW_SYSTEM_ATC, m->atc, NULL), text);
@@ -754,7 +763,7 @@ gw_map_allergy(const struct gw_map_allergy *a, const struct gw_map_ctx *ctx)
 	    1);
 
 	r = resource_new("AllergyIntolerance", id,
-	    GW_IPS_PROFILE("AllergyIntolerance-uv-ips"));
+	    GW_IPS_PROFILE("AllergyIntolerance-uv-ips"), a->row.changed);
 	GW_JSON_ADD(r, "clinicalStatus",
 	    status_concept("allergyintolerance-clinical", "active"));
 	GW_JSON_ADD(r, "verificationStatus",
@@ -799,8 +808,8 @@ gw_map_immunization(
 	if ((subject = clinical_frame(&v->row, ctx, id, sizeof(id))) == NULL ||
 	    !gw_map_is_atc(v->atc))
 		return NULL;
-	r = resource_new(
-	    "Immunization", id, GW_IPS_PROFILE("Immunization-uv-ips"));
+	r = resource_new("Immunization", id,
+	    GW_IPS_PROFILE("Immunization-uv-ips"), v->row.changed);
 	GW_JSON_ADD_STRING(r, "status", "completed");
 	concept = gw_fhir_codeable(
 	    gw_fhir_coding(GW_SYSTEM_ATC, v->atc, NULL), v->name);
@@ -843,7 +852,8 @@ gw_map_observation(
 	    o->unit == NULL || !isfinite(o->value))
 		return NULL;
 	r = resource_new("Observation", id,
-	    GW_IPS_PROFILE("Observation-results-laboratory-pathology-uv-ips"));
+	    GW_IPS_PROFILE("Observation-results-laboratory-pathology-uv-ips"),
+	    o->row.changed);
 	GW_JSON_ADD_STRING(r, "status", "final");
 	cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "category"),
 	    gw_fhir_codeable(

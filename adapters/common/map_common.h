@@ -99,12 +99,15 @@ struct gw_map_row {
 	const char *prefix; /* the adapter's id prefix: "fi" */
 	long long id;       /* the row's key: resource id "<prefix>-<id>" */
 	long long owner;    /* registry key of the patient it belongs to */
+	const char *changed; /* native time the row last changed, or NULL:
+				meta.lastUpdated */
 };
 
-/* Read "id" and owner_field of doc into *row (prefix stored as given).
- * GW_OK or GW_ERR. */
+/* Read "id", owner_field and changed_field (the registry's change time,
+ * optional) of doc into *row (prefix stored as given).  GW_OK or GW_ERR. */
 int gw_map_row_read(const cJSON *doc, const char *prefix,
-    const char *owner_field, struct gw_map_row *row);
+    const char *owner_field, const char *changed_field,
+    struct gw_map_row *row);
 
 /* A coding: system and code required, display optional. */
 struct gw_map_coding {
@@ -123,6 +126,7 @@ enum gw_map_municipality {
 struct gw_map_patient {
 	const char *prefix, *token; /* id "<prefix>-<token>" */
 	const char *profile;        /* meta.profile */
+	const char *changed;        /* native change time: meta.lastUpdated */
 	/* The national identifier, official use; type from v2-0203. */
 	const char *id_system, *id_value, *id_type;
 	const char *family;

@@ -25,6 +25,8 @@
 #define FI_SYSTEM_VNR "urn:oid:1.2.246.537.6.55"
 #define FI_SYSTEM_LAB "urn:oid:1.2.246.537.6.3.2006"
 
+/* The registry's change time of every row: meta.lastUpdated. */
+#define FI_CHANGED "muutettu"
 #define FI_OWNER "henkilo_id"
 
 /* ---- henkilo -> Patient ---- */
@@ -35,6 +37,7 @@ map_henkilo(
 {
 	const char *sex = gw_map_str(doc, "sukupuoli");
 	struct gw_map_patient p = {
+	    .changed = gw_map_str(doc, FI_CHANGED),
 	    .prefix = adapter_fi.id_prefix,
 	    .token = gw_map_str(doc, "fhir_tunniste"),
 	    .profile = FI_PROFILE_PATIENT,
@@ -91,7 +94,7 @@ map_diagnoosi(
 	    .recorded = gw_map_str(doc, "kirjattu"),
 	};
 
-	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, &c.row) !=
+	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &c.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_condition(&c, ctx, category);
@@ -123,7 +126,7 @@ map_laakitys(
 	};
 
 	(void)category;
-	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, &m.row) !=
+	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &m.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_medication(&m, ctx);
@@ -165,7 +168,7 @@ map_allergia(
 	if ((vakavuus != NULL && a.severity == NULL) ||
 	    (kriittisyys != NULL && a.criticality == NULL))
 		return NULL;
-	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, &a.row) !=
+	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &a.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_allergy(&a, ctx);
@@ -186,7 +189,7 @@ map_rokotus(
 
 	(void)category;
 	v.has_dose = gw_map_num(doc, "annos_nro", &v.dose);
-	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, &v.row) !=
+	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &v.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_immunization(&v, ctx);
@@ -219,7 +222,7 @@ map_laboratoriotulos(
 		return NULL;
 	o.has_low = gw_map_num(doc, "viitevali_ala", &o.low);
 	o.has_high = gw_map_num(doc, "viitevali_yla", &o.high);
-	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, &o.row) !=
+	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &o.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_observation(&o, ctx);

@@ -27,6 +27,8 @@
 /* Norsk laboratoriekodeverk (Volven 7280). */
 #define NO_SYSTEM_NLK "urn:oid:2.16.578.1.12.4.1.1.7280"
 
+/* The registry's change time of every row: meta.lastUpdated. */
+#define NO_CHANGED "endret"
 #define NO_OWNER "pasient_id"
 
 /* ---- pasient -> Patient ---- */
@@ -48,6 +50,7 @@ map_pasient(
 	char given[256];
 	cJSON *official = cJSON_CreateObject();
 	struct gw_map_patient p = {
+	    .changed = gw_map_str(doc, NO_CHANGED),
 	    .prefix = adapter_no.id_prefix,
 	    .token = gw_map_str(doc, "fhir_id"),
 	    .profile = NO_PROFILE_PATIENT,
@@ -126,7 +129,7 @@ map_diagnose(
 	} else {
 		return NULL;
 	}
-	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &c.row) !=
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &c.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_condition(&c, ctx, category);
@@ -156,7 +159,7 @@ map_legemiddel(
 	};
 
 	(void)category;
-	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &m.row) !=
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &m.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_medication(&m, ctx);
@@ -215,7 +218,7 @@ map_kritisk_informasjon(
 	    (alvorlighet != NULL && a.severity == NULL) ||
 	    (kritikalitet != NULL && a.criticality == NULL))
 		return NULL;
-	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &a.row) !=
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &a.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_allergy(&a, ctx);
@@ -236,7 +239,7 @@ map_vaksine(
 
 	(void)category;
 	v.has_dose = gw_map_num(doc, "dosenummer", &v.dose);
-	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &v.row) !=
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &v.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_immunization(&v, ctx);
@@ -262,7 +265,7 @@ map_provesvar(
 		return NULL;
 	o.has_low = gw_map_num(doc, "referanse_nedre", &o.low);
 	o.has_high = gw_map_num(doc, "referanse_ovre", &o.high);
-	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, &o.row) !=
+	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &o.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_observation(&o, ctx);

@@ -24,6 +24,8 @@
 /* NPU (IUPAC/IFCC) analysis codes. */
 #define SE_SYSTEM_NPU "urn:oid:1.2.208.176.2.1"
 
+/* The registry's change time of every row: meta.lastUpdated. */
+#define SE_CHANGED "andrad"
 #define SE_OWNER "patient_id"
 
 /* ---- patient -> Patient ---- */
@@ -56,6 +58,7 @@ map_patient(
 {
 	const char *type = gw_map_str(doc, "personid_typ");
 	struct gw_map_patient p = {
+	    .changed = gw_map_str(doc, SE_CHANGED),
 	    .prefix = adapter_se.id_prefix,
 	    .token = gw_map_str(doc, "fhir_id"),
 	    .profile = SE_PROFILE_PATIENT,
@@ -119,7 +122,7 @@ map_diagnos(
 	    .recorded = gw_map_str(doc, "registrerad"),
 	};
 
-	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &c.row) !=
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &c.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_condition(&c, ctx, category);
@@ -149,7 +152,7 @@ map_lakemedel(
 	};
 
 	(void)category;
-	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &m.row) !=
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &m.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_medication(&m, ctx);
@@ -203,7 +206,7 @@ map_uppmarksamhetssignal(
 	    (grad != NULL && a.severity == NULL) ||
 	    (kritikalitet != NULL && a.criticality == NULL))
 		return NULL;
-	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &a.row) !=
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &a.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_allergy(&a, ctx);
@@ -224,7 +227,7 @@ map_vaccination(
 
 	(void)category;
 	v.has_dose = gw_map_num(doc, "dosnummer", &v.dose);
-	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &v.row) !=
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &v.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_immunization(&v, ctx);
@@ -250,7 +253,7 @@ map_labbsvar(
 		return NULL;
 	o.has_low = gw_map_num(doc, "ref_lag", &o.low);
 	o.has_high = gw_map_num(doc, "ref_hog", &o.high);
-	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, &o.row) !=
+	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &o.row) !=
 	    GW_OK)
 		return NULL;
 	return gw_map_observation(&o, ctx);

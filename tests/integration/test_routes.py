@@ -123,6 +123,13 @@ class TestPatient(GatewayTestCase):
                              if i.get("system") == FI_HETU_SYSTEM])
         validate_r4(p)
 
+    def test_last_updated_is_the_registry_change_time(self):
+        hetu, pid = PATIENTS[1]
+        CLUSTER.psql("update fi_rekisteri.henkilo set muutettu ="
+                     " '2024-02-29 23:30:00.25-02:00' where hetu = %s" % harness.sql_literal(hetu))
+        p = self.assertOk(GW.get("fi", "/fhir/Patient/" + pid), "Patient")
+        self.assertEqual(p["meta"].get("lastUpdated"), "2024-03-01T01:30:00.25Z")
+
     def test_search_by_identifier_literal_pipe(self):
         hetu, pid = next((h, p) for h, p in PATIENTS if "+" not in h)
         b = self.assertOk(GW.get("fi", "/fhir/Patient?identifier=%s|%s"
@@ -450,6 +457,11 @@ class TestSearchFilters(GatewayTestCase):
                      " '2020-06-15 12:00:00+00'::timestamptz else '2026-01-01 00:00:00+00' end"
                      " where henkilo_id = %s" % (old, key))
         path = "/fhir/MedicationStatement?patient=%s" % pid
+        # The change time is the resource's meta.lastUpdated, in UTC.
+        stamps = {r["id"]: r["meta"].get("lastUpdated")
+                  for r in self.everything("MedicationStatement", pid)}
+        self.assertEqual(stamps, {r["id"]: "2020-06-15T12:00:00Z" if r is every[-1]
+                                  else "2026-01-01T00:00:00Z" for r in every})
         cases = {"lt2021": [every[-1]["id"]],
                  "ge2021": [r["id"] for r in every[:-1]],
                  "2020-06": [every[-1]["id"]],
