@@ -322,12 +322,15 @@ seed_and_consent() {
 	done
 
 	say "registering demo nodes"
-	local row name country roles
+	local row name country roles rate
 	for row in "${NODE_TABLE[@]}"; do
 		read -r name country roles <<<"$row"
 		[[ -n $roles ]] || continue
+		# A peer gateway carries a whole country's requests: no per-node rate.
+		rate=()
+		[[ $roles == *peer-gateway* ]] && rate=(--rate 0)
 		"$BIN" node-add -c "$CONFIG" --cert "$QS/pki/nodes/$name.crt" --name "$name-node" \
-			--country "$country" --roles "$roles" >/dev/null ||
+			--country "$country" --roles "$roles" "${rate[@]}" >/dev/null ||
 			die "fhirgw node-add failed for $name"
 	done
 

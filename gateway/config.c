@@ -136,7 +136,8 @@ parse_limits(struct parse *p, const cJSON *limits, struct gw_config *cfg)
 {
 	static const char *const known[] = { "max_request_line",
 		"max_header_bytes", "max_body", "header_timeout_ms",
-		"idle_timeout_ms", "max_connections", NULL };
+		"idle_timeout_ms", "max_connections", "node_requests_per_s",
+		"node_burst_s", NULL };
 
 	if (limits != NULL && !cJSON_IsObject(limits)) {
 		problem(p, "limits", "must be an object");
@@ -155,6 +156,9 @@ parse_limits(struct parse *p, const cJSON *limits, struct gw_config *cfg)
 	    100, 3600000);
 	cfg->max_connections = get_int(p, limits, "max_connections", 20000,
 	    1, 1000000);
+	cfg->node_requests_per_s = get_int(p, limits, "node_requests_per_s",
+	    1000, 0, 1000000);
+	cfg->node_burst_s = get_int(p, limits, "node_burst_s", 2, 1, 3600);
 }
 
 static void

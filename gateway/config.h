@@ -40,6 +40,8 @@ struct gw_config {
 	int header_timeout_ms;
 	int idle_timeout_ms;
 	int max_connections;
+	int node_requests_per_s; /* per node, unless the registry says; 0 off */
+	int node_burst_s;	 /* a node's bucket holds rate x this */
 	/* Where patient data lives (docs/relay.md): the countries served from
 	 * a compiled adapter here (resolved: the configured list, or every
 	 * compiled adapter without a peer), and the peer gateways that hold

@@ -219,6 +219,8 @@ metrics_text(const struct gw_server *s, size_t *len)
 		{ "fhirgw_relay_failed_total", "Relayed requests the peer did "
 		    "not answer (502, 503, 504)",
 		    offsetof(struct gw_counters, relay_failed) },
+		{ "fhirgw_throttled_total", "Requests answered 429: the node "
+		    "over its rate", offsetof(struct gw_counters, throttled) },
 	};
 	size_t cap = 4096, n = 0;
 	char *out = gw_malloc(cap);

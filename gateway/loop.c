@@ -25,6 +25,7 @@
 #include "gateway/profile.h"
 #include "gateway/reload.h"
 #include "gateway/server.h"
+#include "gateway/throttle.h"
 
 struct gw_profiles *gw_output_profiles;
 
@@ -278,6 +279,7 @@ gw_server_run(struct gw_config *cfg, const char *config_path)
 	s.relay_peers = gw_relay_peers_new(cfg->peers, cfg->npeers);
 	if (s.relay_peers == NULL)
 		goto out;
+	s.throttle = gw_throttle_new();
 	s.statements = collect_statements();
 	s.nworkers = cfg->workers;
 	s.workers = gw_calloc((size_t)s.nworkers, sizeof(*s.workers));
@@ -335,6 +337,7 @@ out:
 	free(s.workers);
 	free_statements(s.statements);
 	gw_relay_peers_free(s.relay_peers);
+	gw_throttle_free(s.throttle);
 	SSL_CTX_free(ctx);
 	free(s.config_path);
 	gw_profiles_free(gw_output_profiles);

@@ -35,6 +35,7 @@ usage(void)
 	    "       fhirgw seed -c CONFIG --country CC --patients N\n"
 	    "       fhirgw node-add -c CONFIG --cert PEM --name NAME"
 	    " --country CC --roles ROLE[,ROLE...]\n"
+	    "           [--rate N|default]\n"
 	    "       fhirgw permit-add -c CONFIG --id ID --node NAME[,NAME...]"
 	    " --types T[,T...]\n"
 	    "           [--project P] [--country CC] [--icd10 E11,I10]"
@@ -200,11 +201,12 @@ main(int argc, char **argv)
 		const char *name = option(argc, argv, "--name");
 		const char *country = option(argc, argv, "--country");
 		const char *roles = option(argc, argv, "--roles");
+		const char *rate = option(argc, argv, "--rate");
 
 		if (cert == NULL || name == NULL || country == NULL ||
 		    roles == NULL)
 			usage();
-		rc = gw_node_add(cfg, cert, name, country, roles);
+		rc = gw_node_add(cfg, cert, name, country, roles, rate);
 	} else if (strcmp(cmd, "export-worker") == 0) {
 		rc = gw_export_worker_main(cfg);
 	} else if (strcmp(cmd, "permit-add") == 0) {

@@ -182,7 +182,8 @@ out:
 
 int
 gw_node_add(const struct gw_config *cfg, const char *cert_path,
-    const char *name, const char *country, const char *roles)
+    const char *name, const char *country, const char *roles,
+    const char *rate)
 {
 	FILE *f = fopen(cert_path, "r");
 	X509 *cert = NULL;
@@ -191,6 +192,16 @@ gw_node_add(const struct gw_config *cfg, const char *cert_path,
 	PGresult *r;
 	int rc = GW_ERR;
 
+	long n;
+
+	if (rate != NULL && strcmp(rate, "default") != 0 &&
+	    gw_parse_long(rate, 0, 1000000, &n) != GW_OK) {
+		gw_error("node-add: --rate must be 0..1000000 requests per"
+		    " second, or default");
+		if (f != NULL)
+			fclose(f);
+		return GW_ERR;
+	}
 	if (f == NULL) {
 		gw_error("node-add: cannot open %s", cert_path);
 		return GW_ERR;
@@ -207,14 +218,21 @@ gw_node_add(const struct gw_config *cfg, const char *cert_path,
 	if (conn == NULL)
 		goto out;
 	{
-		const char *params[4] = { hash, name, country, roles_array };
+		/* $5: "" keeps the node's rate, "default" clears it. */
+		const char *params[5] = { hash, name, country, roles_array,
+			rate != NULL ? rate : "" };
 
 		r = PQexecParams(conn,
-		    "insert into gw.node (key_sha256, name, country, roles)"
-		    " values ($1, $2, $3, $4::text[])"
+		    "insert into gw.node (key_sha256, name, country, roles,"
+		    " requests_per_s) values ($1, $2, $3, $4::text[],"
+		    " case when $5 in ('', 'default') then null"
+		    " else $5::integer end)"
 		    " on conflict (key_sha256) do update set name = $2,"
-		    " country = $3, roles = $4::text[], active = true",
-		    4, NULL, params, NULL, NULL, 0);
+		    " country = $3, roles = $4::text[], active = true,"
+		    " requests_per_s = case $5 when '' then"
+		    " gw.node.requests_per_s when 'default' then null"
+		    " else $5::integer end",
+		    5, NULL, params, NULL, NULL, 0);
 	}
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		gw_error("node-add: %s", PQresultErrorMessage(r));

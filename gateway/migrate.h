@@ -15,9 +15,12 @@
  */
 int gw_migrate(const struct gw_config *cfg);
 
-/* Register or update the node whose certificate is in cert_path.  Prints
- * the key hash.  GW_OK or GW_ERR. */
+/* Register or update the node whose certificate is in cert_path.  rate:
+ * its own requests per second ("0" unlimited), "default" for the
+ * configured one, NULL to keep what it has (the configured one for a new
+ * node).  Prints the key hash.  GW_OK or GW_ERR. */
 int gw_node_add(const struct gw_config *cfg, const char *cert_path,
-    const char *name, const char *country, const char *roles);
+    const char *name, const char *country, const char *roles,
+    const char *rate);
 
 #endif

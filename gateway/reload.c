@@ -94,7 +94,9 @@ name_restart_only_changes(const struct gw_config *a, const struct gw_config *b)
 	CHANGED(memcmp(&a->http, &b->http, sizeof(a->http)) != 0 ||
 	    a->header_timeout_ms != b->header_timeout_ms ||
 	    a->idle_timeout_ms != b->idle_timeout_ms ||
-	    a->max_connections != b->max_connections, "limits");
+	    a->max_connections != b->max_connections ||
+	    a->node_requests_per_s != b->node_requests_per_s ||
+	    a->node_burst_s != b->node_burst_s, "limits");
 	CHANGED(!locals, "local_countries");
 	CHANGED(!same_peers(a, b),
 	    "peers (a country, URL, timeout or connection cap; their"

@@ -19,6 +19,7 @@
 
 #include "gateway/gw.h"
 #include "gateway/server.h"
+#include "gateway/throttle.h"
 
 #define TREATMENT "treatment"
 #define CONSENT_ADMIN "consent-admin"
@@ -88,7 +89,8 @@ static const struct gw_route routes[] = {
 
 const struct gw_db_statement gw_router_statements[] = {
 	{ .name = "gw_node_by_key", .nparams = 1, .sql =
-	    "select name, country, array_to_string(roles, ','), active::text"
+	    "select name, country, array_to_string(roles, ','), active::text,"
+	    " coalesce(requests_per_s::text, '')"
 	    " from gw.node where key_sha256 = $1" },
 	{ .name = NULL },
 };
@@ -467,12 +469,46 @@ node_loaded(const PGresult *res, const char *error, void *arg)
 		    sizeof(c->node.country));
 		gw_strlcpy(c->node.roles, PQgetvalue(res, 0, 2),
 		    sizeof(c->node.roles));
+		c->node.requests_per_s = -1;
+		if (PQgetvalue(res, 0, 4)[0] != '\0') {
+			long rate = -1;
+
+			gw_parse_long(PQgetvalue(res, 0, 4), 0, 1000000, &rate);
+			c->node.requests_per_s = (int)rate;
+		}
 		c->node_state = GW_NODE_KNOWN;
 	} else {
 		c->node_state = GW_NODE_REFUSED;
 		gw_info("refused unregistered node key %s", c->node.key_hash);
 	}
 	route_checked(req);
+}
+
+/* Is the node over its request rate (throttle.h)?  Then it is answered
+ * 429 with Retry-After, and true. */
+static bool
+throttled(struct gw_req *req)
+{
+	const struct gw_node *node = &req->conn->node;
+	const struct gw_config *cfg = req->worker->server->cfg;
+	int rate = node->requests_per_s >= 0 ? node->requests_per_s :
+	    cfg->node_requests_per_s;
+	char extra[48], text[160];
+	int wait;
+
+	if (rate == 0)
+		return false;
+	wait = gw_throttle_take(req->worker->server->throttle, node->key_hash,
+	    rate, cfg->node_burst_s);
+	if (wait == 0)
+		return false;
+	atomic_fetch_add(&req->worker->counters.throttled, 1);
+	snprintf(extra, sizeof(extra), "Retry-After: %d\r\n", wait);
+	snprintf(text, sizeof(text), "node %s is over its rate of %d requests"
+	    " per second; try again in %d s", node->name, rate, wait);
+	gw_req_reply_json(req, 429, gw_fhir_outcome("error", "throttled", text),
+	    extra);
+	return true;
 }
 
 /* The node is settled (known or refused); check roles and context, then
@@ -497,6 +533,10 @@ route_checked(struct gw_req *req)
 		    "client certificate key is not a registered node");
 		return;
 	}
+	/* Before the audit record: a node over its rate costs no database
+	 * work, or a flood would flood the audit chain too. */
+	if (throttled(req))
+		return;
 	/* From here on the request is about someone's data: whatever the
 	 * answer, it is recorded before it leaves. */
 	if (req->route->patient_data || req->route->audit)

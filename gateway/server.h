@@ -44,6 +44,7 @@ struct gw_counters {
 	atomic_ulong break_glass;
 	atomic_ulong relayed;	     /* requests sent on to a peer gateway */
 	atomic_ulong relay_failed;   /* of those, answered 502/503/504 here */
+	atomic_ulong throttled;	     /* answered 429: the node over its rate */
 	atomic_long connections;
 };
 
@@ -69,6 +70,7 @@ struct gw_server {
 	char *config_path;   /* absolute: re-read on SIGHUP (reload.c) */
 	struct gw_db_statement *statements; /* gateway's + adapters' */
 	struct gw_relay_peers *relay_peers; /* client contexts of the peers */
+	struct gw_throttle *throttle;	    /* per-node rates, all workers */
 	int nworkers;
 	struct gw_worker *workers;
 	atomic_bool stopping;
@@ -86,6 +88,7 @@ struct gw_node {
 	char name[64];
 	char country[3];
 	char roles[256]; /* comma-separated */
+	int requests_per_s; /* the registry's rate for it; -1: the config's */
 };
 
 struct gw_conn {

@@ -3,6 +3,7 @@ synthetic patients), client certificate `fi` (role treatment) unless a test
 says otherwise.  Every resource and Bundle that comes back is validated
 against the R4 JSON schema."""
 
+import time
 import unittest
 
 import harness
@@ -500,6 +501,71 @@ class TestSearchFilters(GatewayTestCase):
         self.assertLessEqual({"_lastUpdated", "category", "code"}, params["Condition"])
         self.assertLessEqual({"_lastUpdated", "vaccine-code"}, params["Immunization"])
         self.assertNotIn("code", params["Immunization"])
+
+
+class TestThrottle(GatewayTestCase):
+    """limits.node_requests_per_s (gateway/throttle.c): a second gateway
+    over the module's database, at 1 request per second with a bucket of
+    5, two workers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = harness.Gateway(CLUSTER, GW.pki, id_key=GW.id_key, provision=False,
+                                 limits={"node_requests_per_s": 1, "node_burst_s": 5})
+        cls.gw.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.cleanup()
+
+    def test_node_over_its_rate_gets_429(self):
+        pid = PATIENTS[2][1]
+        before = CLUSTER.rows("select count(*) from gw.audit_record")[0][0]
+        # New connections, so the kernel spreads them over both workers:
+        # the bucket is the node's, not a worker's.
+        t0 = time.monotonic()
+        got = [self.gw.get("fi", "/fhir/Patient/" + pid) for _ in range(10)]
+        elapsed = time.monotonic() - t0
+        statuses = [r.status for r in got]
+        ok = statuses.count(200)
+        # The bucket's 5, and one more for each second the requests took.
+        self.assertEqual(statuses[:5], [200] * 5)
+        self.assertLessEqual(ok, 5 + int(elapsed) + 1, (statuses, elapsed))
+        self.assertEqual(set(statuses) - {200}, {429}, statuses)
+        r = next(r for r in reversed(got) if r.status == 429)
+        self.assertOutcome(r, 429, "throttled", "over its rate of 1 requests per second")
+        self.assertEqual(r.headers.get("retry-after"), "1")
+        # Throttled requests cost no audit record: only the answered ones.
+        after = CLUSTER.rows("select count(*) from gw.audit_record")[0][0]
+        self.assertEqual(int(after) - int(before), ok)
+        # Another node has its own bucket.
+        self.assertOk(self.gw.get("se", "/fhir/Patient/" + pid), "Patient")
+        # The bucket refills at the rate.
+        time.sleep(1.1)
+        self.assertOk(self.gw.get("fi", "/fhir/Patient/" + pid), "Patient")
+        status, _, body = self.gw.admin_get("/metrics")
+        self.assertRegex(body.decode(), r"fhirgw_throttled_total [1-9]")
+
+    def test_node_rate_from_the_registry(self):
+        crt, _ = GW.pki.node("no")
+        self.gw.cli("node-add", "-c", "{config}", "--cert", crt, "--name", "no",
+                    "--country", "NO", "--roles", "treatment", "--rate", "0")
+        self.addCleanup(self.gw.cli, "node-add", "-c", "{config}", "--cert", crt,
+                        "--name", "no", "--country", "NO", "--roles", "treatment",
+                        "--rate", "default")
+        statuses = [self.gw.get("no", "/fhir/metadata").status for _ in range(12)]
+        self.assertEqual(statuses, [200] * 12)
+        # node-add without --rate keeps it; a bad one is refused.
+        self.gw.cli("node-add", "-c", "{config}", "--cert", crt, "--name", "no",
+                    "--country", "NO", "--roles", "treatment")
+        key = GW.pki.key_hash(crt)
+        self.assertEqual(CLUSTER.rows("select requests_per_s from gw.node where key_sha256"
+                                      " = '%s'" % key), [("0",)])
+        r = self.gw.cli("node-add", "-c", "{config}", "--cert", crt, "--name", "no",
+                        "--country", "NO", "--roles", "treatment", "--rate", "-1",
+                        check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"--rate", r.stderr)
 
 
 class TestRequestErrors(GatewayTestCase):
