@@ -193,6 +193,10 @@ gw_req_deliver(struct gw_req *req, int status, const char *content_type,
 	cs = state_of(c);
 	write_response(c, status, content_type, body, body_len, extra_headers,
 	    req->http.keep_alive);
+	if (!c->admin)
+		gw_latency_observe(&c->worker->latency,
+		    gw_router_route_index(req->route),
+		    gw_latency_now_us() - req->started_us);
 	free(body);
 	c->req = NULL;
 	gw_req_free(req);
@@ -361,6 +365,7 @@ process_input(struct gw_conn *c)
 	evbuffer_drain(in, consumed);
 	gw_stream_input_consumed(c->stream);
 	c->http10 = req->http.minor_version == 0;
+	req->started_us = gw_latency_now_us();
 	req->conn = c;
 	req->worker = c->worker;
 	c->req = req;

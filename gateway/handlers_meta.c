@@ -273,6 +273,24 @@ metrics_text(const struct gw_server *s, size_t *len)
 	    "# TYPE fhirgw_connections gauge\nfhirgw_connections %ld\n",
 	    conns);
 	{
+		const struct gw_latency **lat = gw_calloc(
+		    (size_t)(s->nworkers > 0 ? s->nworkers : 1), sizeof(*lat));
+		size_t need;
+
+		for (int w = 0; w < s->nworkers; w++)
+			lat[w] = &s->workers[w].latency;
+		need = gw_latency_print(lat, s->nworkers,
+		    gw_router_route_label, out + n, cap - n);
+		if (need >= cap - n) {
+			cap = n + need + 1;
+			out = gw_realloc(out, cap);
+			need = gw_latency_print(lat, s->nworkers,
+			    gw_router_route_label, out + n, cap - n);
+		}
+		n += need;
+		free(lat);
+	}
+	{
 		/* The adapters' counters (terminology_unmapped), one line per
 		 * mapped code system: grow the buffer to what they need. */
 		size_t need = gw_adapters_metrics(out + n, cap - n);

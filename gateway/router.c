@@ -569,6 +569,34 @@ route_checked(struct gw_req *req)
 	route_home(req);
 }
 
+_Static_assert(GW_ARRAY_LEN(routes) <= GW_LATENCY_ROUTES,
+    "more routes than latency.h counts apart");
+
+int
+gw_router_route_index(const struct gw_route *route)
+{
+	return route != NULL ? (int)(route - routes) : -1;
+}
+
+void
+gw_router_route_label(int index, char *buf, size_t size)
+{
+	static const char *const methods[] = { [GW_HTTP_GET] = "GET",
+		[GW_HTTP_HEAD] = "HEAD", [GW_HTTP_POST] = "POST",
+		[GW_HTTP_PUT] = "PUT", [GW_HTTP_DELETE] = "DELETE",
+		[GW_HTTP_OPTIONS] = "OPTIONS" };
+	const struct gw_route *r;
+
+	if (index < 0 || (size_t)index >= GW_ARRAY_LEN(routes)) {
+		gw_strlcpy(buf, "none", size);
+		return;
+	}
+	r = &routes[index];
+	snprintf(buf, size, "%s %s", (size_t)r->method < GW_ARRAY_LEN(methods)
+	    && methods[r->method] != NULL ? methods[r->method] : "?",
+	    r->pattern);
+}
+
 void
 gw_router_dispatch(struct gw_req *req)
 {

@@ -27,6 +27,7 @@
 #include "gateway/consent.h"
 #include "gateway/db.h"
 #include "gateway/http.h"
+#include "gateway/latency.h"
 #include "gateway/relay.h"
 #include "gateway/tls.h"
 
@@ -62,6 +63,7 @@ struct gw_worker {
 				   replaced by a reload, on this thread */
 	pthread_t thread;
 	struct gw_counters counters;
+	struct gw_latency latency; /* answer times by route, /metrics */
 	struct gw_conn *conns; /* every open connection, for shutdown */
 };
 
@@ -117,6 +119,7 @@ struct gw_req {
 	struct gw_conn *conn; /* NULL when orphaned */
 	struct gw_worker *worker;
 	struct gw_http_request http;
+	uint64_t started_us;	/* head parsed (gw_latency_now_us) */
 	const struct gw_route *route;
 	char *path_args[2];	/* the route's {captures}, decoded */
 	struct gw_param params[GW_MAX_PARAMS];
@@ -209,6 +212,10 @@ void gw_conn_close_all(struct gw_worker *w);
 /* router.c: match and run a parsed request (the request is the router's
  * until it replies). */
 void gw_router_dispatch(struct gw_req *req);
+/* A route's place in the table (0..GW_LATENCY_ROUTES - 1), -1 for NULL;
+ * and the label /metrics gives a place ("GET /fhir/Patient/{}", "none"). */
+int gw_router_route_index(const struct gw_route *route);
+void gw_router_route_label(int index, char *buf, size_t size);
 void gw_admin_dispatch(struct gw_req *req);
 /* The statements the gateway itself prepares. */
 extern const struct gw_db_statement gw_router_statements[];

@@ -3,6 +3,7 @@ synthetic patients), client certificate `fi` (role treatment) unless a test
 says otherwise.  Every resource and Bundle that comes back is validated
 against the R4 JSON schema."""
 
+import re
 import time
 import unittest
 
@@ -566,6 +567,47 @@ class TestThrottle(GatewayTestCase):
                         check=False)
         self.assertEqual(r.returncode, 1)
         self.assertIn(b"--rate", r.stderr)
+
+
+def latency_metrics():
+    """{(series, route, le): value} of fhirgw_request_duration_seconds."""
+    status, _, body = GW.admin_get("/metrics")
+    assert status == 200, status
+    out = {}
+    for line in body.decode().splitlines():
+        m = re.match(r'^(fhirgw_request_duration_seconds_\w+)\{route="([^"]*)"'
+                     r'(?:,le="([^"]*)")?\} (\S+)$', line)
+        if m:
+            out[(m.group(1), m.group(2), m.group(3))] = float(m.group(4))
+    return out
+
+
+class TestLatencyHistogram(GatewayTestCase):
+    def test_answers_counted_by_route(self):
+        route = "GET /fhir/Patient/{}/$summary"
+        before = latency_metrics()
+        pid = PATIENTS[3][1]
+        with GW.client("fi") as c:
+            for _ in range(5):
+                self.assertOk(c.get("/fhir/Patient/%s/$summary" % pid), "Bundle")
+            self.assertOutcome(c.get("/no/such/path"), 404)
+        after = latency_metrics()
+
+        def delta(series, r, le=None):
+            key = ("fhirgw_request_duration_seconds_" + series, r, le)
+            return after.get(key, 0) - before.get(key, 0)
+
+        self.assertEqual(delta("count", route), 5)
+        self.assertEqual(delta("bucket", route, "+Inf"), 5)
+        self.assertGreater(delta("sum", route), 0)
+        self.assertGreaterEqual(delta("count", "none"), 1)  # matched no route
+        # Cumulative: every bucket holds the ones below it.
+        les = sorted((float(le), v) for (series, r, le), v in after.items()
+                     if series.endswith("_bucket") and r == route and le != "+Inf")
+        self.assertEqual(len(les), 14)
+        self.assertEqual([v for _, v in les], sorted(v for _, v in les))
+        self.assertLessEqual(les[-1][1], after[("fhirgw_request_duration_seconds_bucket",
+                                                route, "+Inf")])
 
 
 class TestRequestErrors(GatewayTestCase):
