@@ -26,8 +26,6 @@
 #include <netinet/tcp.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -35,6 +33,7 @@
 
 #include "gateway/gw.h"
 #include "gateway/relay.h"
+#include "gateway/stream.h"
 
 #define BREAKER_FAILURES 3
 #define BREAKER_COOLDOWN_S 10
@@ -111,7 +110,7 @@ struct peer_state {
 struct relay_conn {
 	LIST_ENTRY(relay_conn) link;
 	struct peer_state *ps;
-	struct bufferevent *bev;
+	struct gw_stream *stream; /* the client side of TLS (stream.c) */
 	struct event *timer;
 	enum conn_state state;
 	unsigned gen;	   /* the peer_state's gen it was opened under */
@@ -257,7 +256,7 @@ conn_close(struct relay_conn *c)
 	LIST_REMOVE(c, link);
 	ps->nconns--;
 	event_free(c->timer);
-	bufferevent_free(c->bev);
+	gw_stream_free(c->stream);
 	free(c);
 }
 
@@ -307,16 +306,18 @@ start_call(struct relay_conn *c, struct relay_call *call)
 	call->conn = c;
 	c->state = RC_BUSY;
 	c->got_bytes = false;
-	bufferevent_write(c->bev, call->request, strlen(call->request));
+	evbuffer_add(gw_stream_output(c->stream), call->request,
+	    strlen(call->request));
+	gw_stream_flush(c->stream);
 	arm(c, c->ps->peer->response_timeout_ms);
 }
 
 static void
-read_cb(struct bufferevent *bev, void *arg)
+read_cb(struct gw_stream *s, void *arg)
 {
 	struct relay_conn *c = arg;
 	struct peer_state *ps = c->ps;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = gw_stream_input(s);
 	struct gw_http_response resp;
 	struct relay_call *call = c->call;
 	size_t len, used = 0;
@@ -369,7 +370,7 @@ read_cb(struct bufferevent *bev, void *arg)
 static bool
 pinned(struct relay_conn *c)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	SSL *ssl = gw_stream_ssl(c->stream);
 	char hash[GW_KEY_HASH_LEN];
 
 	return gw_tls_peer_key_hash(ssl, hash) == GW_OK &&
@@ -377,12 +378,13 @@ pinned(struct relay_conn *c)
 }
 
 static void
-event_cb(struct bufferevent *bev, short what, void *arg)
+event_cb(struct gw_stream *s, enum gw_stream_event what, void *arg)
 {
 	struct relay_conn *c = arg;
 	struct peer_state *ps = c->ps;
+	char why[160], reason[120];
 
-	if (what & BEV_EVENT_CONNECTED) {
+	if (what == GW_STREAM_CONNECTED) {
 		struct relay_call *call;
 
 		event_del(c->timer);
@@ -397,8 +399,6 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 			conn_failed(c, 502, "peer key does not match its pin");
 			return;
 		}
-		setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY,
-		    &(int){ 1 }, sizeof(int));
 		call = c->call;
 		if (call != NULL) {
 			c->call = NULL;
@@ -413,31 +413,13 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		return;
 	}
-	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
-		unsigned long e = 0, x;
-		int err = EVUTIL_SOCKET_ERROR();
-		char why[160];
-
-		/* libevent moves OpenSSL's errors into its own list: the
-		 * first one it gives back is the latest. */
-		while ((x = bufferevent_get_openssl_error(bev)) != 0)
-			if (e == 0)
-				e = x;
-		if (e == 0)
-			e = ERR_peek_last_error();
-		if (c->state == RC_IDLE) {
-			ERR_clear_error();
-			conn_close(c);
-			return;
-		}
-		snprintf(why, sizeof(why), "peer %s: %s", ps->peer->country,
-		    e != 0 ? ERR_reason_error_string(e) :
-		    (what & BEV_EVENT_EOF) ? "connection closed" :
-		    err != 0 ? evutil_socket_error_to_string(err) :
-		    "connection failed");
-		ERR_clear_error();
-		conn_failed(c, 502, why);
+	if (c->state == RC_IDLE) {
+		conn_close(c); /* the peer closed a pooled connection */
+		return;
 	}
+	snprintf(why, sizeof(why), "peer %s: %s", ps->peer->country,
+	    gw_stream_error(s, reason, sizeof(reason)));
+	conn_failed(c, 502, why);
 }
 
 static void
@@ -459,13 +441,21 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	    "peer did not answer in time");
 }
 
+static const struct gw_stream_callbacks conn_callbacks = {
+	.read = read_cb,
+	.event = event_cb,
+};
+
 static struct relay_conn *
 conn_open(struct peer_state *ps, struct relay_call *call)
 {
 	struct gw_relay *r = ps->relay;
 	const struct peer_addrs *pa = &ps->addrs;
+	const struct sockaddr *addr;
 	struct relay_conn *c;
 	SSL *ssl = SSL_new(ps->ctx);
+	evutil_socket_t fd;
+	int err = 0;
 
 	if (ssl == NULL)
 		return NULL;
@@ -478,31 +468,32 @@ conn_open(struct peer_state *ps, struct relay_call *call)
 		SSL_set_tlsext_host_name(ssl, ps->peer->host);
 		SSL_set1_host(ssl, ps->peer->host);
 	}
+	/* A numeric address: connect() itself, no resolver on the loop.  An
+	 * immediate refusal is reported through event_cb from the loop. */
+	addr = (const struct sockaddr *)&pa->ss[ps->addr];
+	fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* A request goes out whole; Nagle would hold it for an ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	if (connect(fd, addr, pa->len[ps->addr]) != 0)
+		err = errno;
 	c = gw_calloc(1, sizeof(*c));
 	c->ps = ps;
 	c->gen = ps->gen;
-	c->bev = bufferevent_openssl_socket_new(r->base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		SSL_free(ssl);
-		free(c);
+	c->stream = gw_stream_connect(r->base, fd, ssl, err, &conn_callbacks,
+	    c);
+	if (c->stream == NULL) {
+		free(c); /* the stream took fd and ssl */
 		return NULL;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	c->timer = evtimer_new(r->base, timer_cb, c);
 	c->state = RC_CONNECTING;
-	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&ps->conns, c, link);
 	ps->nconns++;
-	/* A numeric address: connect() itself, no resolver on the loop.  An
-	 * immediate refusal is reported through event_cb from the loop. */
-	if (bufferevent_socket_connect(c->bev,
-		(const struct sockaddr *)&pa->ss[ps->addr],
-		(int)pa->len[ps->addr]) != 0) {
-		conn_close(c);
-		return NULL;
-	}
 	c->call = call;
 	call->conn = c;
 	arm(c, ps->peer->connect_timeout_ms);

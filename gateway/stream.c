@@ -1,7 +1,8 @@
 /*
- * stream.c: a client connection's bytes, plain or under server-side TLS,
- * between a non-blocking socket and two evbuffers (stream.h says why this
- * is not libevent's OpenSSL bufferevent).
+ * stream.c: a connection's bytes, plain or under TLS (our server side for
+ * clients, our client side for the relay's peers), between a non-blocking
+ * socket and two evbuffers (stream.h says why this is not libevent's
+ * OpenSSL bufferevent).
  *
  * Two persistent events share the socket: the read event is always armed
  * (unless the input bound or the caller paused it), the write event only
@@ -13,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +41,7 @@ struct gw_stream {
 	size_t input_limit;
 	int busy; /* on_io frames on the stack */
 	bool connected;
+	bool tcp_connecting;   /* client: connect(2) not finished yet */
 	bool reading;          /* rev armed */
 	bool writing;          /* wev armed */
 	bool out_blocked;      /* the socket took less than we had */
@@ -48,6 +51,9 @@ struct gw_stream {
 	bool write_wants_read; /* SSL_write waits for a readable one */
 	bool failed;           /* an error waits to be reported */
 	bool freed;            /* free once off the stack */
+	/* Why it ended, for gw_stream_error: OpenSSL's reason, or errno. */
+	unsigned long ssl_error;
+	int sys_errno;
 };
 
 enum io_result { IO_OK, IO_EOF, IO_ERROR };
@@ -65,8 +71,8 @@ set_event(struct event *ev, bool *armed, bool on)
 static void
 update_writing(struct gw_stream *s)
 {
-	set_event(&s->wev, &s->writing,
-	    !s->freed && (s->out_blocked || s->read_wants_write));
+	set_event(&s->wev, &s->writing, !s->freed && (s->out_blocked ||
+	    s->read_wants_write || s->tcp_connecting));
 }
 
 static void
@@ -79,11 +85,15 @@ update_reading(struct gw_stream *s)
  * close_notify is an end like any other (requests carry their own
  * framing), anything else an error. */
 static enum io_result
-tls_failure(int err)
+tls_failure(struct gw_stream *s, int err)
 {
 	unsigned long e = ERR_peek_error();
 	enum io_result r = IO_ERROR;
 
+	if (s->ssl_error == 0 && s->sys_errno == 0) {
+		s->ssl_error = ERR_peek_last_error();
+		s->sys_errno = errno;
+	}
 	if (err == SSL_ERROR_ZERO_RETURN ||
 	    (err == SSL_ERROR_SYSCALL && e == 0 && errno == 0) ||
 	    (err == SSL_ERROR_SSL &&
@@ -114,7 +124,7 @@ handshake(struct gw_stream *s)
 		update_writing(s);
 		return IO_OK;
 	}
-	return tls_failure(err);
+	return tls_failure(s, err);
 }
 
 /* One read; > 0 bytes, 0 nothing now, -1 with *end set. */
@@ -132,6 +142,8 @@ read_some(struct gw_stream *s, char *buf, size_t len, enum io_result *end)
 			return (int)n;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
+		if (n < 0)
+			s->sys_errno = errno;
 		*end = n == 0 ? IO_EOF : IO_ERROR;
 		return -1;
 	}
@@ -148,7 +160,7 @@ read_some(struct gw_stream *s, char *buf, size_t len, enum io_result *end)
 		update_writing(s);
 		return 0;
 	}
-	*end = tls_failure(err);
+	*end = tls_failure(s, err);
 	return -1;
 }
 
@@ -197,7 +209,10 @@ write_some(struct gw_stream *s, const void *p, size_t len)
 		while (n < 0 && errno == EINTR);
 		if (n >= 0)
 			return (int)n;
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		s->sys_errno = errno;
+		return -1;
 	}
 	ERR_clear_error();
 	n = SSL_write(s->ssl, p, (int)len);
@@ -212,7 +227,7 @@ write_some(struct gw_stream *s, const void *p, size_t len)
 		s->write_wants_read = true;
 		return 0;
 	}
-	ERR_clear_error();
+	tls_failure(s, err);
 	return -1;
 }
 
@@ -287,6 +302,22 @@ step(struct gw_stream *s, short what)
 		report(s, IO_ERROR);
 		return;
 	}
+	if (s->tcp_connecting) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (!(what & EV_WRITE))
+			return;
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+			err = errno;
+		if (err != 0) {
+			s->sys_errno = err;
+			report(s, IO_ERROR);
+			return;
+		}
+		s->tcp_connecting = false;
+		update_writing(s);
+	}
 	if (!s->connected) {
 		r = handshake(s);
 		if (r != IO_OK) {
@@ -311,7 +342,8 @@ step(struct gw_stream *s, short what)
 			report(s, IO_ERROR);
 			return;
 		}
-		if (had && evbuffer_get_length(s->out) == 0) {
+		if (had && evbuffer_get_length(s->out) == 0 &&
+		    s->cb->drained != NULL) {
 			s->cb->drained(s, s->arg);
 			if (s->freed)
 				return;
@@ -342,9 +374,9 @@ on_io(evutil_socket_t fd, short what, void *arg)
 		destroy(s);
 }
 
-struct gw_stream *
-gw_stream_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
-    const struct gw_stream_callbacks *cb, void *arg)
+static struct gw_stream *
+stream_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
+    bool client, const struct gw_stream_callbacks *cb, void *arg)
 {
 	struct gw_stream *s = calloc(1, sizeof(*s));
 
@@ -372,15 +404,64 @@ gw_stream_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
 	s->arg = arg;
 	s->connected = ssl == NULL;
 	if (ssl != NULL) {
-		SSL_set_accept_state(ssl);
+		if (client)
+			SSL_set_connect_state(ssl);
+		else
+			SSL_set_accept_state(ssl);
 		SSL_set_read_ahead(ssl, 1);
 		SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 		                      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
 	event_assign(&s->rev, base, fd, EV_READ | EV_PERSIST, on_io, s);
 	event_assign(&s->wev, base, fd, EV_WRITE | EV_PERSIST, on_io, s);
+	return s;
+}
+
+struct gw_stream *
+gw_stream_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
+    const struct gw_stream_callbacks *cb, void *arg)
+{
+	struct gw_stream *s = stream_new(base, fd, ssl, false, cb, arg);
+
+	if (s != NULL)
+		update_reading(s);
+	return s;
+}
+
+struct gw_stream *
+gw_stream_connect(struct event_base *base, evutil_socket_t fd, SSL *ssl,
+    int connect_errno, const struct gw_stream_callbacks *cb, void *arg)
+{
+	struct gw_stream *s = stream_new(base, fd, ssl, true, cb, arg);
+
+	if (s == NULL)
+		return NULL;
+	if (connect_errno != 0 && connect_errno != EINPROGRESS) {
+		/* Refused at once: said from the loop, like any other end. */
+		s->sys_errno = connect_errno;
+		s->failed = true;
+		event_active(&s->wev, EV_WRITE, 1);
+		return s;
+	}
+	/* Writable: connected (or failed, SO_ERROR says); the handshake
+	 * starts there with our ClientHello. */
+	s->tcp_connecting = true;
+	update_writing(s);
 	update_reading(s);
 	return s;
+}
+
+const char *
+gw_stream_error(struct gw_stream *s, char *buf, size_t len)
+{
+	const char *why = NULL;
+
+	if (s->ssl_error != 0)
+		why = ERR_reason_error_string(s->ssl_error);
+	if (why == NULL && s->sys_errno != 0)
+		why = strerror(s->sys_errno);
+	gw_strlcpy(buf, why != NULL ? why : "connection closed", len);
+	return buf;
 }
 
 void

@@ -1,6 +1,7 @@
 /*
- * stream.h: a client connection's byte stream -- a non-blocking socket,
- * optionally under a server-side OpenSSL session -- with an input and an
+ * stream.h: a connection's byte stream -- a non-blocking socket, optionally
+ * under an OpenSSL session (the server side of a node's connection, or the
+ * client side of a relay connection to a peer) -- with an input and an
  * output evbuffer, driven by the worker's event loop.
  *
  * Why not libevent's OpenSSL bufferevent: it writes only from the loop's
@@ -26,7 +27,7 @@
 struct gw_stream;
 
 enum gw_stream_event {
-	GW_STREAM_CONNECTED, /* the TLS handshake completed */
+	GW_STREAM_CONNECTED, /* the TLS handshake completed (TLS only) */
 	GW_STREAM_EOF,   /* the peer closed (with or without close_notify) */
 	GW_STREAM_ERROR, /* a socket or TLS error; nothing more will pass */
 };
@@ -34,7 +35,8 @@ enum gw_stream_event {
 struct gw_stream_callbacks {
 	/* New bytes in the input buffer. */
 	void (*read)(struct gw_stream *s, void *arg);
-	/* The output buffer drained after the socket had been full. */
+	/* The output buffer drained after the socket had been full (may be
+	 * NULL). */
 	void (*drained)(struct gw_stream *s, void *arg);
 	void (*event)(
 	    struct gw_stream *s, enum gw_stream_event what, void *arg);
@@ -48,6 +50,22 @@ struct gw_stream_callbacks {
  */
 struct gw_stream *gw_stream_new(struct event_base *base, evutil_socket_t fd,
     SSL *ssl, const struct gw_stream_callbacks *cb, void *arg);
+
+/*
+ * The client side: fd is a non-blocking socket whose connect(2) returned
+ * connect_errno (0 or EINPROGRESS while under way; anything else is
+ * reported as GW_STREAM_ERROR from the loop); ssl a client session set up
+ * by the caller (SNI, host check), whose handshake starts once the socket
+ * is connected.  Takes fd and ssl as gw_stream_new does.
+ */
+struct gw_stream *gw_stream_connect(struct event_base *base,
+    evutil_socket_t fd, SSL *ssl, int connect_errno,
+    const struct gw_stream_callbacks *cb, void *arg);
+
+/* Why the stream ended (after GW_STREAM_ERROR or _EOF): OpenSSL's reason
+ * ("certificate verify failed"), the system's ("Connection refused") or
+ * "connection closed", into buf; returns buf. */
+const char *gw_stream_error(struct gw_stream *s, char *buf, size_t len);
 
 /* Closes the socket and frees the TLS session and both buffers.  Safe
  * from inside the stream's own callbacks. */
