@@ -200,34 +200,47 @@ code_param(enum gw_rtype t)
 	return t == GW_RT_IMMUNIZATION ? "vaccine-code" : "code";
 }
 
+static bool
+is_filter(const struct gw_req *req, const char *name)
+{
+	return strcmp(name, "category") == 0 ||
+	    strcmp(name, code_param(req->rtype)) == 0 ||
+	    strcmp(name, "_lastUpdated") == 0;
+}
+
 static void
 append_link(cJSON *links, const char *relation, const struct gw_req *req,
     long offset)
 {
 	cJSON *link = cJSON_CreateObject();
-	char url[2048], tail[64];
+	size_t cap = strlen(base_url(req)) + strlen(req->patient.logical_id) +
+	    96;
+	char *url, tail[64];
 
-	snprintf(url, sizeof(url), "%s/%s?patient=%s", base_url(req),
+	/* Sized for the filters percent-encoded (3 bytes a byte at most): a
+	 * link cut short would page with another filter. */
+	for (int i = 0; i < req->nparams; i++)
+		if (is_filter(req, req->params[i].name))
+			cap += strlen(req->params[i].name) + 2 +
+			    3 * strlen(req->params[i].value);
+	url = gw_malloc(cap);
+	snprintf(url, cap, "%s/%s?patient=%s", base_url(req),
 	    gw_fhir_type_name(req->rtype), req->patient.logical_id);
 	/* The filters as the client wrote them (decoded, encoded again). */
 	for (int i = 0; i < req->nparams; i++) {
-		const char *name = req->params[i].name;
-
-		if (strcmp(name, "category") != 0 &&
-		    strcmp(name, code_param(req->rtype)) != 0 &&
-		    strcmp(name, "_lastUpdated") != 0)
+		if (!is_filter(req, req->params[i].name))
 			continue;
-		gw_concat(url + strlen(url), sizeof(url) - strlen(url), "&",
-		    name, "=", NULL);
-		gw_search_append_query_value(url, sizeof(url),
-		    req->params[i].value);
+		gw_concat(url + strlen(url), cap - strlen(url), "&",
+		    req->params[i].name, "=", NULL);
+		gw_search_append_query_value(url, cap, req->params[i].value);
 	}
 	snprintf(tail, sizeof(tail), "&_count=%ld&_offset=%ld", req->count,
 	    offset);
-	gw_strlcpy(url + strlen(url), tail, sizeof(url) - strlen(url));
+	gw_strlcpy(url + strlen(url), tail, cap - strlen(url));
 	cJSON_AddStringToObject(link, "relation", relation);
 	cJSON_AddStringToObject(link, "url", url);
 	cJSON_AddItemToArray(links, link);
+	free(url);
 }
 
 /* Does the mapped resource's category (an array of CodeableConcepts, one

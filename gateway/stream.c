@@ -215,6 +215,7 @@ write_some(struct gw_stream *s, const void *p, size_t len)
 		return -1;
 	}
 	ERR_clear_error();
+	errno = 0; /* what tls_failure reads must be this call's */
 	n = SSL_write(s->ssl, p, (int)len);
 	if (n > 0) {
 		s->write_wants_read = false;

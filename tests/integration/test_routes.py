@@ -6,6 +6,7 @@ against the R4 JSON schema."""
 import re
 import time
 import unittest
+import urllib.parse
 
 import harness
 from harness import FI_HETU_SYSTEM, GatewayTestCase, Pki, q, validate_r4
@@ -411,6 +412,14 @@ class TestSearchFilters(GatewayTestCase):
         either, _ = self.pages("/fhir/Condition?patient=%s&code=%s"
                                % (pid, q("no-such-code," + system + "|" + code)))
         self.assertEqual(either, want)
+        # A long list survives the paging links whole (about 4 kB encoded).
+        long = ",".join("no-such-%d" % i for i in range(300)) + "," + system + "|" + code
+        ids, _ = self.pages("/fhir/Condition?patient=%s&code=%s" % (pid, q(long)))
+        self.assertEqual(ids, want)
+        b = self.assertOk(GW.get("fi", "/fhir/Condition?patient=%s&code=%s&_count=1"
+                                 % (pid, q(long))), "Bundle")
+        query = urllib.parse.urlsplit(link(b, "self")).query
+        self.assertEqual(urllib.parse.parse_qs(query)["code"], [long])
         anyof, _ = self.pages("/fhir/Condition?patient=%s&code=%s" % (pid, q(system + "|")))
         self.assertEqual(anyof, [r["id"] for r in every
                                  if system in [s for s, _ in self.codings(r["code"])]])
