@@ -259,16 +259,6 @@ struct gw_consent_cache {
 	atomic_ulong hits, misses; /* read by /metrics on another thread */
 };
 
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static void
 cache_flush(struct gw_consent_cache *cache)
 {
@@ -347,7 +337,7 @@ static void
 cache_store(struct decide_ctx *ctx, const struct gw_consent_decision *d,
     long ttl)
 {
-	struct cache_slot *s = &ctx->cache->slots[fnv1a(ctx->key) %
+	struct cache_slot *s = &ctx->cache->slots[gw_fnv1a(ctx->key) %
 	    CACHE_SLOTS];
 
 	if (ttl <= 0 || ctx->generation < 0)
@@ -454,7 +444,7 @@ gw_consent_decide(struct gw_consent_cache *cache, const char *system,
 	/* Drop entries of changes already announced (memory hygiene; the
 	 * generation check is what makes the cache exact). */
 	gw_db_poll_notifies(cache->db);
-	slot = &cache->slots[fnv1a(ctx->key) % CACHE_SLOTS];
+	slot = &cache->slots[gw_fnv1a(ctx->key) % CACHE_SLOTS];
 	if (ctx->key[0] != '\0' && slot->used && generation >= 0 &&
 	    slot->generation == generation &&
 	    strcmp(slot->key, ctx->key) == 0 && slot->expires > time(NULL)) {

@@ -243,6 +243,16 @@ gw_concat(char *dst, size_t dstsz, ...)
 	return rc;
 }
 
+uint64_t
+gw_fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
 int
 gw_strlcpy(char *dst, const char *src, size_t dstsz)
 {

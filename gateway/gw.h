@@ -35,6 +35,11 @@ void gw_free_zero(void *p, size_t n);
  * if src did not fit (dst then holds a truncated copy). */
 int gw_strlcpy(char *dst, const char *src, size_t dstsz);
 
+/* FNV-1a of a NUL-terminated string: for hash tables whose keys are
+ * already well mixed or not attacker-chosen (node key hashes, consent
+ * cache keys). */
+uint64_t gw_fnv1a(const char *s);
+
 /*
  * Fix glibc's heap thresholds for this process; call first in main().
  * Buffers of a few hundred kB (a page of registry rows in libpq, an NDJSON

@@ -48,21 +48,11 @@ gw_throttle_free(struct gw_throttle *t)
 	free(t);
 }
 
-/* FNV-1a: the keys are SHA-256 hex already, any mixing will do. */
-static size_t
-hash(const char *key)
-{
-	size_t h = 14695981039346656037ULL;
-
-	for (; *key != '\0'; key++)
-		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
-	return h;
-}
-
 static struct bucket *
 slot_of(struct bucket *slots, size_t cap, const char *key)
 {
-	size_t i = hash(key) & (cap - 1);
+	/* The keys are SHA-256 hex already: any mixing will do. */
+	size_t i = (size_t)gw_fnv1a(key) & (cap - 1);
 
 	while (slots[i].key[0] != '\0' && strcmp(slots[i].key, key) != 0)
 		i = (i + 1) & (cap - 1);

@@ -819,6 +819,40 @@ def raw(port, node, data, read_timeout=5, pki=None):
 TlsAttempt = collections.namedtuple("TlsAttempt", "handshake_ok data error closed")
 
 
+class BioTls:
+    """A TLS client over memory BIOs on a plain socket, for tests that
+    decide when each flight leaves: after handshake() the client's last
+    flight (its certificate and Finished) waits in `out`, unsent."""
+
+    def __init__(self, port, node, pki=None, timeout=5):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = tls_context(node, pki).wrap_bio(self.inc, self.out,
+                                                   server_hostname="localhost")
+
+    def handshake(self):
+        while True:
+            try:
+                self.tls.do_handshake()
+                return
+            except ssl.SSLWantReadError:
+                self.sock.sendall(self.out.read())
+                data = self.sock.recv(65536)
+                if not data:
+                    raise AssertionError("closed during the handshake")
+                self.inc.write(data)
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 def try_tls(port, ctx, request=b"GET /fhir/metadata HTTP/1.1\r\nHost: localhost\r\n"
             b"X-Purpose-Of-Use: TREAT\r\n\r\n", timeout=5):
     """Connect, handshake, send request, read until close or timeout.

@@ -218,21 +218,9 @@ class TestTransport(FramingCase):
         # segment, so the gateway's handshake reads the request with the
         # Finished.  Nothing more will make the socket readable: unless the
         # stream reads on at once, the request waits forever.
-        obj_in, obj_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-        tls = harness.tls_context("fi").wrap_bio(obj_in, obj_out,
-                                                 server_hostname="localhost")
-        with socket.create_connection(("127.0.0.1", GW.port), timeout=5) as sock:
-            def pump():
-                data = sock.recv(65536)
-                self.assertTrue(data, "closed during the handshake")
-                obj_in.write(data)
-            while True:
-                try:
-                    tls.do_handshake()
-                    break
-                except ssl.SSLWantReadError:
-                    sock.sendall(obj_out.read())
-                    pump()
+        with harness.BioTls(GW.port, "fi", GW.pki) as b:
+            b.handshake()
+            sock, tls, obj_in, obj_out = b.sock, b.tls, b.inc, b.out
             tls.write(b"GET /fhir/metadata HTTP/1.1\r\n" + HOST
                       + b"Connection: close\r\n\r\n")
             sock.sendall(obj_out.read())

@@ -289,18 +289,9 @@ class TestReload(RefusalMixin, GatewayTestCase):
         # The gateway sent its flight before the reload, the node's
         # certificate arrives after it: the session belongs to the old
         # context, whose CRL passes the certificate; the new CRL revokes it.
-        obj_in, obj_out = ssl.MemoryBIO(), ssl.MemoryBIO()
-        tls = tls_context("no").wrap_bio(obj_in, obj_out, server_hostname="localhost")
-        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=5) as sock:
-            while True:
-                try:
-                    tls.do_handshake()
-                    break
-                except ssl.SSLWantReadError:
-                    sock.sendall(obj_out.read())
-                    data = sock.recv(65536)
-                    self.assertTrue(data, "closed during the handshake")
-                    obj_in.write(data)
+        with harness.BioTls(self.gw.port, "no", GW.pki) as b:
+            b.handshake()
+            sock, tls, obj_in, obj_out = b.sock, b.tls, b.inc, b.out
             # The client is done; its certificate and Finished wait in obj_out.
             GW.pki.make_crl(["no"], self.tmp)
             self.assertIn("SIGHUP: reloaded", self.gw.reload())
