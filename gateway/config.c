@@ -574,6 +574,19 @@ done:
 	return cfg;
 }
 
+void
+gw_config_limits(const struct gw_config *cfg, struct gw_limits *out)
+{
+	*out = (struct gw_limits){
+		.http = cfg->http,
+		.header_timeout_ms = cfg->header_timeout_ms,
+		.idle_timeout_ms = cfg->idle_timeout_ms,
+		.max_connections = cfg->max_connections,
+		.node_requests_per_s = cfg->node_requests_per_s,
+		.node_burst_s = cfg->node_burst_s,
+	};
+}
+
 struct gw_config *
 gw_config_load(const char *path)
 {

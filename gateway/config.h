@@ -57,6 +57,19 @@ struct gw_config {
 	int export_batch_patients; /* registry patients per file set */
 };
 
+/* What bounds a client, as a worker applies it: each worker keeps a copy,
+ * which a reload replaces (reload.c), so it reads them without a lock. */
+struct gw_limits {
+	struct gw_http_limits http;
+	int header_timeout_ms;
+	int idle_timeout_ms;
+	int max_connections;
+	int node_requests_per_s;
+	int node_burst_s;
+};
+
+void gw_config_limits(const struct gw_config *cfg, struct gw_limits *out);
+
 /* Is country served from a local adapter / relayed to a peer? */
 bool gw_config_is_local(const struct gw_config *cfg, const char *country);
 const struct gw_peer *gw_config_peer(const struct gw_config *cfg,

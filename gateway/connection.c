@@ -83,7 +83,7 @@ static void
 arm_deadline(struct gw_conn *c, enum deadline_kind kind)
 {
 	struct conn_state *cs = state_of(c);
-	const struct gw_config *cfg = c->worker->server->cfg;
+	const struct gw_limits *lim = &c->worker->limits;
 	int ms;
 	struct timeval tv;
 
@@ -94,8 +94,8 @@ arm_deadline(struct gw_conn *c, enum deadline_kind kind)
 		event_del(c->deadline);
 		return;
 	}
-	ms = kind == DEADLINE_HEADER ? cfg->header_timeout_ms :
-	    cfg->idle_timeout_ms;
+	ms = kind == DEADLINE_HEADER ? lim->header_timeout_ms :
+	    lim->idle_timeout_ms;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	event_add(c->deadline, &tv);
@@ -319,15 +319,22 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 	conn_close(c, "deadline");
 }
 
+/* What one request may occupy in the input: chunked framing may cost more
+ * bytes than the body it carries; the parser enforces the real limits,
+ * this only bounds the copy and the buffering. */
+static size_t
+input_bound(const struct gw_limits *lim)
+{
+	return lim->http.max_request_line + lim->http.max_header_bytes +
+	    2 * lim->http.max_body + 4096;
+}
+
 static void
 process_input(struct gw_conn *c)
 {
-	const struct gw_config *cfg = c->worker->server->cfg;
+	const struct gw_limits *lim = &c->worker->limits;
 	struct evbuffer *in = gw_stream_input(c->stream);
-	/* Chunked framing may cost more bytes than the body it carries;
-	 * the parser enforces the real limits, this only bounds the copy. */
-	size_t cap = cfg->http.max_request_line + cfg->http.max_header_bytes +
-	    2 * cfg->http.max_body + 4096;
+	size_t cap = input_bound(lim);
 	size_t len, consumed = 0;
 	unsigned char *data;
 	struct gw_req *req;
@@ -348,7 +355,7 @@ process_input(struct gw_conn *c)
 		len = cap;
 	data = evbuffer_pullup(in, (ev_ssize_t)len);
 	req = gw_calloc(1, sizeof(*req));
-	r = gw_http_parse((const char *)data, len, &cfg->http, &req->http,
+	r = gw_http_parse((const char *)data, len, &lim->http, &req->http,
 	    &consumed, &status);
 	if (r == GW_HTTP_NEED_MORE) {
 		free(req);
@@ -433,7 +440,6 @@ static const struct gw_stream_callbacks conn_callbacks = {
 static void
 conn_new(struct gw_worker *w, evutil_socket_t fd, SSL *ssl, bool admin)
 {
-	const struct gw_config *cfg = w->server->cfg;
 	struct conn_state *cs = gw_calloc(1, sizeof(*cs));
 	struct gw_conn *c = &cs->conn;
 
@@ -453,9 +459,7 @@ conn_new(struct gw_worker *w, evutil_socket_t fd, SSL *ssl, bool admin)
 		w->conns->prev = c;
 	w->conns = c;
 	/* Bound what one connection may buffer before we parse it. */
-	gw_stream_set_input_limit(c->stream, cfg->http.max_request_line +
-	                                         cfg->http.max_header_bytes +
-	                                         2 * cfg->http.max_body + 4096);
+	gw_stream_set_input_limit(c->stream, input_bound(&w->limits));
 	arm_deadline(c, DEADLINE_HEADER);
 }
 

@@ -102,7 +102,7 @@ accept_tls(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct gw_worker *w = arg;
 	const struct gw_server *s = w->server;
-	long per_worker = s->cfg->max_connections / s->nworkers + 1;
+	long per_worker = w->limits.max_connections / s->nworkers + 1;
 
 	(void)l;
 	(void)addr;
@@ -204,6 +204,7 @@ worker_init(struct gw_server *s, struct gw_worker *w, int id, SSL_CTX *ctx)
 	w->server = s;
 	SSL_CTX_up_ref(ctx);
 	w->ssl_ctx = ctx;
+	gw_config_limits(cfg, &w->limits);
 	w->base = event_base_new();
 	if (w->base == NULL)
 		return GW_ERR;

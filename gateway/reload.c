@@ -20,6 +20,7 @@
 
 struct reload {
 	SSL_CTX *server;	      /* a reference, dropped at the end */
+	struct gw_limits limits;
 	struct gw_relay_peers *peers; /* NULL: the relay half is kept */
 	pthread_mutex_t lock;
 	pthread_cond_t done;
@@ -91,12 +92,6 @@ name_restart_only_changes(const struct gw_config *a, const struct gw_config *b)
 	CHANGED(a->id_key_len != b->id_key_len ||
 	    memcmp(a->id_key, b->id_key, a->id_key_len) != 0, "id_key_file");
 	CHANGED(!same_str(a->profiles_dir, b->profiles_dir), "profiles_dir");
-	CHANGED(memcmp(&a->http, &b->http, sizeof(a->http)) != 0 ||
-	    a->header_timeout_ms != b->header_timeout_ms ||
-	    a->idle_timeout_ms != b->idle_timeout_ms ||
-	    a->max_connections != b->max_connections ||
-	    a->node_requests_per_s != b->node_requests_per_s ||
-	    a->node_burst_s != b->node_burst_s, "limits");
 	CHANGED(!locals, "local_countries");
 	CHANGED(!same_peers(a, b),
 	    "peers (a country, URL, timeout or connection cap; their"
@@ -122,6 +117,7 @@ apply(evutil_socket_t fd, short what, void *arg)
 	SSL_CTX_up_ref(r->server);
 	SSL_CTX_free(w->ssl_ctx);
 	w->ssl_ctx = r->server;
+	w->limits = r->limits;
 	if (r->peers != NULL)
 		gw_relay_reload(w->relay, r->peers);
 	closed = gw_conn_recheck_all(w, w->ssl_ctx);
@@ -174,6 +170,7 @@ gw_reload(struct gw_server *s)
 		return;
 	}
 	name_restart_only_changes(s->cfg, cfg);
+	gw_config_limits(cfg, &r.limits);
 	r.server = gw_tls_server_ctx(cfg);
 	if (same_peers(s->cfg, cfg) && cfg->npeers > 0) {
 		r.peers = gw_relay_peers_new(cfg->peers, cfg->npeers);
@@ -210,9 +207,9 @@ gw_reload(struct gw_server *s)
 		pthread_cond_wait(&r.done, &r.lock);
 	pthread_mutex_unlock(&r.lock);
 	describe_certificate(r.server, cert, sizeof(cert));
-	gw_info("SIGHUP: reloaded TLS material: server certificate %s; %s;"
-	    " %d open connection(s) closed, their certificate no longer"
-	    " verifies", cert, r.peers != NULL ? "peers' client certificates,"
+	gw_info("SIGHUP: reloaded TLS material and limits: server certificate"
+	    " %s; %s; %d open connection(s) closed, their certificate no"
+	    " longer verifies", cert, r.peers != NULL ? "peers' client certificates,"
 	    " CAs and pins too" : s->cfg->npeers > 0 ? "peers kept as they"
 	    " were" : "no peers", r.closed);
 	free(jobs);

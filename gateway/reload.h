@@ -3,8 +3,9 @@
  * the running gateway (docs/configuration.md, "Reloading").
  *
  * What reloads: the server certificate and key, the client CA, the CRL,
- * and each peer's client certificate, key, CA and pin (and the peer hosts
- * are resolved again).  The new contexts are built whole first; if
+ * each peer's client certificate, key, CA and pin (and the peer hosts are
+ * resolved again), and the limits (request sizes, deadlines, the
+ * connection cap, node rates).  The new contexts are built whole first; if
  * anything fails to load, nothing changes.  Each worker then takes them on
  * its own loop: new connections use them at once, every open connection's
  * certificate is checked again against the new CA and CRL (those that fail

@@ -490,16 +490,16 @@ static bool
 throttled(struct gw_req *req)
 {
 	const struct gw_node *node = &req->conn->node;
-	const struct gw_config *cfg = req->worker->server->cfg;
+	const struct gw_limits *lim = &req->worker->limits;
 	int rate = node->requests_per_s >= 0 ? node->requests_per_s :
-	    cfg->node_requests_per_s;
+	    lim->node_requests_per_s;
 	char extra[48], text[160];
 	int wait;
 
 	if (rate == 0)
 		return false;
 	wait = gw_throttle_take(req->worker->server->throttle, node->key_hash,
-	    rate, cfg->node_burst_s);
+	    rate, lim->node_burst_s);
 	if (wait == 0)
 		return false;
 	atomic_fetch_add(&req->worker->counters.throttled, 1);

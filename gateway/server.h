@@ -61,6 +61,7 @@ struct gw_worker {
 	struct gw_relay *relay;	/* relay.c: this worker's peer pools */
 	SSL_CTX *ssl_ctx;	/* new connections' context (a reference);
 				   replaced by a reload, on this thread */
+	struct gw_limits limits; /* the config's, as of the last reload */
 	pthread_t thread;
 	struct gw_counters counters;
 	struct gw_latency latency; /* answer times by route, /metrics */

@@ -324,7 +324,7 @@ class TestReload(RefusalMixin, GatewayTestCase):
         os.replace(crt, self.crt)
         os.replace(key, self.key)
         log = self.gw.reload()
-        self.assertIn("SIGHUP: reloaded TLS material: server certificate", log)
+        self.assertIn("SIGHUP: reloaded TLS material and limits: server certificate", log)
         self.assertIn("0 open connection(s) closed", log)
 
         after = server_certificate(self.gw.port)
@@ -362,6 +362,21 @@ class TestReload(RefusalMixin, GatewayTestCase):
         self.assertIn("listen changed; it takes effect at the next restart", log)
         self.assertIn("SIGHUP: reloaded", log)
         self.assertOk(self.gw.get("fi", "/fhir/metadata"), "CapabilityStatement")
+
+    def test_limits_reloaded(self):
+        def limits(c):
+            c["limits"].update(node_requests_per_s=1, node_burst_s=2, max_request_line=200)
+        long_path = "/fhir/Patient/" + "x" * 250
+        self.assertOutcome(self.gw.get("fi", long_path), 400)  # a malformed id, not 414
+        self.gw.edit_config(limits)
+        log = self.gw.reload()
+        self.assertIn("SIGHUP: reloaded TLS material and limits", log)
+        self.assertNotIn("limits changed", log)
+        r = self.gw.get("se", long_path)
+        self.assertOutcome(r, 414)
+        statuses = [self.gw.get("fi", "/fhir/metadata").status for _ in range(4)]
+        self.assertEqual(statuses[:2], [200, 200], statuses)
+        self.assertIn(429, statuses)
 
     def test_deactivated_node_refused_on_open_connection_after_reload(self):
         conn = self.gw.raw_conn("se")
