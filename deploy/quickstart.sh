@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# deploy/quickstart.sh [--federation] [--background] | stop — a working fhirgw demo on this machine.
+# deploy/quickstart.sh [--federation] [--background] | reload | stop — a working fhirgw demo on
+# this machine.
 #
 # On Debian 12, as root (or as a user who already has the packages): installs the missing
 # packages of deploy/packages.txt, builds into build/, and under var/quickstart/ makes
@@ -23,7 +24,9 @@
 #
 # Foreground (default): the gateway logs to this terminal; Ctrl-C stops it and the cluster.
 # --background: the gateway runs under nohup, logging to var/quickstart/fhirgw.log, with its
-# pid in var/quickstart/fhirgw.pid.  `stop` stops the gateway and the cluster.
+# pid in var/quickstart/fhirgw.pid.  `stop` stops the gateway and the cluster; `reload` sends
+# the running gateways SIGHUP, which re-reads their TLS material and limits (after editing
+# config.json or replacing a certificate or CRL; docs/configuration.md, "Reloading").
 # Re-running is safe: PKI, cluster and id.key are reused; a live gateway is never replaced.
 #
 # --federation: three gateways instead of one (docs/relay.md), FI on FHIRGW_PORT, NO on
@@ -110,7 +113,7 @@ on_err() {
 trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
 
 usage() {
-	echo "usage: deploy/quickstart.sh [--federation] [--background] | stop" >&2
+	echo "usage: deploy/quickstart.sh [--federation] [--background] | reload | stop" >&2
 	exit 2
 }
 
@@ -147,6 +150,23 @@ stop_pid() {
 	fi
 	# Reap it when it is our child (foreground mode); harmless otherwise.
 	wait "$pid" 2>/dev/null || true
+}
+
+cmd_reload() {
+	local pid cc n=0 log
+	if pid=$(gw_running); then
+		kill -HUP "$pid" && n=1
+		log=$QS/fhirgw.log
+	fi
+	for cc in "${FED_CC[@]}"; do
+		if pid=$(gw_running "$FED/$cc/fhirgw.pid"); then
+			kill -HUP "$pid" && n=$((n + 1))
+			log=$FED/$cc/fhirgw.log
+		fi
+	done
+	((n > 0)) || die "no gateway is running"
+	say "sent SIGHUP to $n gateway(s); each logs 'SIGHUP: reloaded' or 'SIGHUP: not reloaded'" \
+		"(the last: $log)"
 }
 
 cmd_stop() {
@@ -729,6 +749,11 @@ federation_main() {
 if [[ ${1:-} == stop ]]; then
 	[[ $# == 1 ]] || usage
 	cmd_stop
+	exit 0
+fi
+if [[ ${1:-} == reload ]]; then
+	[[ $# == 1 ]] || usage
+	cmd_reload
 	exit 0
 fi
 for arg in "$@"; do
