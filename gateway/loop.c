@@ -257,7 +257,7 @@ gw_server_run(struct gw_config *cfg, const char *config_path)
 
 	if (evthread_use_pthreads() != 0)
 		gw_fatal("libevent without pthreads support");
-	if (gw_adapters_check() != GW_OK)
+	if (gw_adapters_check() != GW_OK || gw_router_check() != GW_OK)
 		return GW_ERR;
 	/* A reload reads the same file wherever the process is then. */
 	s.config_path = gw_strdup(realpath(config_path, abs) != NULL ? abs :

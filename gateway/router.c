@@ -265,39 +265,52 @@ accepts_json(const struct gw_req *req)
 	    strstr(accept, "application/*") != NULL;
 }
 
-static bool
-in_list(const char *list, const char *item, size_t n)
+/* The roles a node can hold and a route can ask for (docs/api.md); a node
+ * keeps its roles as bits of this table. */
+static const char *const role_names[] = { TREATMENT, CONSENT_ADMIN,
+	"auditor", "patient-portal", RESEARCH, PEER_GATEWAY };
+
+static unsigned
+role_bit(const char *name, size_t n)
 {
+	for (size_t i = 0; i < GW_ARRAY_LEN(role_names); i++)
+		if (strlen(role_names[i]) == n &&
+		    memcmp(role_names[i], name, n) == 0)
+			return 1u << i;
+	return 0;
+}
+
+/* The bits of a comma-separated list; *unknown counts names not in the
+ * table (they grant nothing). */
+static unsigned
+role_bits(const char *list, int *unknown)
+{
+	unsigned bits = 0;
+
 	for (const char *p = list; *p != '\0';) {
 		const char *comma = strchr(p, ',');
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		unsigned b = role_bit(p, len);
 
-		if (len == n && memcmp(p, item, n) == 0)
-			return true;
+		if (b == 0 && len > 0 && unknown != NULL)
+			(*unknown)++;
+		bits |= b;
 		p += len + (comma != NULL);
 	}
-	return false;
+	return bits;
 }
 
 /* Does the node hold any of the comma-separated roles? */
 static bool
 has_any_role(const struct gw_node *node, const char *roles)
 {
-	for (const char *p = roles; *p != '\0';) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (in_list(node->roles, p, len))
-			return true;
-		p += len + (comma != NULL);
-	}
-	return false;
+	return (node->roles & role_bits(roles, NULL)) != 0;
 }
 
 bool
 gw_node_has_role(const struct gw_node *node, const char *role)
 {
-	return in_list(node->roles, role, strlen(role));
+	return (node->roles & role_bit(role, strlen(role))) != 0;
 }
 
 static void route_checked(struct gw_req *req);
@@ -446,6 +459,24 @@ route_home(struct gw_req *req)
 	gw_handle_relay(req);
 }
 
+/* The registry's row (gw_node_by_key) into node, its key already there. */
+static void
+node_read(struct gw_node *node, const PGresult *res)
+{
+	long rate = -1;
+	int unknown = 0;
+
+	gw_strlcpy(node->name, PQgetvalue(res, 0, 0), sizeof(node->name));
+	gw_strlcpy(node->country, PQgetvalue(res, 0, 1), sizeof(node->country));
+	node->roles = role_bits(PQgetvalue(res, 0, 2), &unknown);
+	if (unknown > 0)
+		gw_warn("node %s: %d role(s) in the registry that grant nothing"
+		    " here: %s", node->name, unknown, PQgetvalue(res, 0, 2));
+	if (PQgetvalue(res, 0, 4)[0] != '\0')
+		gw_parse_long(PQgetvalue(res, 0, 4), 0, 1000000, &rate);
+	node->requests_per_s = (int)rate;
+}
+
 static void
 node_loaded(const PGresult *res, const char *error, void *arg)
 {
@@ -463,19 +494,7 @@ node_loaded(const PGresult *res, const char *error, void *arg)
 		return;
 	}
 	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 3), "true") == 0) {
-		gw_strlcpy(c->node.name, PQgetvalue(res, 0, 0),
-		    sizeof(c->node.name));
-		gw_strlcpy(c->node.country, PQgetvalue(res, 0, 1),
-		    sizeof(c->node.country));
-		gw_strlcpy(c->node.roles, PQgetvalue(res, 0, 2),
-		    sizeof(c->node.roles));
-		c->node.requests_per_s = -1;
-		if (PQgetvalue(res, 0, 4)[0] != '\0') {
-			long rate = -1;
-
-			gw_parse_long(PQgetvalue(res, 0, 4), 0, 1000000, &rate);
-			c->node.requests_per_s = (int)rate;
-		}
+		node_read(&c->node, res);
 		c->node_state = GW_NODE_KNOWN;
 	} else {
 		c->node_state = GW_NODE_REFUSED;
@@ -567,6 +586,22 @@ route_checked(struct gw_req *req)
 		}
 	}
 	route_home(req);
+}
+
+int
+gw_router_check(void)
+{
+	for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++) {
+		int unknown = 0;
+
+		if (routes[i].roles != NULL &&
+		    (role_bits(routes[i].roles, &unknown) == 0 || unknown > 0)) {
+			gw_error("route %s names a role router.c does not know:"
+			    " %s", routes[i].pattern, routes[i].roles);
+			return GW_ERR;
+		}
+	}
+	return GW_OK;
 }
 
 _Static_assert(GW_ARRAY_LEN(routes) <= GW_LATENCY_ROUTES,

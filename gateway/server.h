@@ -90,7 +90,7 @@ struct gw_node {
 	char key_hash[GW_KEY_HASH_LEN];
 	char name[64];
 	char country[3];
-	char roles[256]; /* comma-separated */
+	unsigned roles;	 /* bits of router.c's role table */
 	int requests_per_s; /* the registry's rate for it; -1: the config's */
 };
 
@@ -213,6 +213,9 @@ void gw_conn_close_all(struct gw_worker *w);
 /* router.c: match and run a parsed request (the request is the router's
  * until it replies). */
 void gw_router_dispatch(struct gw_req *req);
+/* Every role the route table asks for is one a node can hold: GW_OK, or
+ * GW_ERR with the route logged (checked at start). */
+int gw_router_check(void);
 /* A route's place in the table (0..GW_LATENCY_ROUTES - 1), -1 for NULL;
  * and the label /metrics gives a place ("GET /fhir/Patient/{}", "none"). */
 int gw_router_route_index(const struct gw_route *route);
