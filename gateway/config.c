@@ -134,6 +134,7 @@ split_host_port(struct parse *p, const char *key, const char *value,
 static void
 parse_limits(struct parse *p, const cJSON *limits, struct gw_config *cfg)
 {
+	struct gw_limits *lim = &cfg->limits;
 	static const char *const known[] = { "max_request_line",
 		"max_header_bytes", "max_body", "header_timeout_ms",
 		"idle_timeout_ms", "max_connections", "node_requests_per_s",
@@ -144,21 +145,21 @@ parse_limits(struct parse *p, const cJSON *limits, struct gw_config *cfg)
 		return;
 	}
 	check_keys(p, limits, "limits.", known);
-	cfg->http.max_request_line = (size_t)get_int(p, limits,
+	lim->http.max_request_line = (size_t)get_int(p, limits,
 	    "max_request_line", 8192, 64, 65536);
-	cfg->http.max_header_bytes = (size_t)get_int(p, limits,
+	lim->http.max_header_bytes = (size_t)get_int(p, limits,
 	    "max_header_bytes", 32768, 256, 1048576);
-	cfg->http.max_body = (size_t)get_int(p, limits, "max_body", 1048576,
-	    0, 64 * 1048576);
-	cfg->header_timeout_ms = get_int(p, limits, "header_timeout_ms",
-	    10000, 100, 600000);
-	cfg->idle_timeout_ms = get_int(p, limits, "idle_timeout_ms", 60000,
-	    100, 3600000);
-	cfg->max_connections = get_int(p, limits, "max_connections", 20000,
-	    1, 1000000);
-	cfg->node_requests_per_s = get_int(p, limits, "node_requests_per_s",
+	lim->http.max_body = (size_t)get_int(p, limits, "max_body", 1048576, 0,
+	    64 * 1048576);
+	lim->header_timeout_ms = get_int(p, limits, "header_timeout_ms", 10000,
+	    100, 600000);
+	lim->idle_timeout_ms = get_int(p, limits, "idle_timeout_ms", 60000, 100,
+	    3600000);
+	lim->max_connections = get_int(p, limits, "max_connections", 20000, 1,
+	    1000000);
+	lim->node_requests_per_s = get_int(p, limits, "node_requests_per_s",
 	    1000, 0, 1000000);
-	cfg->node_burst_s = get_int(p, limits, "node_burst_s", 2, 1, 3600);
+	lim->node_burst_s = get_int(p, limits, "node_burst_s", 2, 1, 3600);
 }
 
 static void
@@ -572,19 +573,6 @@ done:
 		return NULL;
 	}
 	return cfg;
-}
-
-void
-gw_config_limits(const struct gw_config *cfg, struct gw_limits *out)
-{
-	*out = (struct gw_limits){
-		.http = cfg->http,
-		.header_timeout_ms = cfg->header_timeout_ms,
-		.idle_timeout_ms = cfg->idle_timeout_ms,
-		.max_connections = cfg->max_connections,
-		.node_requests_per_s = cfg->node_requests_per_s,
-		.node_burst_s = cfg->node_burst_s,
-	};
 }
 
 struct gw_config *

@@ -15,6 +15,17 @@ struct gw_peer; /* relay.h */
 /* Countries a config can name as local (compiled adapters are fewer). */
 #define GW_MAX_COUNTRIES 16
 
+/* What bounds a client ("limits" in the file): each worker keeps a copy,
+ * which a reload replaces (reload.c), so it reads them without a lock. */
+struct gw_limits {
+	struct gw_http_limits http;
+	int header_timeout_ms;
+	int idle_timeout_ms;
+	int max_connections;
+	int node_requests_per_s; /* per node, unless the registry says; 0 off */
+	int node_burst_s;	 /* a node's bucket holds rate x this */
+};
+
 struct gw_config {
 	char *country;	     /* "FI" */
 	char *listen_host;   /* "127.0.0.1" */
@@ -36,12 +47,7 @@ struct gw_config {
 	size_t id_key_len;
 	char *migrations_dir;
 	char *profiles_dir;  /* categories.json, terminology/ (adapters) */
-	struct gw_http_limits http;
-	int header_timeout_ms;
-	int idle_timeout_ms;
-	int max_connections;
-	int node_requests_per_s; /* per node, unless the registry says; 0 off */
-	int node_burst_s;	 /* a node's bucket holds rate x this */
+	struct gw_limits limits;
 	/* Where patient data lives (docs/relay.md): the countries served from
 	 * a compiled adapter here (resolved: the configured list, or every
 	 * compiled adapter without a peer), and the peer gateways that hold
@@ -56,19 +62,6 @@ struct gw_config {
 	bool export_runner;	/* serve runs jobs in a thread of its own */
 	int export_batch_patients; /* registry patients per file set */
 };
-
-/* What bounds a client, as a worker applies it: each worker keeps a copy,
- * which a reload replaces (reload.c), so it reads them without a lock. */
-struct gw_limits {
-	struct gw_http_limits http;
-	int header_timeout_ms;
-	int idle_timeout_ms;
-	int max_connections;
-	int node_requests_per_s;
-	int node_burst_s;
-};
-
-void gw_config_limits(const struct gw_config *cfg, struct gw_limits *out);
 
 /* Is country served from a local adapter / relayed to a peer? */
 bool gw_config_is_local(const struct gw_config *cfg, const char *country);

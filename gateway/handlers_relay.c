@@ -143,23 +143,24 @@ relay_error(struct gw_req *req, int status, int retry_after,
     const char *why)
 {
 	const struct gw_peer *peer = req->relay_peer;
-	char extra[96] = "";
-	size_t n = 0;
+	struct hbuf extra = { 0 };
+	char retry[16];
 	cJSON *oo;
 	char text[512];
 
 	atomic_fetch_add(&req->worker->counters.relay_failed, 1);
-	if (status == 503)
-		n = (size_t)snprintf(extra, sizeof(extra),
-		    "Retry-After: %d\r\n", retry_after > 0 ? retry_after : 1);
-	if (req->request_id[0] != '\0')
-		snprintf(extra + n, sizeof(extra) - n, "X-Request-Id: %s\r\n",
-		    req->request_id);
+	if (status == 503) {
+		snprintf(retry, sizeof(retry), "%d",
+		    retry_after > 0 ? retry_after : 1);
+		add_header(&extra, "Retry-After", retry);
+	}
+	add_header(&extra, "X-Request-Id", req->request_id);
 	snprintf(text, sizeof(text), "relay to the %s gateway (%s) failed: %s",
 	    peer->country, peer->url, why != NULL ? why : "no answer");
 	oo = gw_fhir_outcome("error", status == 504 ? "timeout" :
 	    status == 503 ? "transient" : "exception", text);
-	gw_req_reply_json(req, status, oo, extra[0] != '\0' ? extra : NULL);
+	gw_req_reply_json(req, status, oo, extra.p);
+	free(extra.p);
 }
 
 /* Parse a whole body as JSON, nothing but whitespace after it. */

@@ -204,7 +204,7 @@ worker_init(struct gw_server *s, struct gw_worker *w, int id, SSL_CTX *ctx)
 	w->server = s;
 	SSL_CTX_up_ref(ctx);
 	w->ssl_ctx = ctx;
-	gw_config_limits(cfg, &w->limits);
+	w->limits = cfg->limits;
 	w->base = event_base_new();
 	if (w->base == NULL)
 		return GW_ERR;

@@ -170,7 +170,7 @@ gw_reload(struct gw_server *s)
 		return;
 	}
 	name_restart_only_changes(s->cfg, cfg);
-	gw_config_limits(cfg, &r.limits);
+	r.limits = cfg->limits;
 	r.server = gw_tls_server_ctx(cfg);
 	if (same_peers(s->cfg, cfg) && cfg->npeers > 0) {
 		r.peers = gw_relay_peers_new(cfg->peers, cfg->npeers);

@@ -300,12 +300,9 @@ role_bits(const char *list, int *unknown)
 	return bits;
 }
 
-/* Does the node hold any of the comma-separated roles? */
-static bool
-has_any_role(const struct gw_node *node, const char *roles)
-{
-	return (node->roles & role_bits(roles, NULL)) != 0;
-}
+/* Each route's roles as bits, filled once by gw_router_check() before the
+ * workers start (all zero, so nothing passes, until then). */
+static unsigned route_roles[GW_LATENCY_ROUTES];
 
 bool
 gw_node_has_role(const struct gw_node *node, const char *role)
@@ -563,7 +560,7 @@ route_checked(struct gw_req *req)
 	if (origin_checked(req) != GW_OK)
 		return;
 	if (req->route->roles != NULL &&
-	    !has_any_role(&c->node, req->route->roles)) {
+	    (c->node.roles & route_roles[req->route - routes]) == 0) {
 		gw_req_reply_error(req, 403, "forbidden",
 		    "node %s lacks role %s", c->node.name, req->route->roles);
 		return;
@@ -594,8 +591,10 @@ gw_router_check(void)
 	for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++) {
 		int unknown = 0;
 
-		if (routes[i].roles != NULL &&
-		    (role_bits(routes[i].roles, &unknown) == 0 || unknown > 0)) {
+		if (routes[i].roles == NULL)
+			continue;
+		route_roles[i] = role_bits(routes[i].roles, &unknown);
+		if (route_roles[i] == 0 || unknown > 0) {
 			gw_error("route %s names a role router.c does not know:"
 			    " %s", routes[i].pattern, routes[i].roles);
 			return GW_ERR;

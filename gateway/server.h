@@ -213,8 +213,9 @@ void gw_conn_close_all(struct gw_worker *w);
 /* router.c: match and run a parsed request (the request is the router's
  * until it replies). */
 void gw_router_dispatch(struct gw_req *req);
-/* Every role the route table asks for is one a node can hold: GW_OK, or
- * GW_ERR with the route logged (checked at start). */
+/* At start, before the workers: turn the route table's roles into the bits
+ * nodes hold, each one a role a node can hold; GW_OK, or GW_ERR with the
+ * route logged. */
 int gw_router_check(void);
 /* A route's place in the table (0..GW_LATENCY_ROUTES - 1), -1 for NULL;
  * and the label /metrics gives a place ("GET /fhir/Patient/{}", "none"). */

@@ -65,7 +65,7 @@ test_minimal_defaults(void)
 	CU_ASSERT_TRUE(c->workers >= 1);
 	CU_ASSERT_EQUAL(c->db_pool_size, 2);
 	CU_ASSERT_EQUAL(c->db_statement_timeout_ms, 5000);
-	CU_ASSERT_EQUAL(c->http.max_request_line, 8192);
+	CU_ASSERT_EQUAL(c->limits.http.max_request_line, 8192);
 	CU_ASSERT_STRING_EQUAL(c->public_base_url,
 	    "https://localhost:8443/fhir");
 	snprintf(expect, sizeof(expect), "%s/s.crt", dir);
@@ -147,8 +147,8 @@ test_limits_and_base_url(void)
 	    "\"https://gw.example/fhir/\",\"workers\":3");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	CU_ASSERT_EQUAL(c->http.max_body, 1024);
-	CU_ASSERT_EQUAL(c->header_timeout_ms, 500);
+	CU_ASSERT_EQUAL(c->limits.http.max_body, 1024);
+	CU_ASSERT_EQUAL(c->limits.header_timeout_ms, 500);
 	CU_ASSERT_EQUAL(c->workers, 3);
 	CU_ASSERT_STRING_EQUAL(c->public_base_url, "https://gw.example/fhir");
 	gw_config_free(c);
