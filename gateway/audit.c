@@ -25,6 +25,7 @@
 #include "gateway/audit.h"
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
+#include "gateway/registry_read.h"
 #include "gateway/server.h"
 
 /* At most this many records in one append; the rest wait for the next. */
@@ -646,7 +647,7 @@ flush(struct gw_audit *a)
 	if (a->busy || TAILQ_EMPTY(&a->queue))
 		return;
 	if (AUDIT_GATHER_US > 0 && !a->gathered &&
-	    gw_db_pending(a->worker->db) > 0) {
+	    gw_worker_queries_pending(a->worker) > 0) {
 		static const struct timeval wait = { 0, AUDIT_GATHER_US };
 
 		if (!evtimer_pending(a->gather, NULL))

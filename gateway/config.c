@@ -188,7 +188,8 @@ static void
 parse_database(struct parse *p, const cJSON *db, struct gw_config *cfg)
 {
 	static const char *const known[] = { "conninfo", "migrate_conninfo",
-		"pool_size", "statement_timeout_ms", NULL };
+		"pool_size", "statement_timeout_ms", "replica_conninfo",
+		"replica_pool_size", NULL };
 	const char *s;
 
 	if (!cJSON_IsObject(db)) {
@@ -205,6 +206,10 @@ parse_database(struct parse *p, const cJSON *db, struct gw_config *cfg)
 	cfg->db_pool_size = get_int(p, db, "pool_size", 2, 1, 64);
 	cfg->db_statement_timeout_ms = get_int(p, db, "statement_timeout_ms",
 	    5000, 0, 600000);
+	if ((s = get_string(p, db, "replica_conninfo", false)) != NULL)
+		cfg->db_replica_conninfo = gw_strdup(s);
+	cfg->db_replica_pool_size = get_int(p, db, "replica_pool_size",
+	    cfg->db_pool_size, 1, 64);
 }
 
 static void
@@ -620,6 +625,9 @@ gw_config_free(struct gw_config *cfg)
 	if (cfg->db_migrate_conninfo != NULL)
 		gw_free_zero(cfg->db_migrate_conninfo,
 		    strlen(cfg->db_migrate_conninfo));
+	if (cfg->db_replica_conninfo != NULL)
+		gw_free_zero(cfg->db_replica_conninfo,
+		    strlen(cfg->db_replica_conninfo));
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->tls_client_ca);

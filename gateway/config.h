@@ -39,6 +39,9 @@ struct gw_config {
 				      the owner; default db_conninfo */
 	int db_pool_size;
 	int db_statement_timeout_ms; /* serve's pools; 0 = PostgreSQL's own */
+	char *db_replica_conninfo; /* registry reads (registry_read.c); NULL:
+				      everything on db_conninfo */
+	int db_replica_pool_size;
 	char *tls_cert;
 	char *tls_key;
 	char *tls_client_ca;

@@ -194,6 +194,11 @@ const struct gw_db_statement gw_consent_statements[] = {
 	    "   and revoked_at is null and valid_to > now()) b)"
 	    " from gw.consent_default where country = $3 and purpose = $4"
 	    " order by 1 desc, 2" },
+	/* The generation alone, for a request whose registry rows come from
+	 * a replica (registry_read.c): a cached decision is exact only
+	 * against the primary's generation. */
+	{ .name = "gw_consent_generation", .nparams = 0, .sql =
+	    "select value::text from gw.consent_generation" },
 	{ .name = NULL },
 };
 

@@ -1,5 +1,6 @@
 /*
- * export.c: the export runner (docs/export.md).  One blocking connection;
+ * export.c: the export runner (docs/export.md).  One blocking connection
+ * (and one to the replica for registry rows, export_reader.c);
  * one job at a time, taken with FOR UPDATE SKIP LOCKED (a queued job, or a
  * running one whose runner stopped beating for GW_EXPORT_STALE_S), so any
  * number of runners in any number of processes share the queue.
@@ -35,6 +36,7 @@
 #include "adapters/adapter.h"
 #include "gateway/consent.h"
 #include "gateway/export.h"
+#include "gateway/export_reader.h"
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
 #include "gateway/pseudo.h"
@@ -82,6 +84,7 @@ struct patient_rows {
 struct runner {
 	const struct gw_config *cfg;
 	PGconn *conn;
+	struct gw_export_reader reader; /* registry rows: replica or conn */
 	char owner[64];
 	atomic_bool *stop;
 	long exported, excluded;
@@ -490,7 +493,8 @@ run_batch(struct runner *run, const struct permit *pm,
 
 	memset(bufs, 0, sizeof(bufs));
 	snprintf(batch, sizeof(batch), "%d", run->cfg->export_batch_patients);
-	r = exec(run, a->sql_export, 3, params);
+	r = gw_export_reader_exec(&run->reader, run->conn, a->sql_export, 3,
+	    params);
 	if (!ok(r)) {
 		gw_error("export: %s registry: %s", a->country,
 		    PQresultErrorMessage(r));
@@ -727,6 +731,7 @@ take_job(struct runner *run)
 	}
 	gw_info("export: job %s (permit %s) from position '%s'", job.id, permit,
 	    job.after);
+	gw_export_reader_begin(&run->reader, run->conn, run->stop);
 	run_job(run, &job, permit, node);
 	gw_info("export: job %s: %ld resources so far, %ld patients excluded"
 	        " by consent",
@@ -746,7 +751,8 @@ nap(atomic_bool *stop, int ms)
 int
 gw_export_run(const struct gw_config *cfg, atomic_bool *stop)
 {
-	struct runner run = {.cfg = cfg, .stop = stop};
+	struct runner run = {.cfg = cfg, .stop = stop,
+	    .reader = {.conninfo = cfg->db_replica_conninfo}};
 	bool ever = false;
 
 	snprintf(run.owner, sizeof(run.owner), "pid-%ld-%lx", (long)getpid(),
@@ -787,6 +793,7 @@ gw_export_run(const struct gw_config *cfg, atomic_bool *stop)
 	}
 	if (run.conn != NULL)
 		PQfinish(run.conn);
+	gw_export_reader_close(&run.reader);
 	return ever ? GW_OK : GW_ERR;
 }
 

@@ -221,6 +221,12 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    offsetof(struct gw_counters, relay_failed) },
 		{ "fhirgw_throttled_total", "Requests answered 429: the node "
 		    "over its rate", offsetof(struct gw_counters, throttled) },
+		{ "fhirgw_replica_reads_total", "Registry statements the "
+		    "replica answered", offsetof(struct gw_counters,
+			replica_reads) },
+		{ "fhirgw_replica_fallbacks_total", "Registry statements sent "
+		    "to the primary: the replica was down or failed",
+		    offsetof(struct gw_counters, replica_fallbacks) },
 	};
 	size_t cap = 4096, n = 0;
 	char *out = gw_malloc(cap);
@@ -265,6 +271,18 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    "queries sent behind another on a busy connection\n"
 		    "# TYPE fhirgw_db_pipelined_total counter\n"
 		    "fhirgw_db_pipelined_total %lu\n", pipelined);
+	}
+	{
+		int up = 0;
+
+		for (int w = 0; w < s->nworkers; w++)
+			up += s->workers[w].replica != NULL &&
+			    gw_db_ready(s->workers[w].replica);
+		n += (size_t)snprintf(out + n, cap - n,
+		    "# HELP fhirgw_replica_connected Workers with a replica "
+		    "connection up (0 when none is configured)\n"
+		    "# TYPE fhirgw_replica_connected gauge\n"
+		    "fhirgw_replica_connected %d\n", up);
 	}
 	for (int w = 0; w < s->nworkers; w++)
 		conns += atomic_load(&s->workers[w].counters.connections);

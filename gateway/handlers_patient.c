@@ -13,6 +13,7 @@
 
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
+#include "gateway/registry_read.h"
 #include "gateway/patient_match.h"
 #include "gateway/search_param.h"
 
@@ -152,7 +153,7 @@ gw_handle_patient_search(struct gw_req *req)
 	gw_flow_statement_name(req->adapter, "patient_by_identifier", -1,
 	    name, sizeof(name));
 	req->pending = true;
-	gw_db_query(req->worker->db, name, 2, params, patient_found, req);
+	gw_registry_query(req, name, 2, params, true, patient_found);
 }
 
 /* --- Patient/{id} ------------------------------------------------------- */
@@ -402,7 +403,7 @@ search_permitted(struct gw_req *req)
 	gw_flow_statement_name(req->adapter, "search", (int)req->rtype, name,
 	    sizeof(name));
 	req->pending = true;
-	gw_db_query(req->worker->db, name, 5, params, search_rows, req);
+	gw_registry_query(req, name, 5, params, false, search_rows);
 }
 
 static int
@@ -555,5 +556,5 @@ gw_handle_type_read(struct gw_req *req)
 	gw_flow_statement_name(req->adapter, "read", (int)req->rtype, name,
 	    sizeof(name));
 	req->pending = true;
-	gw_db_query(req->worker->db, name, 1, &rest, resource_loaded, req);
+	gw_registry_query(req, name, 1, &rest, true, resource_loaded);
 }

@@ -13,6 +13,7 @@
 
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
+#include "gateway/registry_read.h"
 
 #define LOINC "http://loinc.org"
 
@@ -253,5 +254,5 @@ gw_handle_summary(struct gw_req *req)
 		return;
 	gw_flow_statement_name(req->adapter, "summary", -1, name, sizeof(name));
 	req->pending = true;
-	gw_db_query(req->worker->db, name, 1, &token, summary_loaded, req);
+	gw_registry_query(req, name, 1, &token, true, summary_loaded);
 }

@@ -31,9 +31,10 @@ struct gw_profiles *gw_output_profiles;
 
 /* Gateway statements plus, for each adapter, its SQL under derived names
  * (the patient-loading ones with the consent generation appended); names
- * and SQL are owned by the table. */
+ * and SQL are owned by the table.  registry_only: the adapters' alone, all
+ * a replica's pool runs (registry_read.c). */
 static struct gw_db_statement *
-collect_statements(void)
+collect_statements(bool registry_only)
 {
 	size_t cap = 16, n = 0;
 	struct gw_db_statement *all = gw_calloc(cap, sizeof(*all));
@@ -53,7 +54,7 @@ collect_statements(void)
 		n++;                                                        \
 	} while (0)
 
-	for (size_t f = 0; f < GW_ARRAY_LEN(fixed); f++)
+	for (size_t f = 0; f < GW_ARRAY_LEN(fixed) && !registry_only; f++)
 		for (const struct gw_db_statement *s = fixed[f];
 		     s->name != NULL; s++)
 			ADD(gw_strdup(s->name), gw_strdup(s->sql),
@@ -211,6 +212,12 @@ worker_init(struct gw_server *s, struct gw_worker *w, int id, SSL_CTX *ctx)
 	snprintf(name, sizeof(name), "fhirgw pool %d", id);
 	w->db = gw_db_new(w->base, cfg->db_conninfo, cfg->db_pool_size,
 	    s->statements, name, cfg->db_statement_timeout_ms);
+	if (cfg->db_replica_conninfo != NULL) {
+		snprintf(name, sizeof(name), "fhirgw replica %d", id);
+		w->replica = gw_db_new(w->base, cfg->db_replica_conninfo,
+		    cfg->db_replica_pool_size, s->registry_statements, name,
+		    cfg->db_statement_timeout_ms);
+	}
 	w->consent = gw_consent_cache_new(w->db);
 	w->audit = gw_audit_new(w);
 	w->relay = gw_relay_new(w->base, s->relay_peers);
@@ -239,6 +246,8 @@ worker_free(struct gw_worker *w)
 	if (w->admin != NULL)
 		evconnlistener_free(w->admin);
 	gw_db_free(w->db);
+	if (w->replica != NULL)
+		gw_db_free(w->replica);
 	gw_consent_cache_free(w->consent);
 	gw_audit_free(w->audit); /* after the pool: no append is left */
 	SSL_CTX_free(w->ssl_ctx); /* after the connections that use it */
@@ -281,7 +290,8 @@ gw_server_run(struct gw_config *cfg, const char *config_path)
 	if (s.relay_peers == NULL)
 		goto out;
 	s.throttle = gw_throttle_new();
-	s.statements = collect_statements();
+	s.statements = collect_statements(false);
+	s.registry_statements = collect_statements(true);
 	s.nworkers = cfg->workers;
 	s.workers = gw_calloc((size_t)s.nworkers, sizeof(*s.workers));
 
@@ -337,6 +347,7 @@ out:
 		worker_free(&s.workers[i]);
 	free(s.workers);
 	free_statements(s.statements);
+	free_statements(s.registry_statements);
 	gw_relay_peers_free(s.relay_peers);
 	gw_throttle_free(s.throttle);
 	SSL_CTX_free(ctx);

@@ -46,6 +46,8 @@ struct gw_counters {
 	atomic_ulong relayed;	     /* requests sent on to a peer gateway */
 	atomic_ulong relay_failed;   /* of those, answered 502/503/504 here */
 	atomic_ulong throttled;	     /* answered 429: the node over its rate */
+	atomic_ulong replica_reads;  /* registry statements the replica ran */
+	atomic_ulong replica_fallbacks; /* sent to the primary instead */
 	atomic_long connections;
 };
 
@@ -56,6 +58,7 @@ struct gw_worker {
 	struct evconnlistener *listener;
 	struct evconnlistener *admin; /* worker 0 only */
 	struct gw_db *db;
+	struct gw_db *replica;	/* registry reads (registry_read.c), or NULL */
 	struct gw_audit *audit; /* audit.c: this worker's record batcher */
 	struct gw_consent_cache *consent; /* this worker's decisions */
 	struct gw_relay *relay;	/* relay.c: this worker's peer pools */
@@ -72,6 +75,7 @@ struct gw_server {
 	struct gw_config *cfg;
 	char *config_path;   /* absolute: re-read on SIGHUP (reload.c) */
 	struct gw_db_statement *statements; /* gateway's + adapters' */
+	struct gw_db_statement *registry_statements; /* adapters' alone */
 	struct gw_relay_peers *relay_peers; /* client contexts of the peers */
 	struct gw_throttle *throttle;	    /* per-node rates, all workers */
 	int nworkers;
@@ -141,6 +145,8 @@ struct gw_req {
 	void *ctx;		/* a handler's own state, freed with the request */
 	bool no_decision;	/* resolve the patient only (consent admin) */
 	long long consent_gen;	/* gw.consent_generation read with the patient */
+	bool gen_from_primary;	/* registry_read.c: the rows came from the */
+	long long primary_gen;	/* replica; the primary's generation */
 	int missing_status;	/* answer when the patient is unknown */
 	struct gw_audit_entry *audit; /* audit.c: recorded before answered */
 	/* Relay (docs/relay.md).  On a request from a peer gateway: the

@@ -5,7 +5,9 @@ Normally started by tests/bench/run.sh (which builds build/ and checks the tools
 docs/benchmarks.md.  What it does:
 
   1. a throwaway PostgreSQL, the dev PKI and `fhirgw serve` with workers: 1, from
-     tests/integration/harness.py (imported, not copied); seeds --patients N;
+     tests/integration/harness.py (imported, not copied); seeds --patients N; with
+     --replica, a streaming hot standby of it that the gateway reads the registries from
+     (database.replica_conninfo), its CPU a column of its own;
   2. picks a patient (the median-sized $summary among the first 41, all answered 200) and
      fetches the exact response bytes of GET /fhir/Patient/{id} and .../$summary with the
      fi node certificate and X-Purpose-Of-Use: TREAT;
@@ -716,6 +718,7 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.cluster = None
+        self.standby = None  # --replica: harness.Standby
         self.gw = None
         self.nginx = None
         self.tmp = tempfile.mkdtemp(prefix="fhirgw-bench-", dir="/tmp")
@@ -751,6 +754,13 @@ class Bench:
                                   limits={"idle_timeout_ms": 600000,
                                           "max_connections": max(20000, a.idle + 1000)})
         self.gw.start()
+        if a.replica:
+            # The standby is a copy of the seeded primary; the gateway then
+            # serves over both (docs/operations.md, "A read replica").
+            self.gw.stop()
+            self.standby = harness.Standby(self.cluster)
+            self.gw.replica = self.standby
+            self.gw.start()
         self.setup_seconds = time.monotonic() - t
         note("gateway up on 127.0.0.1:%d after %.1f s" % (self.gw.port, self.setup_seconds))
         crt, key = pki.node(NODE)
@@ -778,9 +788,9 @@ class Bench:
         self.check_same_bytes()
         self.choose_client()
 
-    def _postmaster_pid(self):
+    def _postmaster_pid(self, cluster=None):
         try:
-            with open(os.path.join(self.cluster.data, "postmaster.pid")) as f:
+            with open(os.path.join((cluster or self.cluster).data, "postmaster.pid")) as f:
                 return int(f.readline())
         except (OSError, ValueError):
             return None
@@ -923,9 +933,11 @@ class Bench:
         def named(prefix):
             return total([pid for pid, name in backends.items() if name.startswith(prefix)])
         pm = self._postmaster_pid()
+        rpm = self._postmaster_pid(self.standby) if self.standby else None
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {"server": total(self._server_pids(side)),
                 "database": total([pm] + _descendants(pm)) if pm else 0.0,
+                "replica": total([rpm] + _descendants(rpm)) if rpm else 0.0,
                 "db_pool": named("fhirgw pool "),
                 "db_audit": named("fhirgw audit "),
                 "client": ru.ru_utime + ru.ru_stime}
@@ -1472,7 +1484,7 @@ class Bench:
                 "nginx_p99_ms_median": _median([r["nginx"]["p99_ms"] for r in rs]),
                 "cpu_us": {side: {k: _median([r[side]["cpu_us"][k] for r in rs])
                                   for k in ("server", "database", "db_pool", "db_audit",
-                                            "client")}
+                                            "replica", "client")}
                            for side in ("gateway", "nginx")},
             }
             t = TARGETS.get(key)
@@ -1496,20 +1508,25 @@ class Bench:
         """CPU time per request, medians over rounds, and what it implies: nginx's CPU
         per request over the gateway's alone, and over the gateway's plus
         PostgreSQL's."""
+        rep = self.standby is not None
         lines = ["CPU per request, us (medians over rounds; /proc utime + stime):", "",
                  "| test | c | gateway | PostgreSQL (gateway side) | of which queries / audit"
-                 " / rest | client (gateway side) | nginx | client (nginx side) |"
-                 " nginx / gateway | nginx / (gateway + PostgreSQL) |",
-                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                 " / rest |%s client (gateway side) | nginx | client (nginx side) |"
+                 " nginx / gateway | nginx / (gateway + PostgreSQL) |"
+                 % (" replica (registry reads) |" if rep else ""),
+                 "|---|---:|---:|---:|---:|%s---:|---:|---:|---:|---:|"
+                 % ("---:|" if rep else "")]
         for r in self.rows:
             u = r["cpu_us"]
             g, d, x = u["gateway"]["server"], u["gateway"]["database"], u["nginx"]["server"]
             q, au = u["gateway"]["db_pool"], u["gateway"]["db_audit"]
-            lines.append("| %s | %d | %.0f | %.0f | %.0f / %.0f / %.0f | %.0f | %.0f | %.0f |"
+            rd = u["gateway"]["replica"]
+            lines.append("| %s | %d | %.0f | %.0f | %.0f / %.0f / %.0f |%s %.0f | %.0f | %.0f |"
                          " %.3f | %.3f |" % (
                              r["label"], r["concurrency"], g, d, q, au, d - q - au,
+                             " %.0f |" % rd if rep else "",
                              u["gateway"]["client"], x, u["nginx"]["client"],
-                             x / g if g else 0, x / (g + d) if g + d else 0))
+                             x / g if g else 0, x / (g + d + rd) if g + d + rd else 0))
         return "\n".join(lines)
 
     def table(self):
@@ -1665,6 +1682,9 @@ class Bench:
                 say("PROBLEM: %s" % e)
             self.gw.cleanup()
             self.gw = None
+        if self.standby is not None:
+            self.standby.cleanup()
+            self.standby = None
         if self.cluster is not None:
             self.cluster.cleanup()
             self.cluster = None
@@ -1690,6 +1710,9 @@ def main():
                     help="load generator (auto: ab if the gateway acknowledges HTTP/1.0 "
                     "keep-alive, else mtls_load)")
     ap.add_argument("--patient-id", help="benchmark this logical id instead of picking one")
+    ap.add_argument("--replica", action="store_true",
+                    help="read the registries from a streaming replica of the cluster "
+                    "(database.replica_conninfo); the CPU table adds the replica's")
     ap.add_argument("--pin-db", action="store_true",
                     help="also pin PostgreSQL to the server CPU")
     ap.add_argument("--no-pin", action="store_true", help="do not pin anything")

@@ -4,6 +4,7 @@ The tests drive the real `fhirgw` binary over real mutual TLS against a
 throwaway PostgreSQL cluster; nothing is mocked.  This module owns:
 
   Cluster   a PostgreSQL cluster in a fresh /tmp directory, unix socket only
+  Standby   a streaming hot standby of a Cluster (database.replica_conninfo)
   Pki       the development PKI from deploy/pki.sh, made once per process
   Gateway   config.json + migrate + seed + node-add + `fhirgw serve`
   clients   tls_context(), Gateway.get(), Client (keep-alive), RawConn / raw()
@@ -272,18 +273,21 @@ class Cluster:
                                        "'postgres' user to run PostgreSQL")
                 os.chown(self.dir, pw.pw_uid, pw.pw_gid)
             self._watchdog()
-            self._as_owner([self.initdb, "-D", self.data, "-A", "trust",
-                            "-U", "postgres", "-E", "UTF8", "--locale=C",
-                            "--no-sync"], "initdb")
-            self.start()
-            # The owner (runs migrations, owns every object) and the
-            # runtime role the gateway serves as (docs/audit.md, Roles).
-            self.psql("create role fhirgw login createrole; "
-                      "create role fhirgw_app login", db="postgres")
-            self.psql("create database fhirgw owner fhirgw", db="postgres")
+            self._create()
         except BaseException:
             self.cleanup()
             raise
+
+    def _create(self):
+        self._as_owner([self.initdb, "-D", self.data, "-A", "trust",
+                        "-U", "postgres", "-E", "UTF8", "--locale=C",
+                        "--no-sync"], "initdb")
+        self.start()
+        # The owner (runs migrations, owns every object) and the
+        # runtime role the gateway serves as (docs/audit.md, Roles).
+        self.psql("create role fhirgw login createrole; "
+                  "create role fhirgw_app login", db="postgres")
+        self.psql("create database fhirgw owner fhirgw", db="postgres")
 
     # -- process control
 
@@ -407,6 +411,48 @@ class Cluster:
         """sql's result as a list of tuples of text (NULL -> '')."""
         out = self.psql(sql, user=user, db=db)
         return [tuple(line.split("|")) for line in out.splitlines() if line != ""]
+
+
+class Standby(Cluster):
+    """A hot standby of a running Cluster: a base backup of it (roles,
+    databases, seeded registries) that keeps replaying its WAL by streaming
+    replication, read-only, in its own directory and socket.  What the
+    gateway's database.replica_conninfo points at (docs/operations.md)."""
+
+    def __init__(self, primary):
+        self.primary = primary
+        super().__init__()
+
+    def _create(self):
+        basebackup = _pg_tool(self.bindir, "pg_basebackup")
+        self._as_owner([basebackup, "-D", self.data, "-h", self.primary.dir,
+                        "-p", str(self.primary.PORT), "-U", "postgres", "-R",
+                        "-X", "stream", "--checkpoint=fast", "--no-sync"],
+                       "pg_basebackup")
+        self.start()
+
+    def pause_replay(self):
+        """Stop applying the primary's changes (they are still received)."""
+        self.psql("select pg_wal_replay_pause()", db="postgres")
+        deadline = time.monotonic() + 20
+        while self.psql("select pg_get_wal_replay_pause_state()",
+                        db="postgres").strip() != "paused":
+            if time.monotonic() > deadline:
+                raise HarnessError("standby replay did not pause")
+            time.sleep(0.05)
+
+    def resume_replay(self):
+        self.psql("select pg_wal_replay_resume()", db="postgres")
+
+    def catch_up(self, timeout=20):
+        """Wait until everything the primary committed so far is replayed."""
+        target = self.primary.psql("select pg_current_wal_insert_lsn()", db="postgres").strip()
+        deadline = time.monotonic() + timeout
+        while self.psql("select pg_last_wal_replay_lsn() >= %s::pg_lsn"
+                        % sql_literal(target), db="postgres").strip() != "t":
+            if time.monotonic() > deadline:
+                raise HarnessError("standby did not replay up to %s" % target)
+            time.sleep(0.05)
 
 
 def _shquote(s):
@@ -1010,7 +1056,8 @@ class Gateway:
     def __init__(self, cluster, pki=None, *, patients=50, limits=None, crl=None,
                  workers=2, id_key=None, provision=True, nodes=None,
                  config_extra=None, start_timeout=20, countries=("fi",),
-                 dbname="fhirgw", country="FI", local_countries=None, peers=None):
+                 dbname="fhirgw", country="FI", local_countries=None, peers=None,
+                 replica=None):
         self.bin = os.environ.get("FHIRGW_BIN") or os.path.join(SOURCE_DIR, "build", "fhirgw")
         if not (os.path.isfile(self.bin) and os.access(self.bin, os.X_OK)):
             raise HarnessError("fhirgw binary not found or not executable: %s "
@@ -1023,6 +1070,7 @@ class Gateway:
         self.country = country
         self.local_countries = local_countries
         self.peers = peers
+        self.replica = replica  # a Standby: database.replica_conninfo
         self._fixed_ports = False
         self.limits = dict(DEFAULT_LIMITS)
         self.limits.update(limits or {})
@@ -1095,6 +1143,8 @@ class Gateway:
             "migrations_dir": os.path.join(SOURCE_DIR, "deploy", "migrations"),
             "limits": self.limits,
         }
+        if self.replica is not None:
+            cfg["database"]["replica_conninfo"] = self.replica.conninfo_for(self.dbname)
         if self.local_countries is not None:
             cfg["local_countries"] = list(self.local_countries)
         if self.peers:

@@ -139,6 +139,43 @@ test_statement_timeout(void)
 	}
 }
 
+/* database.replica_conninfo: none by default; its pool as large as the
+ * primary's unless replica_pool_size says. */
+static void
+test_replica_conninfo(void)
+{
+	static const char *const bad[] = {
+		"\"replica_conninfo\":\"\"", "\"replica_conninfo\":5",
+		"\"replica_conninfo\":\"r\",\"replica_pool_size\":0",
+		"\"replica_conninfo\":\"r\",\"replica_pool_size\":65",
+	};
+	char json[1024];
+	struct gw_config *c = parse("");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_PTR_NULL(c->db_replica_conninfo);
+	gw_config_free(c);
+	snprintf(json, sizeof(json), "{\"country\":\"FI\",\"listen\":"
+	    "\"127.0.0.1:8443\",\"database\":{\"conninfo\":\"u\","
+	    "\"pool_size\":5,\"replica_conninfo\":\"host=standby\"},"
+	    "\"tls\":{\"cert\":\"s\",\"key\":\"k\",\"client_ca\":\"c\"},"
+	    "\"id_key_file\":\"id.key\"}");
+	c = gw_config_parse(json, make_dir());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->db_replica_conninfo, "host=standby");
+	CU_ASSERT_EQUAL(c->db_replica_pool_size, 5);
+	gw_config_free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(json, sizeof(json), "{\"country\":\"FI\",\"listen\":"
+		    "\"127.0.0.1:8443\",\"database\":{\"conninfo\":\"u\",%s},"
+		    "\"tls\":{\"cert\":\"s\",\"key\":\"k\",\"client_ca\":"
+		    "\"c\"},\"id_key_file\":\"id.key\"}", bad[i]);
+		c = gw_config_parse(json, make_dir());
+		CU_ASSERT_PTR_NULL(c);
+		gw_config_free(c);
+	}
+}
+
 static void
 test_limits_and_base_url(void)
 {
@@ -326,6 +363,7 @@ CU_TestInfo test_config_cases[] = {
 	{ "limits and base url", test_limits_and_base_url },
 	{ "migrate conninfo", test_migrate_conninfo },
 	{ "statement timeout", test_statement_timeout },
+	{ "replica conninfo", test_replica_conninfo },
 	{ "malformed settings refused", test_refusals },
 	{ "missing key file refused", test_missing_key_file },
 	{ "every adapter local by default", test_local_by_default },

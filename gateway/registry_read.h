@@ -1,0 +1,43 @@
+/*
+ * registry_read.h: where a registry statement runs.
+ *
+ * With database.replica_conninfo set, each worker keeps a second pool on a
+ * streaming replica and sends the adapters' statements there (DESIGN.md
+ * section 8): the registry reads, which are most of the database's work
+ * per request, leave the primary.  What must be current stays on the
+ * primary: nodes, consent rules, the audit chain, export bookkeeping.
+ *
+ * The consent cache is exact because a patient statement returns
+ * gw.consent_generation beside the patient (docs/consent.md).  A replica
+ * may lag, so its generation is not used: a patient statement sent to the
+ * replica goes out together with a one-row read of the primary's
+ * generation, and the request's decision is checked against that.
+ *
+ * When the replica pool has no connection up, or a statement fails there
+ * (a recovery conflict, a lost connection), the statement runs on the
+ * primary: a replica adds capacity, never a way to fail.  /metrics counts
+ * both paths.
+ */
+#ifndef GW_REGISTRY_READ_H
+#define GW_REGISTRY_READ_H
+
+#include <stdbool.h>
+
+#include "gateway/db.h"
+#include "gateway/server.h"
+
+/*
+ * Run the adapter statement `name` for req, as gw_db_query() would on the
+ * worker's primary pool: cb is called exactly once, later, from the loop,
+ * with res borrowed.  with_generation: the statement is a patient
+ * statement (gw_flow_wrap_generation), whose last column
+ * gw_flow_note_generation() reads; when the rows come from the replica it
+ * reads the primary's generation instead.
+ */
+void gw_registry_query(struct gw_req *req, const char *name, int nparams,
+    const char *const *values, bool with_generation, gw_db_cb cb);
+
+/* Queries queued or running on the worker's pools, primary and replica. */
+int gw_worker_queries_pending(const struct gw_worker *w);
+
+#endif
