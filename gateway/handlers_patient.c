@@ -153,7 +153,7 @@ gw_handle_patient_search(struct gw_req *req)
 	gw_flow_statement_name(req->adapter, "patient_by_identifier", -1,
 	    name, sizeof(name));
 	req->pending = true;
-	gw_registry_query(req, name, 2, params, true, patient_found);
+	gw_db_query(req->worker->db, name, 2, params, patient_found, req);
 }
 
 /* --- Patient/{id} ------------------------------------------------------- */
@@ -556,5 +556,5 @@ gw_handle_type_read(struct gw_req *req)
 	gw_flow_statement_name(req->adapter, "read", (int)req->rtype, name,
 	    sizeof(name));
 	req->pending = true;
-	gw_registry_query(req, name, 1, &rest, true, resource_loaded);
+	gw_db_query(req->worker->db, name, 1, &rest, resource_loaded, req);
 }

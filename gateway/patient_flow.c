@@ -12,7 +12,6 @@
 
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
-#include "gateway/registry_read.h"
 
 /* Statement names are derived, so adapters only supply SQL. */
 void
@@ -146,6 +145,7 @@ gw_flow_note_generation(struct gw_req *req, const PGresult *res)
 	if (req->gen_from_primary) {
 		/* The rows came from a replica: see registry_read.h. */
 		req->consent_gen = req->primary_gen;
+		req->gen_from_primary = false;
 		return;
 	}
 	req->consent_gen = -1;
@@ -272,8 +272,8 @@ gw_flow_resolve_by(struct gw_req *req, const char *statement,
 	req->no_decision = true;
 	req->missing_status = 422;
 	req->pending = true;
-	gw_registry_query(req, statement, nparams, params, true,
-	    patient_loaded);
+	gw_db_query(req->worker->db, statement, nparams, params,
+	    patient_loaded, req);
 }
 
 void
@@ -317,5 +317,5 @@ gw_flow_load_patient(struct gw_req *req, const char *logical_id,
 	gw_flow_statement_name(req->adapter, "read", GW_RT_PATIENT, name,
 	    sizeof(name));
 	req->pending = true;
-	gw_registry_query(req, name, 1, &token, true, patient_loaded);
+	gw_db_query(req->worker->db, name, 1, &token, patient_loaded, req);
 }
