@@ -189,7 +189,7 @@ parse_database(struct parse *p, const cJSON *db, struct gw_config *cfg)
 {
 	static const char *const known[] = { "conninfo", "migrate_conninfo",
 		"pool_size", "statement_timeout_ms", "replica_conninfo",
-		"replica_pool_size", NULL };
+		"replica_pool_size", "replica_max_lag_ms", NULL };
 	const char *s;
 
 	if (!cJSON_IsObject(db)) {
@@ -210,6 +210,8 @@ parse_database(struct parse *p, const cJSON *db, struct gw_config *cfg)
 		cfg->db_replica_conninfo = gw_strdup(s);
 	cfg->db_replica_pool_size = get_int(p, db, "replica_pool_size",
 	    cfg->db_pool_size, 1, 64);
+	cfg->db_replica_max_lag_ms = get_int(p, db, "replica_max_lag_ms",
+	    5000, 0, 3600000);
 }
 
 static void

@@ -42,6 +42,8 @@ struct gw_config {
 	char *db_replica_conninfo; /* registry reads (registry_read.c); NULL:
 				      everything on db_conninfo */
 	int db_replica_pool_size;
+	int db_replica_max_lag_ms; /* older registry reads go to the primary;
+				      0: no bound */
 	char *tls_cert;
 	char *tls_key;
 	char *tls_client_ca;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gateway/gw.h"
+#include "gateway/replica_watch.h"
 #include "gateway/server.h"
 
 static cJSON *
@@ -273,16 +274,26 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    "fhirgw_db_pipelined_total %lu\n", pipelined);
 	}
 	{
-		int up = 0;
+		int up = 0, fresh = 0;
 
-		for (int w = 0; w < s->nworkers; w++)
-			up += s->workers[w].replica != NULL &&
-			    gw_db_ready(s->workers[w].replica);
+		for (int w = 0; w < s->nworkers; w++) {
+			const struct gw_worker *wk = &s->workers[w];
+			bool ready = wk->replica != NULL &&
+			    gw_db_ready(wk->replica);
+
+			up += ready;
+			fresh += ready && (wk->replica_watch == NULL ||
+			    gw_replica_fresh(wk->replica_watch));
+		}
 		n += (size_t)snprintf(out + n, cap - n,
 		    "# HELP fhirgw_replica_connected Workers with a replica "
 		    "connection up (0 when none is configured)\n"
 		    "# TYPE fhirgw_replica_connected gauge\n"
-		    "fhirgw_replica_connected %d\n", up);
+		    "fhirgw_replica_connected %d\n"
+		    "# HELP fhirgw_replica_fresh Workers reading from the "
+		    "replica: connected and within database.replica_max_lag_ms"
+		    "\n# TYPE fhirgw_replica_fresh gauge\n"
+		    "fhirgw_replica_fresh %d\n", up, fresh);
 	}
 	for (int w = 0; w < s->nworkers; w++)
 		conns += atomic_load(&s->workers[w].counters.connections);

@@ -24,6 +24,7 @@
 #include "gateway/patient_flow.h"
 #include "gateway/profile.h"
 #include "gateway/reload.h"
+#include "gateway/replica_watch.h"
 #include "gateway/server.h"
 #include "gateway/throttle.h"
 
@@ -31,8 +32,8 @@ struct gw_profiles *gw_output_profiles;
 
 /* Gateway statements plus, for each adapter, its SQL under derived names
  * (the patient-loading ones with the consent generation appended); names
- * and SQL are owned by the table.  registry_only: the adapters' alone, all
- * a replica's pool runs (registry_read.c). */
+ * and SQL are owned by the table.  registry_only: what a replica's pool
+ * runs (registry_read.c, replica_watch.c). */
 static struct gw_db_statement *
 collect_statements(bool registry_only)
 {
@@ -40,7 +41,8 @@ collect_statements(bool registry_only)
 	struct gw_db_statement *all = gw_calloc(cap, sizeof(*all));
 	const struct gw_db_statement *fixed[] = { gw_router_statements,
 		gw_consent_statements, gw_consent_api_statements,
-		gw_audit_statements, gw_export_statements };
+		gw_audit_statements, gw_export_statements,
+		gw_replica_watch_statements };
 
 #define ADD(nm, sq, np)                                                     \
 	do {                                                                \
@@ -54,11 +56,16 @@ collect_statements(bool registry_only)
 		n++;                                                        \
 	} while (0)
 
-	for (size_t f = 0; f < GW_ARRAY_LEN(fixed) && !registry_only; f++)
+	for (size_t f = 0; f < GW_ARRAY_LEN(fixed); f++) {
+		/* A replica's pool runs the adapters' statements and the lag
+		 * watch's, nothing else. */
+		if (registry_only && fixed[f] != gw_replica_watch_statements)
+			continue;
 		for (const struct gw_db_statement *s = fixed[f];
 		     s->name != NULL; s++)
 			ADD(gw_strdup(s->name), gw_strdup(s->sql),
 			    s->nparams);
+	}
 	for (size_t i = 0; gw_adapters[i] != NULL; i++) {
 		const struct gw_adapter *a = gw_adapters[i];
 		char name[64];
@@ -217,6 +224,9 @@ worker_init(struct gw_server *s, struct gw_worker *w, int id, SSL_CTX *ctx)
 		w->replica = gw_db_new(w->base, cfg->db_replica_conninfo,
 		    cfg->db_replica_pool_size, s->registry_statements, name,
 		    cfg->db_statement_timeout_ms);
+		if (cfg->db_replica_max_lag_ms > 0)
+			w->replica_watch = gw_replica_watch_new(w,
+			    cfg->db_replica_max_lag_ms);
 	}
 	w->consent = gw_consent_cache_new(w->db);
 	w->audit = gw_audit_new(w);
@@ -248,6 +258,7 @@ worker_free(struct gw_worker *w)
 	gw_db_free(w->db);
 	if (w->replica != NULL)
 		gw_db_free(w->replica);
+	gw_replica_watch_free(w->replica_watch); /* after the pools */
 	gw_consent_cache_free(w->consent);
 	gw_audit_free(w->audit); /* after the pool: no append is left */
 	SSL_CTX_free(w->ssl_ctx); /* after the connections that use it */

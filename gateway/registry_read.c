@@ -14,6 +14,7 @@
 
 #include "gateway/gw.h"
 #include "gateway/registry_read.h"
+#include "gateway/replica_watch.h"
 
 /* Parameters the adapters' statements take at most (search: 5). */
 #define CALL_MAX_PARAMS 8
@@ -132,8 +133,9 @@ gw_registry_query(struct gw_req *req, const char *name, int nparams,
 		gw_db_query(w->db, name, nparams, values, cb, req);
 		return;
 	}
-	if (!gw_db_ready(w->replica) || nparams > CALL_MAX_PARAMS ||
-	    strlen(name) >= sizeof(c->name)) {
+	if (!gw_db_ready(w->replica) ||
+	    (w->replica_watch != NULL && !gw_replica_fresh(w->replica_watch)) ||
+	    nparams > CALL_MAX_PARAMS || strlen(name) >= sizeof(c->name)) {
 		atomic_fetch_add(&w->counters.replica_fallbacks, 1);
 		gw_db_query(w->db, name, nparams, values, cb, req);
 		return;

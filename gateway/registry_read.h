@@ -18,9 +18,10 @@
  * the request's decision is checked against that.  A search needs none:
  * its patient was loaded from the primary, and decided, before.
  *
- * When the replica pool has no connection up, or a statement fails there
- * (a recovery conflict, a lost connection), the statement runs on the
- * primary: a replica adds capacity, never a way to fail.  /metrics counts
+ * When the replica pool has no connection up, or is further behind than
+ * database.replica_max_lag_ms (replica_watch.h), or a statement fails
+ * there (a recovery conflict, a lost connection), the statement runs on
+ * the primary: a replica adds capacity, never a way to fail.  /metrics counts
  * both paths.
  */
 #ifndef GW_REGISTRY_READ_H

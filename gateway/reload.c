@@ -89,7 +89,8 @@ name_restart_only_changes(const struct gw_config *a, const struct gw_config *b)
 	    a->db_pool_size != b->db_pool_size ||
 	    a->db_statement_timeout_ms != b->db_statement_timeout_ms ||
 	    !same_str(a->db_replica_conninfo, b->db_replica_conninfo) ||
-	    a->db_replica_pool_size != b->db_replica_pool_size,
+	    a->db_replica_pool_size != b->db_replica_pool_size ||
+	    a->db_replica_max_lag_ms != b->db_replica_max_lag_ms,
 	    "database");
 	CHANGED(a->id_key_len != b->id_key_len ||
 	    memcmp(a->id_key, b->id_key, a->id_key_len) != 0, "id_key_file");

@@ -59,6 +59,7 @@ struct gw_worker {
 	struct evconnlistener *admin; /* worker 0 only */
 	struct gw_db *db;
 	struct gw_db *replica;	/* registry reads (registry_read.c), or NULL */
+	struct gw_replica_watch *replica_watch; /* its lag, or NULL: no bound */
 	struct gw_audit *audit; /* audit.c: this worker's record batcher */
 	struct gw_consent_cache *consent; /* this worker's decisions */
 	struct gw_relay *relay;	/* relay.c: this worker's peer pools */

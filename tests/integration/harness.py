@@ -1071,6 +1071,7 @@ class Gateway:
         self.local_countries = local_countries
         self.peers = peers
         self.replica = replica  # a Standby: database.replica_conninfo
+        self.replica_options = {}  # more database.replica_* keys
         self._fixed_ports = False
         self.limits = dict(DEFAULT_LIMITS)
         self.limits.update(limits or {})
@@ -1145,6 +1146,7 @@ class Gateway:
         }
         if self.replica is not None:
             cfg["database"]["replica_conninfo"] = self.replica.conninfo_for(self.dbname)
+            cfg["database"].update(self.replica_options)
         if self.local_countries is not None:
             cfg["local_countries"] = list(self.local_countries)
         if self.peers:

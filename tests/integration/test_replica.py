@@ -19,9 +19,11 @@ import harness
 from harness import FI_HETU_SYSTEM, GatewayTestCase, Pki, sql_literal
 
 SERVERS = CLUSTER = STANDBY = GW = None
+GW_WORKERS = 2
 PATIENTS = []
 NODES = {"fi": ("FI", "treatment"), "research": ("SE", "research")}
 PREFER = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
+MAX_LAG_MS = 3000  # a test between pausing the standby and reading is far shorter
 
 
 def setUpModule():
@@ -31,12 +33,13 @@ def setUpModule():
     with SERVERS.starting():
         # Provisioned (migrated, seeded) on the primary first; the standby
         # is a copy of that, then the gateway serves over both.
-        GW = SERVERS.gateway(Pki.get(), patients=8, nodes=NODES)
+        GW = SERVERS.gateway(Pki.get(), patients=8, nodes=NODES, workers=GW_WORKERS)
         GW.start()
         GW.stop()
         STANDBY = harness.Standby(CLUSTER)
         SERVERS.gateways.append(_StandbyCleanup(STANDBY))
         GW.replica = STANDBY
+        GW.replica_options = {"replica_max_lag_ms": MAX_LAG_MS}
         GW.start()
         PATIENTS = harness.patients(CLUSTER)
 
@@ -95,13 +98,15 @@ def family_of(resp):
     return resp.json["name"][0]["family"]
 
 
-def wait_replica_connected(within=30):
+def wait_replica_connected(within=30, fresh=GW_WORKERS):
+    """Until `fresh` workers read from the replica (connected, within the
+    lag bound)."""
     deadline = time.monotonic() + within
-    while metric("fhirgw_replica_connected") < GW.workers:
+    while metric("fhirgw_replica_fresh") != fresh:
         if time.monotonic() > deadline:
-            raise AssertionError("the gateway's replica pools did not connect"
-                                 " within %ss" % within)
-        time.sleep(0.2)
+            raise AssertionError("fhirgw_replica_fresh not %d within %ss"
+                                 % (fresh, within))
+        time.sleep(0.1)
 
 
 class TestReplica(GatewayTestCase):
@@ -224,6 +229,33 @@ class TestReplica(GatewayTestCase):
 
     def exported_genders(self):
         return [json.loads(line)["gender"] for line in self.export().splitlines()]
+
+    def test_6_a_replica_behind_is_not_read(self):
+        """database.replica_max_lag_ms: once the replica misses a change
+        older than that, reads go to the primary until it catches up."""
+        hetu, pid = PATIENTS[5]
+        path = "/fhir/Patient/%s/$summary" % pid
+        set_family(hetu, "Tuore")
+        STANDBY.catch_up()
+        wait_replica_connected()
+        STANDBY.pause_replay()
+        paused = time.monotonic()
+        set_family(hetu, "Tuoreempi")
+        self.assertEqual(summary_families(GW.get("fi", path)), ["Tuore"])
+        self.assertLess(time.monotonic() - paused, MAX_LAG_MS / 1000.0,
+                        "too slow to see the replica answer within the bound")
+        mark = GW.log_mark()
+        wait_replica_connected(within=MAX_LAG_MS / 1000.0 + 5, fresh=0)
+        self.assertGreaterEqual(time.monotonic() - paused, MAX_LAG_MS / 1000.0 - 0.3)
+        fallbacks = metric("fhirgw_replica_fallbacks_total")
+        self.assertEqual(summary_families(GW.get("fi", path)), ["Tuoreempi"])
+        self.assertEqual(metric("fhirgw_replica_fallbacks_total"), fallbacks + 1)
+        self.assertIn("reading from the primary", GW.log_since(mark, 100000))
+        STANDBY.resume_replay()
+        wait_replica_connected(within=MAX_LAG_MS / 1000.0 + 5)
+        reads = metric("fhirgw_replica_reads_total")
+        self.assertEqual(summary_families(GW.get("fi", path)), ["Tuoreempi"])
+        self.assertEqual(metric("fhirgw_replica_reads_total"), reads + 1)
 
     def export(self):
         r = GW.get("research", "/fhir/Group/P-replica/$export?_type=Patient",

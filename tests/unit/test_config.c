@@ -148,6 +148,8 @@ test_replica_conninfo(void)
 		"\"replica_conninfo\":\"\"", "\"replica_conninfo\":5",
 		"\"replica_conninfo\":\"r\",\"replica_pool_size\":0",
 		"\"replica_conninfo\":\"r\",\"replica_pool_size\":65",
+		"\"replica_conninfo\":\"r\",\"replica_max_lag_ms\":-1",
+		"\"replica_conninfo\":\"r\",\"replica_max_lag_ms\":3600001",
 	};
 	char json[1024];
 	struct gw_config *c = parse("");
@@ -164,6 +166,7 @@ test_replica_conninfo(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_STRING_EQUAL(c->db_replica_conninfo, "host=standby");
 	CU_ASSERT_EQUAL(c->db_replica_pool_size, 5);
+	CU_ASSERT_EQUAL(c->db_replica_max_lag_ms, 5000);
 	gw_config_free(c);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(json, sizeof(json), "{\"country\":\"FI\",\"listen\":"
