@@ -3,6 +3,7 @@
  * CapabilityStatement on the FHIR listener, and health, readiness and
  * Prometheus metrics on the admin listener.
  */
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,43 @@ gw_handle_metadata(struct gw_req *req)
 	    capability_statement(req->worker->server->cfg), NULL);
 }
 
+/* The metrics text as it is written: every write makes its own room, so
+ * a new counter can never run past the buffer. */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+/* Room for n more bytes and the NUL. */
+static void
+text_reserve(struct text *t, size_t n)
+{
+	if (t->len + n + 1 <= t->cap)
+		return;
+	t->cap = t->len + n + 1 + 1024;
+	t->p = gw_realloc(t->p, t->cap);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+text_printf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= t->cap - t->len) {
+		text_reserve(t, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+		va_end(ap);
+	}
+	t->len += (size_t)n;
+}
+
 static char *
 metrics_text(const struct gw_server *s, size_t *len)
 {
@@ -229,8 +267,7 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    "to the primary: the replica was down or failed",
 		    offsetof(struct gw_counters, replica_fallbacks) },
 	};
-	size_t cap = 4096, n = 0;
-	char *out = gw_malloc(cap);
+	struct text t = { gw_malloc(4096), 0, 4096 };
 	long conns = 0;
 
 	for (size_t i = 0; i < GW_ARRAY_LEN(rows); i++) {
@@ -242,7 +279,7 @@ metrics_text(const struct gw_server *s, size_t *len)
 			sum += atomic_load((const atomic_ulong *)(const void *)(
 			    base + rows[i].offset));
 		}
-		n += (size_t)snprintf(out + n, cap - n,
+		text_printf(&t,
 		    "# HELP %s %s\n# TYPE %s counter\n%s %lu\n", rows[i].name,
 		    rows[i].help, rows[i].name, rows[i].name, sum);
 	}
@@ -253,7 +290,7 @@ metrics_text(const struct gw_server *s, size_t *len)
 			hits += gw_consent_cache_hits(s->workers[w].consent);
 			misses += gw_consent_cache_misses(s->workers[w].consent);
 		}
-		n += (size_t)snprintf(out + n, cap - n,
+		text_printf(&t,
 		    "# HELP fhirgw_consent_cache_hits_total Decisions from the "
 		    "cache\n# TYPE fhirgw_consent_cache_hits_total counter\n"
 		    "fhirgw_consent_cache_hits_total %lu\n"
@@ -267,7 +304,7 @@ metrics_text(const struct gw_server *s, size_t *len)
 
 		for (int w = 0; w < s->nworkers; w++)
 			pipelined += gw_db_pipelined(s->workers[w].db);
-		n += (size_t)snprintf(out + n, cap - n,
+		text_printf(&t,
 		    "# HELP fhirgw_db_pipelined_total Registry and consent "
 		    "queries sent behind another on a busy connection\n"
 		    "# TYPE fhirgw_db_pipelined_total counter\n"
@@ -285,7 +322,7 @@ metrics_text(const struct gw_server *s, size_t *len)
 			fresh += ready && (wk->replica_watch == NULL ||
 			    gw_replica_fresh(wk->replica_watch));
 		}
-		n += (size_t)snprintf(out + n, cap - n,
+		text_printf(&t,
 		    "# HELP fhirgw_replica_connected Workers with a replica "
 		    "connection up (0 when none is configured)\n"
 		    "# TYPE fhirgw_replica_connected gauge\n"
@@ -297,7 +334,7 @@ metrics_text(const struct gw_server *s, size_t *len)
 	}
 	for (int w = 0; w < s->nworkers; w++)
 		conns += atomic_load(&s->workers[w].counters.connections);
-	n += (size_t)snprintf(out + n, cap - n,
+	text_printf(&t,
 	    "# HELP fhirgw_connections Open client connections\n"
 	    "# TYPE fhirgw_connections gauge\nfhirgw_connections %ld\n",
 	    conns);
@@ -309,30 +346,28 @@ metrics_text(const struct gw_server *s, size_t *len)
 		for (int w = 0; w < s->nworkers; w++)
 			lat[w] = &s->workers[w].latency;
 		need = gw_latency_print(lat, s->nworkers,
-		    gw_router_route_label, out + n, cap - n);
-		if (need >= cap - n) {
-			cap = n + need + 1;
-			out = gw_realloc(out, cap);
+		    gw_router_route_label, t.p + t.len, t.cap - t.len);
+		if (need >= t.cap - t.len) {
+			text_reserve(&t, need);
 			need = gw_latency_print(lat, s->nworkers,
-			    gw_router_route_label, out + n, cap - n);
+			    gw_router_route_label, t.p + t.len, t.cap - t.len);
 		}
-		n += need;
+		t.len += need;
 		free(lat);
 	}
 	{
 		/* The adapters' counters (terminology_unmapped), one line per
 		 * mapped code system: grow the buffer to what they need. */
-		size_t need = gw_adapters_metrics(out + n, cap - n);
+		size_t need = gw_adapters_metrics(t.p + t.len, t.cap - t.len);
 
-		if (need >= cap - n) {
-			cap = n + need + 1;
-			out = gw_realloc(out, cap);
-			need = gw_adapters_metrics(out + n, cap - n);
+		if (need >= t.cap - t.len) {
+			text_reserve(&t, need);
+			need = gw_adapters_metrics(t.p + t.len, t.cap - t.len);
 		}
-		n += need;
+		t.len += need;
 	}
-	*len = n;
-	return out;
+	*len = t.len;
+	return t.p;
 }
 
 void
