@@ -255,9 +255,12 @@ worker_free(struct gw_worker *w)
 		evconnlistener_free(w->listener);
 	if (w->admin != NULL)
 		evconnlistener_free(w->admin);
-	gw_db_free(w->db);
+	/* The replica's pool first: what it still owes is answered with an
+	 * error then, while the primary's pool is there (registry_read.c
+	 * asks no pool once the server is stopping). */
 	if (w->replica != NULL)
 		gw_db_free(w->replica);
+	gw_db_free(w->db);
 	gw_replica_watch_free(w->replica_watch); /* after the pools */
 	gw_consent_cache_free(w->consent);
 	gw_audit_free(w->audit); /* after the pool: no append is left */

@@ -66,15 +66,19 @@ deliver(struct call *c, const PGresult *res, const char *error)
 
 static void rows_done(const PGresult *res, const char *error, void *arg);
 
-static void
+/* The rows from the primary instead; false when it cannot be asked. */
+static bool
 ask_primary(struct call *c)
 {
 	struct gw_worker *w = c->req->worker;
 
+	/* A stopping worker frees its pools, the primary's too. */
+	if (atomic_load(&w->server->stopping))
+		return false;
 	c->on_primary = true;
 	atomic_fetch_add(&w->counters.replica_fallbacks, 1);
-	gw_db_query(w->db, c->name, c->nparams, (const char *const *)c->values,
-	    rows_done, c);
+	return gw_db_query(w->db, c->name, c->nparams,
+	           (const char *const *)c->values, rows_done, c) == GW_OK;
 }
 
 static void
@@ -82,16 +86,16 @@ rows_done(const PGresult *res, const char *error, void *arg)
 {
 	struct call *c = arg;
 
+	/* A recovery conflict, a lost connection, a timeout there: the
+	 * primary still has the rows.  Its own statement carries its own
+	 * generation. */
 	if (res == NULL && !c->on_primary) {
-		/* A recovery conflict, a lost connection, a timeout there:
-		 * the primary still has the rows.  Its own statement carries
-		 * its own generation. */
 		gw_warn("registry replica: %s: %s; asking the primary", c->name,
 		    error);
-		ask_primary(c);
-		return;
+		if (ask_primary(c))
+			return;
 	}
-	if (!c->on_primary)
+	if (!c->on_primary && res != NULL)
 		atomic_fetch_add(&c->req->worker->counters.replica_reads, 1);
 	if (--c->outstanding == 0) {
 		deliver(c, res, error);
@@ -150,11 +154,19 @@ gw_registry_query(struct gw_req *req, const char *name, int nparams,
 	c->with_generation = with_generation;
 	c->outstanding = with_generation ? 2 : 1;
 	if (gw_db_query(w->replica, c->name, nparams,
-	        (const char *const *)c->values, rows_done, c) != GW_OK)
-		ask_primary(c);
-	if (with_generation)
-		gw_db_query(w->db, "gw_consent_generation", 0, NULL,
-		    generation_done, c);
+	        (const char *const *)c->values, rows_done, c) != GW_OK) {
+		/* Not prepared there (the two lists disagree): nothing was
+		 * sent, so the primary's pool answers, as without a replica. */
+		call_free(c);
+		atomic_fetch_add(&w->counters.replica_fallbacks, 1);
+		gw_db_query(w->db, name, nparams, values, cb, req);
+		return;
+	}
+	if (with_generation && gw_db_query(w->db, "gw_consent_generation", 0,
+	                           NULL, generation_done, c) != GW_OK) {
+		c->gen_error = gw_strdup("consent generation not prepared");
+		c->outstanding--; /* the rows still come, later */
+	}
 }
 
 int
