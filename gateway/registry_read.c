@@ -38,7 +38,8 @@ static void
 call_free(struct call *c)
 {
 	for (int i = 0; i < c->nparams; i++)
-		free(c->values[i]);
+		if (c->values[i] != NULL) /* a patient's id, a search */
+			gw_free_zero(c->values[i], strlen(c->values[i]));
 	PQclear(c->rows);
 	free(c->rows_error);
 	free(c->gen_error);
