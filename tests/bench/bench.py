@@ -8,7 +8,8 @@ docs/benchmarks.md.  What it does:
      tests/integration/harness.py (imported, not copied); seeds --patients N; with
      --replica, a streaming hot standby of it that the gateway reads the registries from
      (database.replica_conninfo), its CPU a column of its own;
-  2. picks a patient (the median-sized $summary among the first 41, all answered 200) and
+  2. picks a patient (the median-sized $summary of 20-35 kB, --summary-size, among the first
+     401 seeded, all answered 200; with --summary-size any the median of the first 41) and
      fetches the exact response bytes of GET /fhir/Patient/{id} and .../$summary with the
      fi node certificate and X-Purpose-Of-Use: TREAT;
   3. starts nginx (one worker, daemon off, config in a temporary directory, 127.0.0.1 on a
@@ -182,6 +183,16 @@ def _affinity(pid):
         return sorted(os.sched_getaffinity(pid))
     except OSError:
         return None
+
+
+def _size_range(text):
+    """'20000-35000' -> (20000, 35000); 'any' -> None."""
+    if text == "any":
+        return None
+    m = re.match(r"^(\d+)-(\d+)$", text)
+    if not m or int(m.group(1)) > int(m.group(2)):
+        raise argparse.ArgumentTypeError("LO-HI in bytes, e.g. 20000-35000")
+    return int(m.group(1)), int(m.group(2))
 
 
 def _median(xs):
@@ -800,8 +811,10 @@ class Bench:
         if a.patient_id:
             candidates = [a.patient_id]
         else:
+            # --summary-size: sample more, so that enough fall in the range.
             candidates = [row[0] for row in self.cluster.rows(
-                "select 'fi-' || fhir_tunniste from fi_rekisteri.henkilo order by id limit 41")]
+                "select 'fi-' || fhir_tunniste from fi_rekisteri.henkilo order by id limit %d"
+                % (401 if a.summary_size else 41))]
         sized = []
         with self.gw.client(NODE) as cl:
             for pid in candidates:
@@ -814,6 +827,13 @@ class Bench:
             raise BenchError("no patient among %d candidates has a 200 $summary; gateway log:\n%s"
                              % (len(candidates), self.gw.log_tail(30)))
         sized.sort()
+        if a.summary_size:
+            lo, hi = a.summary_size
+            inside = [x for x in sized if lo <= x[0] <= hi]
+            if not inside:
+                raise BenchError("no $summary of %d..%d bytes among %d patients (%d..%d)"
+                                 % (lo, hi, len(sized), sized[0][0], sized[-1][0]))
+            sized = inside
         size, pid = sized[len(sized) // 2]
         self.patient_id = pid
         self.summary_sizes_sampled = [s for s, _ in sized]
@@ -827,7 +847,7 @@ class Bench:
                     raise BenchError("GET %s: %d %s" % (path, r.status, r.body[:300]))
                 self.bodies[kind] = r.body
                 self.content_types[kind] = r.headers.get("content-type")
-        note("patient %s: Patient %d bytes, $summary %d bytes (median of %d sampled, %d..%d)"
+        note("patient %s: Patient %d bytes, $summary %d bytes (median of %d sampled or in range, %d..%d)"
              % (pid, len(self.bodies["patient"]), len(self.bodies["summary"]),
                 len(sized), sized[0][0], sized[-1][0]))
 
@@ -1710,6 +1730,11 @@ def main():
                     help="load generator (auto: ab if the gateway acknowledges HTTP/1.0 "
                     "keep-alive, else mtls_load)")
     ap.add_argument("--patient-id", help="benchmark this logical id instead of picking one")
+    ap.add_argument("--summary-size", metavar="LO-HI", type=_size_range,
+                    default=(20000, 35000),
+                    help="pick the median patient among those whose $summary has LO..HI "
+                    "bytes (default 20000-35000, the IPS Bundle of DESIGN.md section 9's "
+                    "targets); 'any': the median of all sampled")
     ap.add_argument("--replica", action="store_true",
                     help="read the registries from a streaming replica of the cluster "
                     "(database.replica_conninfo); the CPU table adds the replica's")
