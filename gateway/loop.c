@@ -305,7 +305,8 @@ gw_server_run(struct gw_config *cfg, const char *config_path)
 		goto out;
 	s.throttle = gw_throttle_new();
 	s.statements = collect_statements(false);
-	s.registry_statements = collect_statements(true);
+	s.registry_statements = cfg->db_replica_conninfo != NULL ?
+	    collect_statements(true) : NULL;
 	s.nworkers = cfg->workers;
 	s.workers = gw_calloc((size_t)s.nworkers, sizeof(*s.workers));
 

@@ -8,6 +8,7 @@
  * slows the sampling, not the loop.
  */
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +46,7 @@ struct gw_replica_watch {
 	int nsamples, next, filled;
 	int out;              /* queries still to answer this tick */
 	uint64_t replica_lsn; /* this tick's, 0: none */
-	bool fresh;
+	atomic_bool fresh;    /* /metrics reads it from worker 0 */
 };
 
 /* "16/B374D848" -> 0x16B374D848; 0 when it is not an LSN. */
@@ -99,18 +100,16 @@ target(const struct gw_replica_watch *rw, uint64_t now)
 static void
 judge(struct gw_replica_watch *rw)
 {
-	bool was = rw->fresh;
+	bool was = atomic_load(&rw->fresh), now;
 
-	if (rw->replica_lsn == 0 || rw->filled == 0)
-		rw->fresh = false;
-	else
-		rw->fresh =
-		    rw->replica_lsn >= target(rw, gw_latency_now_us() / 1000);
+	now = rw->replica_lsn != 0 && rw->filled > 0 &&
+	      rw->replica_lsn >= target(rw, gw_latency_now_us() / 1000);
+	atomic_store(&rw->fresh, now);
 	/* One worker speaks for all: they see the same two servers. */
-	if (rw->w->id != 0 || was == rw->fresh ||
+	if (rw->w->id != 0 || was == now ||
 	    atomic_load(&rw->w->server->stopping))
 		return;
-	if (rw->fresh)
+	if (now)
 		gw_info("registry replica within %" PRIu64 " ms:"
 		        " reading from it",
 		    rw->max_lag_ms);
@@ -178,6 +177,7 @@ gw_replica_watch_new(struct gw_worker *w, int max_lag_ms)
 	static const struct timeval every = {0, GW_REPLICA_TICK_MS * 1000};
 
 	rw->w = w;
+	atomic_init(&rw->fresh, false);
 	rw->max_lag_ms = (uint64_t)max_lag_ms;
 	rw->nsamples = max_lag_ms / GW_REPLICA_TICK_MS + 2;
 	rw->samples = gw_calloc((size_t)rw->nsamples, sizeof(*rw->samples));
@@ -200,5 +200,5 @@ gw_replica_watch_free(struct gw_replica_watch *rw)
 bool
 gw_replica_fresh(const struct gw_replica_watch *rw)
 {
-	return rw != NULL && rw->fresh;
+	return rw != NULL && atomic_load(&rw->fresh);
 }
