@@ -1419,12 +1419,19 @@ class ModuleServers:
     def __init__(self):
         self.cluster = Cluster()
         self.gateways = []
+        self.standbys = []
 
     def gateway(self, *args, **kwargs):
         """A Gateway on this module's cluster, stopped and cleaned up with it."""
         gw = Gateway(self.cluster, *args, **kwargs)
         self.gateways.append(gw)
         return gw
+
+    def standby(self):
+        """A Standby of this module's cluster, stopped after the gateways."""
+        sb = Standby(self.cluster)
+        self.standbys.append(sb)
+        return sb
 
     @contextlib.contextmanager
     def starting(self):
@@ -1445,6 +1452,8 @@ class ModuleServers:
     def cleanup(self):
         for gw in reversed(self.gateways):
             gw.cleanup()
+        for sb in self.standbys:
+            sb.cleanup()
         self.cluster.cleanup()
 
 

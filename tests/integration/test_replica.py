@@ -36,8 +36,7 @@ def setUpModule():
         GW = SERVERS.gateway(Pki.get(), patients=8, nodes=NODES, workers=GW_WORKERS)
         GW.start()
         GW.stop()
-        STANDBY = harness.Standby(CLUSTER)
-        SERVERS.gateways.append(_StandbyCleanup(STANDBY))
+        STANDBY = SERVERS.standby()
         GW.replica = STANDBY
         GW.replica_options = {"replica_max_lag_ms": MAX_LAG_MS}
         GW.start()
@@ -46,19 +45,6 @@ def setUpModule():
 
 def tearDownModule():
     SERVERS.stop()
-
-
-class _StandbyCleanup:
-    """Lets ModuleServers stop the standby with the gateways."""
-
-    def __init__(self, standby):
-        self.standby = standby
-
-    def stop(self):
-        self.standby.cleanup()
-
-    def cleanup(self):
-        self.standby.cleanup()
 
 
 def metric(name):
