@@ -36,6 +36,26 @@ make_dir(void)
 	return dir;
 }
 
+/* The suite's cleanup (unit_main.c): the directory make_dir() made, and
+ * its two keys. */
+int test_config_cleanup(void);
+
+int
+test_config_cleanup(void)
+{
+	char path[128];
+
+	if (dir[0] == '\0')
+		return 0;
+	snprintf(path, sizeof(path), "%s/id.key", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/short.key", dir);
+	unlink(path);
+	rmdir(dir);
+	dir[0] = '\0';
+	return 0;
+}
+
 #define BASE                                                               \
 	"\"country\":\"FI\",\"listen\":\"127.0.0.1:8443\","                \
 	"\"database\":{\"conninfo\":\"dbname=x\"},"                        \

@@ -19,6 +19,7 @@ extern CU_TestInfo test_fnr_cases[];
 extern CU_TestInfo test_personnummer_cases[];
 extern CU_TestInfo test_consent_cases[];
 extern CU_TestInfo test_config_cases[];
+int test_config_cleanup(void);
 extern CU_TestInfo test_audit_cases[];
 extern CU_TestInfo test_profile_cases[];
 extern CU_TestInfo test_pseudo_cases[];
@@ -35,7 +36,8 @@ static CU_SuiteInfo suites[] = {
 	{ .pName = "fnr", .pTests = test_fnr_cases },
 	{ .pName = "personnummer", .pTests = test_personnummer_cases },
 	{ .pName = "consent", .pTests = test_consent_cases },
-	{ .pName = "config", .pTests = test_config_cases },
+	{ .pName = "config", .pCleanupFunc = test_config_cleanup,
+	    .pTests = test_config_cases },
 	{ .pName = "audit", .pTests = test_audit_cases },
 	{ .pName = "profile", .pTests = test_profile_cases },
 	{ .pName = "pseudo", .pTests = test_pseudo_cases },
