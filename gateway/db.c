@@ -796,6 +796,14 @@ gw_db_ready(const struct gw_db *db)
 	return atomic_load(&((struct gw_db *)(uintptr_t)db)->ready) > 0;
 }
 
+bool
+gw_db_result_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res); /* NULL: PGRES_FATAL_ERROR */
+
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
 PGconn *
 gw_db_connect_blocking(const char *conninfo, const char *name)
 {
@@ -817,10 +825,9 @@ int
 gw_db_exec_blocking(PGconn *conn, const char *sql)
 {
 	PGresult *r = PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(r);
 	int rc = GW_OK;
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+	if (!gw_db_result_ok(r)) {
 		gw_error("db: %s", PQresultErrorMessage(r));
 		rc = GW_ERR;
 	}

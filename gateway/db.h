@@ -91,6 +91,9 @@ bool gw_db_ready(const struct gw_db *db);
  * behind it): how often the pool was saturated.  Any thread. */
 unsigned long gw_db_pipelined(const struct gw_db *db);
 
+/* Did a blocking statement succeed (rows or a command)?  NULL: no. */
+bool gw_db_result_ok(const PGresult *res);
+
 /* Blocking helpers for the command line (migrate, seed): never on a
  * worker.  gw_db_connect_blocking prints the reason and returns NULL on
  * failure. */

@@ -107,14 +107,6 @@ exec(struct runner *run, const char *sql, int n, const char *const *params)
 	return PQexecParams(run->conn, sql, n, NULL, params, NULL, NULL, 0);
 }
 
-static bool
-ok(const PGresult *r)
-{
-	ExecStatusType st = PQresultStatus(r);
-
-	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
-}
-
 int
 gw_export_remove_job_dir(const char *dir, const char *job)
 {
@@ -206,7 +198,7 @@ load_permit(struct runner *run, const char *permit_id, const char *node,
 	int rc = GW_ERR;
 
 	memset(pm, 0, sizeof(*pm));
-	if (!ok(r) || PQntuples(r) != 1)
+	if (!gw_db_result_ok(r) || PQntuples(r) != 1)
 		goto out;
 	gw_strlcpy(pm->id, permit_id, sizeof(pm->id));
 	hex = PQgetvalue(r, 0, 0);
@@ -340,7 +332,7 @@ decide(struct runner *run, const struct permit *pm, const char *holder,
 
 	r = PQexecPrepared(
 	    run->conn, "gw_consent_rules", 4, params, NULL, NULL, 0);
-	if (!ok(r)) {
+	if (!gw_db_result_ok(r)) {
 		gw_error("export: consent rules: %s", PQresultErrorMessage(r));
 		PQclear(r);
 		return GW_ERR;
@@ -465,7 +457,7 @@ commit_batch(struct runner *run, struct job *job, const char *after,
 	    " select (select count(*) from upd)::text,"
 	    " (select count(*) from ins)::text",
 	    8, params);
-	if (!ok(r)) {
+	if (!gw_db_result_ok(r)) {
 		gw_error("export: commit: %s", PQresultErrorMessage(r));
 		rc = GW_ERR;
 	} else {
@@ -495,7 +487,7 @@ run_batch(struct runner *run, const struct permit *pm,
 	snprintf(batch, sizeof(batch), "%d", run->cfg->export_batch_patients);
 	r = gw_export_reader_exec(&run->reader, run->conn, a->sql_export, 3,
 	    params);
-	if (!ok(r)) {
+	if (!gw_db_result_ok(r)) {
 		gw_error("export: %s registry: %s", a->country,
 		    PQresultErrorMessage(r));
 		PQclear(r);
@@ -677,7 +669,7 @@ expire(struct runner *run)
 	    " select id::text from gw.export_job where state = 'cancelled'"
 	    " and created_at > now() - interval '1 day'",
 	    1, params);
-	if (ok(r))
+	if (gw_db_result_ok(r))
 		for (int i = 0; i < PQntuples(r); i++)
 			gw_export_remove_job_dir(
 			    run->cfg->export_dir, PQgetvalue(r, i, 0));
@@ -704,7 +696,7 @@ take_job(struct runner *run)
 	    " array_to_string(j.types, ','), j.after_key, j.next_file::text,"
 	    " coalesce(j.since::text, '')",
 	    2, params);
-	if (!ok(r)) {
+	if (!gw_db_result_ok(r)) {
 		gw_error("export: taking a job: %s", PQresultErrorMessage(r));
 		PQclear(r);
 		return GW_ERR;
@@ -770,7 +762,7 @@ gw_export_run(const struct gw_config *cfg, atomic_bool *stop)
 			}
 			r = PQprepare(run.conn, "gw_consent_rules",
 			    gw_consent_statements[0].sql, 4, NULL);
-			if (!ok(r)) {
+			if (!gw_db_result_ok(r)) {
 				gw_error("export: %s", PQresultErrorMessage(r));
 				PQclear(r);
 				PQfinish(run.conn);

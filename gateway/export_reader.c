@@ -13,14 +13,6 @@
 #define CATCH_UP_WAIT_MS 10000
 #define RETRY_S 10
 
-static bool
-ok(const PGresult *res)
-{
-	ExecStatusType st = PQresultStatus(res);
-
-	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
-}
-
 static void
 drop_replica(struct gw_export_reader *r, const char *why)
 {
@@ -43,7 +35,7 @@ caught_up(struct gw_export_reader *r, const char *lsn)
 	    1, NULL, params, NULL, NULL, 0);
 	int rc = GW_AGAIN;
 
-	if (!ok(res))
+	if (!gw_db_result_ok(res))
 		rc = GW_ERR;
 	else if (strcmp(PQgetvalue(res, 0, 0), "true") == 0)
 		rc = GW_OK;
@@ -77,7 +69,7 @@ gw_export_reader_begin(
 	 * it: an asynchronous commit (a registry's own sessions may use
 	 * them) is inserted but perhaps not yet written. */
 	res = PQexec(primary, "select pg_current_wal_insert_lsn()::text");
-	if (!ok(res) || PQntuples(res) != 1) {
+	if (!gw_db_result_ok(res) || PQntuples(res) != 1) {
 		PQclear(res);
 		return; /* the caller's next statement reports the primary */
 	}
@@ -107,7 +99,7 @@ gw_export_reader_exec(struct gw_export_reader *r, PGconn *primary,
 	if (r->use_replica && r->replica != NULL) {
 		res = PQexecParams(
 		    r->replica, sql, nparams, NULL, params, NULL, NULL, 0);
-		if (ok(res))
+		if (gw_db_result_ok(res))
 			return res;
 		drop_replica(r, PQresultErrorMessage(res));
 		PQclear(res);
