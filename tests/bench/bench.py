@@ -688,18 +688,31 @@ def run_mtls_load(binary, url, c, n, keepalive, pem, cpu):
     }
 
 
-def sized_summaries(cluster, gw, node=NODE, db="fhirgw"):
-    """(body bytes, logical id) of every 200 $summary among the first 41
-    Finnish patients of cluster's database db, asked of gw as node, smallest
-    first: the benchmark's patient is the median of this list."""
+# DESIGN.md section 9's IPS Bundle: the default size of the benchmark's $summary.
+SUMMARY_SIZE = (20000, 35000)
+
+
+def sized_summaries(cluster, gw, node=NODE, db="fhirgw", size_range=None):
+    """(body bytes, logical id) of every 200 $summary of size_range's LO..HI bytes
+    (None: any size) among the first Finnish patients of cluster's database db (401 with
+    a range, so that enough fall in it; else 41), asked of gw as node, smallest first:
+    the benchmark's patient is the median of this list."""
     sized = []
     with gw.client(node) as cl:
         for (pid,) in cluster.rows("select 'fi-' || fhir_tunniste from"
-                                   " fi_rekisteri.henkilo order by id limit 41", db=db):
+                                   " fi_rekisteri.henkilo order by id limit %d"
+                                   % (401 if size_range else 41), db=db):
             r = cl.get("/fhir/Patient/%s/$summary" % pid)
             if r.status == 200:
                 sized.append((len(r.body), pid))
     sized.sort()
+    if size_range and sized:
+        lo, hi = size_range
+        inside = [x for x in sized if lo <= x[0] <= hi]
+        if not inside:
+            raise BenchError("no $summary of %d..%d bytes among %d patients (%d..%d)"
+                             % (lo, hi, len(sized), sized[0][0], sized[-1][0]))
+        sized = inside
     return sized
 
 
@@ -809,31 +822,18 @@ class Bench:
     def pick_patient(self):
         a = self.args
         if a.patient_id:
-            candidates = [a.patient_id]
+            sized = []
+            with self.gw.client(NODE) as cl:
+                r = cl.get("/fhir/Patient/%s/$summary" % a.patient_id)
+                if r.status != 200:
+                    raise BenchError("GET $summary of %s: %d %s"
+                                     % (a.patient_id, r.status, r.body[:300]))
+                sized.append((len(r.body), a.patient_id))
         else:
-            # --summary-size: sample more, so that enough fall in the range.
-            candidates = [row[0] for row in self.cluster.rows(
-                "select 'fi-' || fhir_tunniste from fi_rekisteri.henkilo order by id limit %d"
-                % (401 if a.summary_size else 41))]
-        sized = []
-        with self.gw.client(NODE) as cl:
-            for pid in candidates:
-                r = cl.get("/fhir/Patient/%s/$summary" % pid)
-                if r.status == 200:
-                    sized.append((len(r.body), pid))
-                elif a.patient_id:
-                    raise BenchError("GET $summary of %s: %d %s" % (pid, r.status, r.body[:300]))
+            sized = sized_summaries(self.cluster, self.gw, size_range=a.summary_size)
         if not sized:
-            raise BenchError("no patient among %d candidates has a 200 $summary; gateway log:\n%s"
-                             % (len(candidates), self.gw.log_tail(30)))
-        sized.sort()
-        if a.summary_size:
-            lo, hi = a.summary_size
-            inside = [x for x in sized if lo <= x[0] <= hi]
-            if not inside:
-                raise BenchError("no $summary of %d..%d bytes among %d patients (%d..%d)"
-                                 % (lo, hi, len(sized), sized[0][0], sized[-1][0]))
-            sized = inside
+            raise BenchError("no sampled patient has a 200 $summary; gateway log:\n%s"
+                             % self.gw.log_tail(30))
         size, pid = sized[len(sized) // 2]
         self.patient_id = pid
         self.summary_sizes_sampled = [s for s, _ in sized]
@@ -1731,7 +1731,7 @@ def main():
                     "keep-alive, else mtls_load)")
     ap.add_argument("--patient-id", help="benchmark this logical id instead of picking one")
     ap.add_argument("--summary-size", metavar="LO-HI", type=_size_range,
-                    default=(20000, 35000),
+                    default=SUMMARY_SIZE,
                     help="pick the median patient among those whose $summary has LO..HI "
                     "bytes (default 20000-35000, the IPS Bundle of DESIGN.md section 9's "
                     "targets); 'any': the median of all sampled")

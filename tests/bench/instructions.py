@@ -6,9 +6,11 @@ rounds and ratios; this needs one run).
 
   python3 tests/bench/instructions.py [--bin BUILD/fhirgw] [--compare OTHER/fhirgw]
                                       [--requests 400] [--patients 1000]
+                                      [--summary-size LO-HI|any]
 
 One PostgreSQL cluster, seeded once (Finland, --patients), and the patient the benchmark uses
-(the median-sized $summary among the first 41).  Then, for each binary in turn, `fhirgw serve`
+(bench.py's choice: the median-sized $summary of 20-35 kB among the first 401; --summary-size
+any: the median among the first 41).  Then, for each binary in turn, `fhirgw serve`
 (workers 1) runs under callgrind and tests/bench/mtls_load.c sends, over 4 keep-alive
 connections: 100 warm-up requests, then --requests counted ones, then 4 more on 4 new
 connections (4 counted handshakes).  Counters are zeroed before and dumped after each counted
@@ -111,6 +113,8 @@ def main():
     ap.add_argument("--compare", metavar="BIN", help="a second binary, counted after --bin")
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--patients", type=int, default=1000)
+    ap.add_argument("--summary-size", metavar="LO-HI", type=bench._size_range,
+                    default=bench.SUMMARY_SIZE, help="as bench.py's (default 20000-35000)")
     a = ap.parse_args()
     if a.requests <= CONNECTIONS:
         ap.error("--requests must exceed %d" % CONNECTIONS)
@@ -127,7 +131,7 @@ def main():
         gw = harness.Gateway(cluster, pki, patients=a.patients, workers=1)
         gw.bin = binaries[0]
         gw.start()
-        sized = bench.sized_summaries(cluster, gw)
+        sized = bench.sized_summaries(cluster, gw, size_range=a.summary_size)
         size, pid = sized[len(sized) // 2]
         gw.stop()
         crt, key = pki.node("fi")
