@@ -11,7 +11,9 @@
  *
  * Row contract of every data statement: column 0 `kind` is the native
  * record kind (e.g. "henkilo", "diagnoosi"), column 1 `doc` is the native
- * row as JSON text.  Search statements add column 2 `total` (the match count
+ * row as JSON text, one flat object as row_to_json writes it (the gateway
+ * reads it with gw_row_parse, so a column of a nested JSON type cannot be
+ * mapped).  Search statements add column 2 `total` (the match count
  * before paging); read statements add column 2 `patient_doc`, the native
  * patient row owning the resource, so consent can be decided before the
  * resource leaves.
@@ -24,9 +26,11 @@
 
 #include "gateway/db.h"
 #include "gateway/fhir.h"
+#include "gateway/row.h"
 
-#define GW_ADAPTER_ABI 3 /* 2: sql_export takes _since, returns fresh;
-			    3: sql_search takes a change-time range */
+#define GW_ADAPTER_ABI 4 /* 2: sql_export takes _since, returns fresh;
+			    3: sql_search takes a change-time range;
+			    4: rows are read as struct gw_row, not cJSON */
 
 /* Room for "fi-" + a 26-character token and the NUL. */
 #define GW_LOGICAL_ID_MAX 64
@@ -93,7 +97,7 @@ struct gw_adapter {
 	const char *sql_export;
 
 	/* Fill *p from a native patient doc.  GW_OK or GW_ERR. */
-	int (*patient_identity)(const cJSON *doc, struct gw_patient *p);
+	int (*patient_identity)(const struct gw_row *doc, struct gw_patient *p);
 
 	/*
 	 * Map one native row to a FHIR resource (caller frees), or NULL if the
@@ -102,7 +106,7 @@ struct gw_adapter {
 	 * ("mental-health", "sexual-health", "genetic", "substance-abuse") or
 	 * NULL.
 	 */
-	cJSON *(*map)(const char *kind, const cJSON *doc,
+	cJSON *(*map)(const char *kind, const struct gw_row *doc,
 	    const struct gw_map_ctx *ctx, enum gw_rtype *rtype,
 	    const char **category);
 

@@ -478,6 +478,7 @@ run_batch(struct runner *run, const struct permit *pm,
 	const char *params[3] = {key, batch, job->since};
 	struct out_buf bufs[GW_RT_COUNT];
 	struct patient_rows pr = {0};
+	struct gw_row doc = {0}; /* each row in turn, in one buffer */
 	char names[4096] = "{", types[1024] = "{", counts[512] = "{";
 	char after[64], progress[128], last[32] = "";
 	PGresult *r;
@@ -499,33 +500,31 @@ run_batch(struct runner *run, const struct permit *pm,
 		return GW_AGAIN;
 	}
 	for (int i = 0; i < nt; i++) {
-		cJSON *doc = cJSON_Parse(PQgetvalue(r, i, 1)), *res, *item;
+		bool parsed = gw_row_parse(&doc, PQgetvalue(r, i, 1),
+		    (size_t)PQgetlength(r, i, 1)) == GW_OK;
 		struct gw_map_ctx mctx = {.patient = &pr.p};
 		enum gw_rtype t;
 		const char *cat = NULL;
+		cJSON *res, *item;
 
 		if (strcmp(PQgetvalue(r, i, 2), last) != 0) {
 			if (flush_patient(run, pm, a, job, &pr, bufs) !=
-			    GW_OK) {
-				cJSON_Delete(doc);
+			    GW_OK)
 				goto out;
-			}
 			gw_strlcpy(last, PQgetvalue(r, i, 2), sizeof(last));
 			memset(&pr.p, 0, sizeof(pr.p));
-			if (doc == NULL ||
-			    a->patient_identity(doc, &pr.p) != GW_OK) {
+			if (!parsed ||
+			    a->patient_identity(&doc, &pr.p) != GW_OK) {
 				/* No identity, no consent: the patient's rows
 				 * are skipped until the next patient. */
-				cJSON_Delete(doc);
 				continue;
 			}
 			pr.open = true;
 			pr.resources = cJSON_CreateArray();
 		}
-		res = doc != NULL && pr.open
-		          ? a->map(PQgetvalue(r, i, 0), doc, &mctx, &t, &cat)
+		res = parsed && pr.open
+		          ? a->map(PQgetvalue(r, i, 0), &doc, &mctx, &t, &cat)
 		          : NULL;
-		cJSON_Delete(doc);
 		if (res == NULL)
 			continue;
 		item = cJSON_CreateObject();
@@ -578,6 +577,7 @@ out:
 	for (int t = 0; t < GW_RT_COUNT; t++)
 		if (bufs[t].p != NULL)
 			gw_free_zero(bufs[t].p, bufs[t].cap);
+	gw_row_free(&doc);
 	PQclear(r);
 	return rc;
 }

@@ -64,7 +64,7 @@ patient_search_permitted(struct gw_req *req)
 	const struct gw_traits traits = search_traits(req);
 	enum gw_rtype t;
 	const char *category = NULL;
-	cJSON *patient = req->adapter->map(req->held_kind, req->held, &ctx,
+	cJSON *patient = req->adapter->map(req->held_kind, &req->held, &ctx,
 	    &t, &category);
 
 	/* Demographic traits the registry does not agree with: no match.
@@ -164,7 +164,7 @@ patient_read_permitted(struct gw_req *req)
 	const struct gw_map_ctx ctx = { .patient = &req->patient };
 	enum gw_rtype t;
 	const char *category = NULL;
-	cJSON *patient = req->adapter->map(req->held_kind, req->held, &ctx,
+	cJSON *patient = req->adapter->map(req->held_kind, &req->held, &ctx,
 	    &t, &category);
 
 	if (patient == NULL) {

@@ -115,7 +115,7 @@ summary_permitted(struct gw_req *req)
 	enum gw_rtype t;
 	const char *category;
 
-	patient = req->adapter->map(req->held_kind, req->held, &ctx, &t,
+	patient = req->adapter->map(req->held_kind, &req->held, &ctx, &t,
 	    &category);
 	if (patient == NULL) {
 		gw_req_reply_error(req, 500, NULL, "patient not mappable");

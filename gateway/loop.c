@@ -265,6 +265,7 @@ worker_free(struct gw_worker *w)
 	gw_consent_cache_free(w->consent);
 	gw_audit_free(w->audit); /* after the pool: no append is left */
 	SSL_CTX_free(w->ssl_ctx); /* after the connections that use it */
+	gw_row_free(&w->row);
 	if (w->base != NULL)
 		event_base_free(w->base);
 }

@@ -107,17 +107,20 @@ gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
     enum gw_rtype *rtype, const char **category)
 {
 	const struct gw_map_ctx ctx = { .patient = &req->patient };
-	cJSON *doc = cJSON_Parse(PQgetvalue(res, row, doc_col));
+	/* The worker's scratch row: the resource mapped from it copies
+	 * what it keeps, so the next row may overwrite it. */
+	struct gw_row *doc = &req->worker->row;
 	cJSON *out;
 
-	if (doc == NULL) {
-		gw_warn("%s: registry row is not JSON", req->adapter->country);
+	*category = NULL;
+	if (gw_row_parse(doc, PQgetvalue(res, row, doc_col),
+	    (size_t)PQgetlength(res, row, doc_col)) != GW_OK) {
+		gw_warn("%s: registry row is not a flat JSON object",
+		    req->adapter->country);
 		return NULL;
 	}
-	*category = NULL;
 	out = req->adapter->map(PQgetvalue(res, row, 0), doc, &ctx, rtype,
 	    category);
-	cJSON_Delete(doc);
 	if (out == NULL)
 		gw_warn("%s: unmappable %s row skipped", req->adapter->country,
 		    PQgetvalue(res, row, 0));
@@ -154,9 +157,9 @@ gw_flow_note_generation(struct gw_req *req, const PGresult *res)
 		req->consent_gen = v;
 }
 
-/* Fill req->patient from a parsed native patient doc. */
+/* Fill req->patient from a parsed native patient row. */
 static int
-identify(struct gw_req *req, const cJSON *doc)
+identify(struct gw_req *req, const struct gw_row *doc)
 {
 	int rc;
 
@@ -169,14 +172,11 @@ identify(struct gw_req *req, const cJSON *doc)
 int
 gw_flow_identify(struct gw_req *req, const char *patient_doc)
 {
-	cJSON *doc = cJSON_Parse(patient_doc);
-	int rc;
+	struct gw_row *doc = &req->worker->row;
 
-	if (doc == NULL)
+	if (gw_row_parse(doc, patient_doc, strlen(patient_doc)) != GW_OK)
 		return GW_ERR;
-	rc = identify(req, doc);
-	cJSON_Delete(doc);
-	return rc;
+	return identify(req, doc);
 }
 
 static void
@@ -228,16 +228,15 @@ gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *))
 bool
 gw_flow_hold_patient(struct gw_req *req, const PGresult *res)
 {
-	/* The doc is kept for the answer itself. */
-	cJSON *doc = cJSON_Parse(PQgetvalue(res, 0, 1));
-
-	if (doc == NULL || identify(req, doc) != GW_OK) {
-		cJSON_Delete(doc);
+	/* The row is kept for the answer itself. */
+	if (gw_row_parse(&req->held, PQgetvalue(res, 0, 1),
+	    (size_t)PQgetlength(res, 0, 1)) != GW_OK ||
+	    identify(req, &req->held) != GW_OK) {
+		gw_row_free(&req->held);
 		gw_req_reply_error(req, 500, NULL, "registry row unusable");
 		return false;
 	}
 	gw_flow_note_generation(req, res);
-	req->held = doc;
 	gw_strlcpy(req->held_kind, PQgetvalue(res, 0, 0),
 	    sizeof(req->held_kind));
 	return true;

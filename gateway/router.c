@@ -213,7 +213,7 @@ gw_req_free(struct gw_req *req)
 		free(req->params[i].name);
 		free(req->params[i].value);
 	}
-	cJSON_Delete(req->held);
+	gw_row_free(&req->held);
 	cJSON_Delete(req->held_resource);
 	free(req->ctx);
 	gw_audit_entry_free(req->audit);

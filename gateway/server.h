@@ -70,6 +70,7 @@ struct gw_worker {
 	struct gw_counters counters;
 	struct gw_latency latency; /* answer times by route, /metrics */
 	struct gw_conn *conns; /* every open connection, for shutdown */
+	struct gw_row row;     /* scratch for mapping rows one at a time */
 };
 
 struct gw_server {
@@ -138,7 +139,7 @@ struct gw_req {
 	enum gw_rtype rtype;
 	struct gw_consent_decision decision;
 	long count, offset;	/* paging */
-	cJSON *held;		/* the patient's native registry doc */
+	struct gw_row held;	/* the patient's native registry row */
 	char held_kind[32];	/* and its native kind */
 	cJSON *held_resource;	/* a resource awaiting its consent decision */
 	const char *held_category; /* its sensitive category, or NULL */

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adapters/adapter.h"
@@ -25,28 +26,35 @@
 /* ---- reading native fields ---- */
 
 const char *
-gw_map_str(const cJSON *doc, const char *name)
+gw_map_str(const struct gw_row *doc, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+	const struct gw_row_field *v = gw_row_get(doc, name);
 
-	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+	if (v == NULL || v->kind != GW_ROW_STRING || v->text[0] == '\0')
 		return NULL;
-	return v->valuestring;
+	return v->text;
 }
 
 bool
-gw_map_num(const cJSON *doc, const char *name, double *out)
+gw_map_num(const struct gw_row *doc, const char *name, double *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+	const struct gw_row_field *v = gw_row_get(doc, name);
+	double d;
 
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+	/* The text is a JSON number (gw_row_parse checked), which strtod
+	 * reads whole, as cJSON did; one too large for a double is not
+	 * finite. */
+	if (v == NULL || v->kind != GW_ROW_NUMBER)
 		return false;
-	*out = v->valuedouble;
+	d = strtod(v->text, NULL);
+	if (!isfinite(d))
+		return false;
+	*out = d;
 	return true;
 }
 
 int
-gw_map_key(const cJSON *doc, const char *name, long long *out)
+gw_map_key(const struct gw_row *doc, const char *name, long long *out)
 {
 	double v;
 
@@ -252,7 +260,7 @@ gw_map_word(const struct gw_map_word *words, const char *native)
 }
 
 int
-gw_map_identity(const struct gw_adapter *a, const cJSON *doc,
+gw_map_identity(const struct gw_adapter *a, const struct gw_row *doc,
     const char *token_field, const char *national_field, const char *system,
     struct gw_patient *p)
 {
@@ -284,7 +292,7 @@ err:
 }
 
 int
-gw_map_row_read(const cJSON *doc, const char *prefix, const char *owner_field,
+gw_map_row_read(const struct gw_row *doc, const char *prefix, const char *owner_field,
     const char *changed_field, struct gw_map_row *row)
 {
 	memset(row, 0, sizeof(*row));
@@ -354,8 +362,10 @@ add_translation(cJSON *concept, const struct gw_term_target *tg)
 
 	cJSON_ArrayForEach(c, arr)
 	{
-		const char *system = gw_map_str(c, "system");
-		const char *code = gw_map_str(c, "code");
+		const char *system = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(c, "system"));
+		const char *code = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(c, "code"));
 
 		if (system == NULL || strcmp(system, tg->system) != 0)
 			continue;
@@ -896,14 +906,14 @@ gw_map_observation(
 
 cJSON *
 gw_map_dispatch(const struct gw_map_kind *kinds, size_t nkinds,
-    const char *kind, const cJSON *doc, const struct gw_map_ctx *ctx,
+    const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
     enum gw_rtype *rtype, const char **category)
 {
 	const char *cat = NULL;
 
 	if (category != NULL)
 		*category = NULL;
-	if (kind == NULL || !cJSON_IsObject(doc))
+	if (kind == NULL || doc == NULL)
 		return NULL;
 	for (size_t i = 0; i < nkinds; i++) {
 		cJSON *r;

@@ -43,14 +43,14 @@
 /* ---- reading native rows ---- */
 
 /* A non-empty string member of doc, or NULL. */
-const char *gw_map_str(const cJSON *doc, const char *name);
+const char *gw_map_str(const struct gw_row *doc, const char *name);
 
 /* A finite number member into *out; false if absent or not a number. */
-bool gw_map_num(const cJSON *doc, const char *name, double *out);
+bool gw_map_num(const struct gw_row *doc, const char *name, double *out);
 
 /* A positive integer member (bigint keys arrive as JSON numbers, exact
  * below 2^53) into *out.  GW_OK or GW_ERR. */
-int gw_map_key(const cJSON *doc, const char *name, long long *out);
+int gw_map_key(const struct gw_row *doc, const char *name, long long *out);
 
 /*
  * A native date or timestamp as a FHIR date/dateTime into out: dates
@@ -88,7 +88,7 @@ const char *gw_map_word(const struct gw_map_word *words, const char *native);
  * decimal.  doc borrowed.  GW_OK, or GW_ERR when a field is missing or
  * does not fit (*p is then zeroed).
  */
-int gw_map_identity(const struct gw_adapter *a, const cJSON *doc,
+int gw_map_identity(const struct gw_adapter *a, const struct gw_row *doc,
     const char *token_field, const char *national_field, const char *system,
     struct gw_patient *p);
 
@@ -105,7 +105,7 @@ struct gw_map_row {
 
 /* Read "id", owner_field and changed_field (the registry's change time,
  * optional) of doc into *row (prefix stored as given).  GW_OK or GW_ERR. */
-int gw_map_row_read(const cJSON *doc, const char *prefix,
+int gw_map_row_read(const struct gw_row *doc, const char *prefix,
     const char *owner_field, const char *changed_field,
     struct gw_map_row *row);
 
@@ -237,17 +237,17 @@ cJSON *gw_map_observation(
 struct gw_map_kind {
 	const char *kind;
 	enum gw_rtype rtype;
-	cJSON *(*map)(const cJSON *doc, const struct gw_map_ctx *ctx,
+	cJSON *(*map)(const struct gw_row *doc, const struct gw_map_ctx *ctx,
 	    const char **category);
 };
 
 /*
  * The adapter map() hook over a table of kinds: finds kind, maps doc, sets
  * *rtype and *category (NULL unless the mapping set one).  NULL for an
- * unknown kind, a non-object doc or an unmappable row.
+ * unknown kind, a NULL doc or an unmappable row.
  */
 cJSON *gw_map_dispatch(const struct gw_map_kind *kinds, size_t nkinds,
-    const char *kind, const cJSON *doc, const struct gw_map_ctx *ctx,
+    const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
     enum gw_rtype *rtype, const char **category);
 
 #endif

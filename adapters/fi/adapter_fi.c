@@ -32,7 +32,7 @@ static const struct gw_id_system fi_ids[] = {
 };
 
 int
-adapter_fi_patient_identity(const cJSON *doc, struct gw_patient *p)
+adapter_fi_patient_identity(const struct gw_row *doc, struct gw_patient *p)
 {
 	return gw_map_identity(&adapter_fi, doc, "fhir_tunniste", "hetu",
 	    ADAPTER_FI_HETU_SYSTEM, p);

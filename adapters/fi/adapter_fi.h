@@ -23,7 +23,7 @@ extern const struct gw_adapter adapter_fi;
  * GW_OK, or GW_ERR when a field is missing or does not fit (*p is then
  * zeroed).
  */
-int adapter_fi_patient_identity(const cJSON *doc, struct gw_patient *p);
+int adapter_fi_patient_identity(const struct gw_row *doc, struct gw_patient *p);
 
 /*
  * Map one native row to FHIR R4 (the gateway's map() hook; see adapter.h).
@@ -34,7 +34,7 @@ int adapter_fi_patient_identity(const cJSON *doc, struct gw_patient *p);
  * missing required field or a value that cannot be written as valid FHIR.
  * *category is set only for Conditions with a sensitive ICD-10 code.
  */
-cJSON *adapter_fi_map(const char *kind, const cJSON *doc,
+cJSON *adapter_fi_map(const char *kind, const struct gw_row *doc,
     const struct gw_map_ctx *ctx, enum gw_rtype *rtype, const char **category);
 
 /*

@@ -33,7 +33,7 @@
 
 static cJSON *
 map_henkilo(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *sex = gw_map_str(doc, "sukupuoli");
 	struct gw_map_patient p = {
@@ -82,7 +82,7 @@ static const struct gw_map_word diagnosis_states[] = {
 
 static cJSON *
 map_diagnoosi(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *name = gw_map_str(doc, "nimi_fi");
 	struct gw_map_condition c = {
@@ -111,7 +111,7 @@ static const struct gw_map_word medication_states[] = {
 
 static cJSON *
 map_laakitys(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	struct gw_map_medication m = {
 	    .status = gw_map_word(medication_states, gw_map_str(doc, "tila")),
@@ -150,7 +150,7 @@ static const struct gw_map_word criticalities[] = {
 
 static cJSON *
 map_allergia(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *vakavuus = gw_map_str(doc, "vakavuus");
 	const char *kriittisyys = gw_map_str(doc, "kriittisyys");
@@ -178,7 +178,7 @@ map_allergia(
 
 static cJSON *
 map_rokotus(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	struct gw_map_immunization v = {
 	    .atc = gw_map_str(doc, "rokote_atc"),
@@ -199,7 +199,7 @@ map_rokotus(
 
 static cJSON *
 map_laboratoriotulos(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *abbr = gw_map_str(doc, "tutkimus_lyhenne");
 	const char *name = gw_map_str(doc, "tutkimus_nimi");
@@ -240,7 +240,7 @@ static const struct gw_map_kind fi_kinds[] = {
 };
 
 cJSON *
-adapter_fi_map(const char *kind, const cJSON *doc, const struct gw_map_ctx *ctx,
+adapter_fi_map(const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
     enum gw_rtype *rtype, const char **category)
 {
 	return gw_map_dispatch(

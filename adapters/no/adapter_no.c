@@ -36,7 +36,7 @@ static const struct gw_id_system no_ids[] = {
 };
 
 int
-adapter_no_patient_identity(const cJSON *doc, struct gw_patient *p)
+adapter_no_patient_identity(const struct gw_row *doc, struct gw_patient *p)
 {
 	const char *type = gw_map_str(doc, "identtype");
 	const char *system = NULL;

@@ -24,7 +24,7 @@ extern const struct gw_adapter adapter_no;
  * decimal.  doc borrowed.  GW_OK, or GW_ERR when a field is missing or
  * does not fit (*p is then zeroed).
  */
-int adapter_no_patient_identity(const cJSON *doc, struct gw_patient *p);
+int adapter_no_patient_identity(const struct gw_row *doc, struct gw_patient *p);
 
 /*
  * Map one native row to FHIR R4 (the gateway's map() hook; see adapter.h).
@@ -33,7 +33,7 @@ int adapter_no_patient_identity(const cJSON *doc, struct gw_patient *p);
  * ctx->patient (the owner).  Returns a new resource (caller frees) or NULL.
  * *category is set for Conditions with a sensitive ICD-10 or ICPC-2 code.
  */
-cJSON *adapter_no_map(const char *kind, const cJSON *doc,
+cJSON *adapter_no_map(const char *kind, const struct gw_row *doc,
     const struct gw_map_ctx *ctx, enum gw_rtype *rtype, const char **category);
 
 /*

@@ -42,7 +42,7 @@ static const struct gw_map_word genders[] = {
 
 static cJSON *
 map_pasient(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *type = gw_map_str(doc, "identtype");
 	const char *fornavn = gw_map_str(doc, "fornavn");
@@ -102,7 +102,7 @@ static const struct gw_map_word diagnosis_states[] = {
 
 static cJSON *
 map_diagnose(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *kodeverk = gw_map_str(doc, "kodeverk");
 	const char *code = gw_map_str(doc, "kode");
@@ -146,7 +146,7 @@ static const struct gw_map_word medication_states[] = {
 
 static cJSON *
 map_legemiddel(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	struct gw_map_medication m = {
 	    .status = gw_map_word(medication_states, gw_map_str(doc, "status")),
@@ -195,7 +195,7 @@ static const struct gw_map_word verifications[] = {
 
 static cJSON *
 map_kritisk_informasjon(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *type = gw_map_str(doc, "type");
 	const char *alvorlighet = gw_map_str(doc, "alvorlighet");
@@ -228,7 +228,7 @@ map_kritisk_informasjon(
 
 static cJSON *
 map_vaksine(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	struct gw_map_immunization v = {
 	    .atc = gw_map_str(doc, "atc"),
@@ -249,7 +249,7 @@ map_vaksine(
 
 static cJSON *
 map_provesvar(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *name = gw_map_str(doc, "analysenavn");
 	struct gw_map_observation o = {
@@ -283,7 +283,7 @@ static const struct gw_map_kind no_kinds[] = {
 };
 
 cJSON *
-adapter_no_map(const char *kind, const cJSON *doc, const struct gw_map_ctx *ctx,
+adapter_no_map(const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
     enum gw_rtype *rtype, const char **category)
 {
 	return gw_map_dispatch(

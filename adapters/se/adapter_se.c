@@ -48,7 +48,7 @@ static const struct gw_id_system se_ids[] = {
 };
 
 int
-adapter_se_patient_identity(const cJSON *doc, struct gw_patient *p)
+adapter_se_patient_identity(const struct gw_row *doc, struct gw_patient *p)
 {
 	const char *type = gw_map_str(doc, "personid_typ");
 	const char *system = NULL;

@@ -29,7 +29,7 @@ extern const struct gw_adapter adapter_se;
  * personid, registry_key patient.id in decimal.  doc borrowed.  GW_OK, or
  * GW_ERR (*p zeroed).
  */
-int adapter_se_patient_identity(const cJSON *doc, struct gw_patient *p);
+int adapter_se_patient_identity(const struct gw_row *doc, struct gw_patient *p);
 
 /*
  * Map one native row to FHIR R4 (the gateway's map() hook; see adapter.h).
@@ -39,7 +39,7 @@ int adapter_se_patient_identity(const cJSON *doc, struct gw_patient *p);
  * frees) or NULL.  *category is set for Conditions with a sensitive
  * ICD-10-SE or KSH97-P code.
  */
-cJSON *adapter_se_map(const char *kind, const cJSON *doc,
+cJSON *adapter_se_map(const char *kind, const struct gw_row *doc,
     const struct gw_map_ctx *ctx, enum gw_rtype *rtype, const char **category);
 
 /*

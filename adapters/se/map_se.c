@@ -54,7 +54,7 @@ address_person_extension(void)
 
 static cJSON *
 map_patient(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *type = gw_map_str(doc, "personid_typ");
 	struct gw_map_patient p = {
@@ -109,7 +109,7 @@ static const struct gw_map_word classifications[] = {
 
 static cJSON *
 map_diagnos(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *name = gw_map_str(doc, "benamning");
 	struct gw_map_condition c = {
@@ -139,7 +139,7 @@ static const struct gw_map_word medication_states[] = {
 
 static cJSON *
 map_lakemedel(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	struct gw_map_medication m = {
 	    .status = gw_map_word(medication_states, gw_map_str(doc, "status")),
@@ -182,7 +182,7 @@ static const struct gw_map_word certainties[] = {
 
 static cJSON *
 map_uppmarksamhetssignal(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *type = gw_map_str(doc, "signaltyp");
 	const char *grad = gw_map_str(doc, "allvarlighetsgrad");
@@ -216,7 +216,7 @@ map_uppmarksamhetssignal(
 
 static cJSON *
 map_vaccination(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	struct gw_map_immunization v = {
 	    .atc = gw_map_str(doc, "atc"),
@@ -237,7 +237,7 @@ map_vaccination(
 
 static cJSON *
 map_labbsvar(
-    const cJSON *doc, const struct gw_map_ctx *ctx, const char **category)
+    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
 {
 	const char *name = gw_map_str(doc, "analysnamn");
 	struct gw_map_observation o = {
@@ -272,7 +272,7 @@ static const struct gw_map_kind se_kinds[] = {
 };
 
 cJSON *
-adapter_se_map(const char *kind, const cJSON *doc, const struct gw_map_ctx *ctx,
+adapter_se_map(const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
     enum gw_rtype *rtype, const char **category)
 {
 	return gw_map_dispatch(

@@ -30,3 +30,15 @@ test_json_str_at(const cJSON *root, const char *path)
 	}
 	return cJSON_IsString(cur) ? cur->valuestring : NULL;
 }
+
+const struct gw_row *
+test_row_of(const cJSON *doc)
+{
+	static struct gw_row row;
+	char *text = cJSON_PrintUnformatted(doc);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_EQUAL_FATAL(gw_row_parse(&row, text, strlen(text)), GW_OK);
+	cJSON_free(text);
+	return &row;
+}

@@ -1,13 +1,21 @@
 /*
- * json_path.h: a test helper shared by the adapter mapping suites: read a
+ * json_path.h: test helpers shared by the adapter mapping suites: read a
  * string out of a FHIR tree by a dotted path ("name.0.given.1"; numbers
- * index arrays) and assert on it.
+ * index arrays) and assert on it; hand a native row built as a cJSON
+ * object to an adapter.
  */
 #ifndef GW_TEST_JSON_PATH_H
 #define GW_TEST_JSON_PATH_H
 
 #include <CUnit/CUnit.h>
 #include <cjson/cJSON.h>
+
+#include "gateway/row.h"
+
+/* doc as the gateway reads a registry row: printed, as row_to_json would
+ * write it, and parsed by gw_row_parse into a row this helper keeps until
+ * its next call.  Fails the test (fatally) if doc is not a flat object. */
+const struct gw_row *test_row_of(const cJSON *doc);
 
 /* The string at path below root, or NULL if absent or not a string. */
 const char *test_json_str_at(const cJSON *root, const char *path);

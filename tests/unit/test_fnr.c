@@ -410,7 +410,8 @@ fill_owner(void)
 {
 	cJSON *d = pasient_doc();
 
-	CU_ASSERT_EQUAL_FATAL(adapter_no.patient_identity(d, &owner), GW_OK);
+	CU_ASSERT_EQUAL_FATAL(adapter_no.patient_identity(
+	    test_row_of(d), &owner), GW_OK);
 	cJSON_Delete(d);
 }
 
@@ -420,17 +421,18 @@ test_patient_identity(void)
 	struct gw_patient p;
 	cJSON *d = pasient_doc();
 
-	CU_ASSERT_EQUAL(adapter_no.patient_identity(d, &p), GW_OK);
+	CU_ASSERT_EQUAL(adapter_no.patient_identity(test_row_of(d), &p), GW_OK);
 	CU_ASSERT_PTR_EQUAL(p.adapter, &adapter_no);
 	CU_ASSERT_STRING_EQUAL(p.logical_id, LOGICAL);
 	CU_ASSERT_STRING_EQUAL(p.system, ADAPTER_NO_FNR_SYSTEM);
 	CU_ASSERT_STRING_EQUAL(p.national_id, "21830550469");
 	CU_ASSERT_STRING_EQUAL(p.registry_key, "42");
 	cJSON_ReplaceItemInObject(d, "identtype", cJSON_CreateString("dnr"));
-	CU_ASSERT_EQUAL(adapter_no.patient_identity(d, &p), GW_OK);
+	CU_ASSERT_EQUAL(adapter_no.patient_identity(test_row_of(d), &p), GW_OK);
 	CU_ASSERT_STRING_EQUAL(p.system, ADAPTER_NO_DNR_SYSTEM);
 	cJSON_ReplaceItemInObject(d, "identtype", cJSON_CreateString("hnr"));
-	CU_ASSERT_EQUAL(adapter_no.patient_identity(d, &p), GW_ERR);
+	CU_ASSERT_EQUAL(adapter_no.patient_identity(
+	    test_row_of(d), &p), GW_ERR);
 	CU_ASSERT_STRING_EQUAL(p.logical_id, "");
 	cJSON_Delete(d);
 }
@@ -442,7 +444,7 @@ test_map_patient(void)
 	const char *cat = "x";
 	cJSON *d = pasient_doc(), *r;
 
-	r = adapter_no.map("pasient", d, NULL, &rt, &cat);
+	r = adapter_no.map("pasient", test_row_of(d), NULL, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_PATIENT);
 	CU_ASSERT_PTR_NULL(cat);
@@ -479,14 +481,15 @@ test_map_patient(void)
 	cJSON_ReplaceItemInObject(
 	    d, "folkeregisterident", cJSON_CreateString("41818526219"));
 	cJSON_ReplaceItemInObject(d, "kjonn", cJSON_CreateString("mann"));
-	r = adapter_no.map("pasient", d, NULL, &rt, &cat);
+	r = adapter_no.map("pasient", test_row_of(d), NULL, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	ASSERT_STR(r, "identifier.0.system", "urn:oid:2.16.578.1.12.4.1.4.2");
 	ASSERT_STR(r, "gender", "male");
 	cJSON_Delete(r);
 	/* Unknown identity type: no Patient. */
 	cJSON_ReplaceItemInObject(d, "identtype", cJSON_CreateString("x"));
-	CU_ASSERT_PTR_NULL(adapter_no.map("pasient", d, NULL, &rt, &cat));
+	CU_ASSERT_PTR_NULL(adapter_no.map("pasient",
+	    test_row_of(d), NULL, &rt, &cat));
 	cJSON_Delete(d);
 }
 
@@ -533,7 +536,8 @@ test_map_condition(void)
 		d = diagnose_doc(
 		    cases[i].kodeverk, cases[i].kode, cases[i].status);
 		cat = "x";
-		r = adapter_no.map("diagnose", d, &owner_ctx, &rt, &cat);
+		r = adapter_no.map("diagnose",
+		    test_row_of(d), &owner_ctx, &rt, &cat);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 		CU_ASSERT_EQUAL(rt, GW_RT_CONDITION);
 		if (cases[i].category == NULL) {
@@ -557,16 +561,16 @@ test_map_condition(void)
 	/* Unknown kodeverk or status, another patient's row: nothing. */
 	d = diagnose_doc("ICD-9", "296", "aktiv");
 	CU_ASSERT_PTR_NULL(
-	    adapter_no.map("diagnose", d, &owner_ctx, &rt, &cat));
+	    adapter_no.map("diagnose", test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 	d = diagnose_doc("ICPC-2", "P76", "usikker");
 	CU_ASSERT_PTR_NULL(
-	    adapter_no.map("diagnose", d, &owner_ctx, &rt, &cat));
+	    adapter_no.map("diagnose", test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 	d = diagnose_doc("ICPC-2", "P76", "aktiv");
 	cJSON_ReplaceItemInObject(d, "pasient_id", cJSON_CreateNumber(43));
 	CU_ASSERT_PTR_NULL(
-	    adapter_no.map("diagnose", d, &owner_ctx, &rt, &cat));
+	    adapter_no.map("diagnose", test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 }
 
@@ -588,7 +592,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "startdato", "2020-01-15");
 	cJSON_AddStringToObject(d, "sluttdato", "2021-01-15");
 	cJSON_AddStringToObject(d, "status", "seponert");
-	r = adapter_no.map("legemiddel", d, &owner_ctx, &rt, &cat);
+	r = adapter_no.map("legemiddel", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_MEDICATION_STATEMENT);
 	ASSERT_STR(r, "status", "stopped");
@@ -610,7 +614,8 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "kritikalitet", "kan ikke vurderes");
 	cJSON_AddStringToObject(d, "sikkerhet", "mistenkt");
 	cJSON_AddStringToObject(d, "registrert_dato", "2001-08-20");
-	r = adapter_no.map("kritisk_informasjon", d, &owner_ctx, &rt, &cat);
+	r = adapter_no.map("kritisk_informasjon",
+	    test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_ALLERGY_INTOLERANCE);
 	ASSERT_STR(r, "type", "intolerance");
@@ -622,7 +627,8 @@ test_map_clinical(void)
 	cJSON_Delete(r);
 	cJSON_ReplaceItemInObject(d, "kritikalitet", cJSON_CreateString("høg"));
 	CU_ASSERT_PTR_NULL(
-	    adapter_no.map("kritisk_informasjon", d, &owner_ctx, &rt, &cat));
+	    adapter_no.map("kritisk_informasjon",
+	    test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 
 	d = cJSON_CreateObject();
@@ -633,7 +639,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "vaksinasjonsdato", "2023-10-20");
 	cJSON_AddNumberToObject(d, "dosenummer", 1);
 	cJSON_AddStringToObject(d, "batchnummer", "BX0042");
-	r = adapter_no.map("vaksine", d, &owner_ctx, &rt, &cat);
+	r = adapter_no.map("vaksine", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_IMMUNIZATION);
 	ASSERT_STR(r, "vaccineCode.coding.0.code", "J07AJ52");
@@ -652,7 +658,7 @@ test_map_clinical(void)
 	cJSON_AddNumberToObject(d, "referanse_nedre", 11.7);
 	cJSON_AddNullToObject(d, "referanse_ovre");
 	cJSON_AddStringToObject(d, "provetaking", "2024-03-01 08:00:00+01");
-	r = adapter_no.map("provesvar", d, &owner_ctx, &rt, &cat);
+	r = adapter_no.map("provesvar", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_OBSERVATION);
 	ASSERT_STR(r, "code.coding.0.system", "http://loinc.org");

@@ -287,7 +287,8 @@ fill_owner(void)
 {
 	cJSON *d = patient_doc();
 
-	CU_ASSERT_EQUAL_FATAL(adapter_se.patient_identity(d, &owner), GW_OK);
+	CU_ASSERT_EQUAL_FATAL(adapter_se.patient_identity(
+	    test_row_of(d), &owner), GW_OK);
 	cJSON_Delete(d);
 }
 
@@ -297,14 +298,14 @@ test_patient_identity(void)
 	struct gw_patient p;
 	cJSON *d = patient_doc();
 
-	CU_ASSERT_EQUAL(adapter_se.patient_identity(d, &p), GW_OK);
+	CU_ASSERT_EQUAL(adapter_se.patient_identity(test_row_of(d), &p), GW_OK);
 	CU_ASSERT_STRING_EQUAL(p.logical_id, LOGICAL);
 	CU_ASSERT_STRING_EQUAL(p.system, ADAPTER_SE_PNR_SYSTEM);
 	CU_ASSERT_STRING_EQUAL(p.national_id, "196101182803");
 	CU_ASSERT_STRING_EQUAL(p.registry_key, "42");
 	cJSON_ReplaceItemInObject(
 	    d, "personid_typ", cJSON_CreateString("samordningsnummer"));
-	CU_ASSERT_EQUAL(adapter_se.patient_identity(d, &p), GW_OK);
+	CU_ASSERT_EQUAL(adapter_se.patient_identity(test_row_of(d), &p), GW_OK);
 	CU_ASSERT_STRING_EQUAL(p.system, ADAPTER_SE_SAM_SYSTEM);
 	cJSON_Delete(d);
 }
@@ -316,7 +317,7 @@ test_map_patient(void)
 	const char *cat = "x";
 	cJSON *d = patient_doc(), *r;
 
-	r = adapter_se.map("patient", d, NULL, &rt, &cat);
+	r = adapter_se.map("patient", test_row_of(d), NULL, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_PATIENT);
 	ASSERT_STR(r, "id", LOGICAL);
@@ -347,7 +348,7 @@ test_map_patient(void)
 	/* Outside the Sámi area: no translation, no _district. */
 	cJSON_DeleteItemFromObject(d, "kommun_samiskt_namn");
 	cJSON_DeleteItemFromObject(d, "kommun_samiskt_sprak");
-	r = adapter_se.map("patient", d, NULL, &rt, &cat);
+	r = adapter_se.map("patient", test_row_of(d), NULL, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(
 	    cJSON_GetArrayItem(cJSON_GetObjectItem(r, "address"), 0),
@@ -372,7 +373,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "benamning", "Depression");
 	cJSON_AddStringToObject(d, "status", "aktuell");
 	cJSON_AddStringToObject(d, "diagnosdatum", "2019-04-02");
-	r = adapter_se.map("diagnos", d, &owner_ctx, &rt, &cat);
+	r = adapter_se.map("diagnos", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_CONDITION);
 	CU_ASSERT(cat != NULL && strcmp(cat, "mental-health") == 0);
@@ -383,13 +384,14 @@ test_map_clinical(void)
 	cJSON_ReplaceItemInObject(
 	    d, "kodverk", cJSON_CreateString("ICD-10-SE"));
 	cJSON_ReplaceItemInObject(d, "kod", cJSON_CreateString("E11.9"));
-	r = adapter_se.map("diagnos", d, &owner_ctx, &rt, &cat);
+	r = adapter_se.map("diagnos", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_PTR_NULL(cat);
 	ASSERT_STR(r, "code.coding.0.system", GW_SYSTEM_ICD10_SE);
 	cJSON_Delete(r);
 	cJSON_ReplaceItemInObject(d, "kodverk", cJSON_CreateString("ICD-9"));
-	CU_ASSERT_PTR_NULL(adapter_se.map("diagnos", d, &owner_ctx, &rt, &cat));
+	CU_ASSERT_PTR_NULL(adapter_se.map("diagnos",
+	    test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 
 	d = cJSON_CreateObject();
@@ -403,7 +405,8 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "kritikalitet", "hög");
 	cJSON_AddStringToObject(d, "visshetsgrad", "bekräftad");
 	cJSON_AddStringToObject(d, "registrerad", "2001-08-20");
-	r = adapter_se.map("uppmarksamhetssignal", d, &owner_ctx, &rt, &cat);
+	r = adapter_se.map("uppmarksamhetssignal",
+	    test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_ALLERGY_INTOLERANCE);
 	ASSERT_STR(r, "code.coding.0.system", "http://snomed.info/sct");
@@ -415,7 +418,8 @@ test_map_clinical(void)
 	cJSON_ReplaceItemInObject(
 	    d, "signaltyp", cJSON_CreateString("behandling"));
 	CU_ASSERT_PTR_NULL(
-	    adapter_se.map("uppmarksamhetssignal", d, &owner_ctx, &rt, &cat));
+	    adapter_se.map("uppmarksamhetssignal",
+	    test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 
 	d = cJSON_CreateObject();
@@ -426,7 +430,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "styrka", "10 mg");
 	cJSON_AddStringToObject(d, "startdatum", "2020-01-15");
 	cJSON_AddStringToObject(d, "status", "aktuell");
-	r = adapter_se.map("lakemedel", d, &owner_ctx, &rt, &cat);
+	r = adapter_se.map("lakemedel", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	ASSERT_STR(r, "status", "active");
 	ASSERT_STR(
@@ -441,7 +445,8 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "vaccinnamn", "Vaxigrip Tetra");
 	cJSON_AddStringToObject(d, "vaccinationsdatum", "2023-10-20");
 	cJSON_AddNumberToObject(d, "dosnummer", 1);
-	r = adapter_se.map("vaccination", d, &owner_ctx, &rt, &cat);
+	r = adapter_se.map("vaccination",
+	    test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_IMMUNIZATION);
 	cJSON_Delete(r);
@@ -458,7 +463,7 @@ test_map_clinical(void)
 	cJSON_AddNumberToObject(d, "ref_lag", 0.15);
 	cJSON_AddNumberToObject(d, "ref_hog", 0.75);
 	cJSON_AddStringToObject(d, "provtagning", "2024-03-01T08:00:00+01:00");
-	r = adapter_se.map("labbsvar", d, &owner_ctx, &rt, &cat);
+	r = adapter_se.map("labbsvar", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_OBSERVATION);
 	ASSERT_STR(r, "code.coding.0.code", "NPU19651");

@@ -14,6 +14,7 @@
 #include "adapters/fi/adapter_fi.h"
 #include "gateway/gw.h"
 #include "gateway/pseudo.h"
+#include "tests/unit/json_path.h"
 
 extern CU_TestInfo test_pseudo_cases[];
 
@@ -72,7 +73,8 @@ setup(void)
 {
 	cJSON *d = henkilo_doc();
 
-	CU_ASSERT_EQUAL_FATAL(adapter_fi.patient_identity(d, &owner), GW_OK);
+	CU_ASSERT_EQUAL_FATAL(adapter_fi.patient_identity(
+	    test_row_of(d), &owner), GW_OK);
 	cJSON_Delete(d);
 	CU_ASSERT_EQUAL_FATAL(
 	    gw_pseudo_patient(secret_a, sizeof(secret_a), HETU_SYSTEM, HETU,
@@ -87,7 +89,8 @@ export_text(const char *kind, cJSON *doc, enum gw_pseudo_precision prec)
 	enum gw_rtype rt;
 	const char *cat;
 	struct gw_pseudo_ctx c = ctx_a(prec);
-	cJSON *r = adapter_fi.map(kind, doc, &owner_ctx, &rt, &cat);
+	cJSON *r = adapter_fi.map(kind,
+	    test_row_of(doc), &owner_ctx, &rt, &cat);
 	char *text;
 
 	cJSON_Delete(doc);

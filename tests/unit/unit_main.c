@@ -28,6 +28,7 @@ extern CU_TestInfo test_json_alloc_cases[];
 extern CU_TestInfo test_json_write_cases[];
 extern CU_TestInfo test_format_cases[];
 extern CU_TestInfo test_throttle_cases[];
+extern CU_TestInfo test_row_cases[];
 
 static CU_SuiteInfo suites[] = {
 	{ .pName = "http", .pTests = test_http_cases },
@@ -46,6 +47,7 @@ static CU_SuiteInfo suites[] = {
 	{ .pName = "json_write", .pTests = test_json_write_cases },
 	{ .pName = "format", .pTests = test_format_cases },
 	{ .pName = "throttle", .pTests = test_throttle_cases },
+	{ .pName = "row", .pTests = test_row_cases },
 	CU_SUITE_INFO_NULL,
 };
 
