@@ -15,6 +15,15 @@
 #include "gateway/gw.h"
 #include "gateway/row.h"
 
+/* The bytes a string cannot hold as they are (RFC 8259): the quote, the
+ * backslash and the control characters; a string's plain runs stop at
+ * one. */
+static const unsigned char special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 struct reader {
 	const char *p, *end;
 	char *out;
@@ -123,8 +132,7 @@ read_string(struct reader *r)
 		const char *run = r->p;
 
 		/* Most of a row is plain text: copy it in runs. */
-		while (r->p < r->end && *r->p != '"' && *r->p != '\\' &&
-		    (unsigned char)*r->p >= 0x20)
+		while (r->p < r->end && !special[(unsigned char)*r->p])
 			r->p++;
 		memcpy(r->out, run, (size_t)(r->p - run));
 		r->out += r->p - run;

@@ -56,8 +56,25 @@ gw_map_num(const struct gw_row *doc, const char *name, double *out)
 int
 gw_map_key(const struct gw_row *doc, const char *name, long long *out)
 {
+	const struct gw_row_field *f = gw_row_get(doc, name);
+	const char *p;
+	long long k = 0;
 	double v;
 
+	if (f == NULL || f->kind != GW_ROW_NUMBER)
+		return GW_ERR;
+	/* Every row has two keys, and PostgreSQL writes a bigint as plain
+	 * digits: those are read here, not by strtod (2 % of a $summary's
+	 * instructions).  Sixteen digits reach past 2^53; any other form
+	 * ("1e3", "12.0") takes the general path below. */
+	for (p = f->text; *p >= '0' && *p <= '9' && p - f->text < 16; p++)
+		k = k * 10 + (*p - '0');
+	if (*p == '\0' && p != f->text) {
+		if (k < 1 || k > 9007199254740992LL)
+			return GW_ERR;
+		*out = k;
+		return GW_OK;
+	}
 	if (!gw_map_num(doc, name, &v) || v < 1 || v > 9007199254740992.0 ||
 	    v != (double)(long long)v)
 		return GW_ERR;
@@ -334,7 +351,7 @@ status_concept(const char *codesystem, const char *code)
 {
 	char system[128];
 
-	snprintf(system, sizeof(system), GW_TERMINOLOGY "%s", codesystem);
+	gw_concat(system, sizeof(system), GW_TERMINOLOGY, codesystem, NULL);
 	return gw_fhir_codeable(gw_fhir_coding(system, code, NULL), NULL);
 }
 
@@ -600,9 +617,9 @@ gw_map_patient(const struct gw_map_patient *p)
 		arr = GW_JSON_ADD_ARRAY(r, "name");
 		name = cJSON_CreateObject();
 		GW_JSON_ADD_STRING(name, "use", "official");
-		snprintf(text, sizeof(text), "%s%s%s", p->given ? p->given : "",
+		gw_concat(text, sizeof(text), p->given ? p->given : "",
 		    p->given && p->family ? " " : "",
-		    p->family ? p->family : "");
+		    p->family ? p->family : "", NULL);
 		GW_JSON_ADD_STRING(name, "text", text);
 		GW_FHIR_ADD_STRING(name, "family", p->family);
 		if (p->given != NULL)
@@ -716,8 +733,8 @@ gw_map_medication(
 	if ((subject = clinical_frame(&m->row, ctx, id, sizeof(id))) == NULL ||
 	    !gw_map_is_atc(m->atc) || m->status == NULL)
 		return NULL;
-	snprintf(text, sizeof(text), "%s%s%s", m->product ? m->product : m->atc,
-	    m->strength ? " " : "", m->strength ? m->strength : "");
+	gw_concat(text, sizeof(text), m->product ? m->product : m->atc,
+	    m->strength ? " " : "", m->strength ? m->strength : "", NULL);
 	r = resource_new("MedicationStatement", id,
 	    GW_IPS_PROFILE("MedicationStatement-uv-ips"), m->row.changed);
 	GW_JSON_ADD_STRING(r, "status", m->status);

@@ -215,8 +215,8 @@ map_laboratoriotulos(
 	(void)category;
 	/* "P-Krea Kreatiniini": the abbreviation Finnish clinicians read
 	 * first, then the name. */
-	snprintf(display, sizeof(display), "%s%s%s", abbr ? abbr : "",
-	    abbr && name ? " " : "", name ? name : "");
+	gw_concat(display, sizeof(display), abbr ? abbr : "",
+	    abbr && name ? " " : "", name ? name : "", NULL);
 	o.local.display = display[0] ? display : NULL;
 	if (!gw_map_num(doc, "tulos", &o.value))
 		return NULL;

@@ -12,6 +12,7 @@
 #include <CUnit/CUnit.h>
 #include <cjson/cJSON.h>
 
+#include "adapters/common/map_common.h"
 #include "gateway/gw.h"
 #include "gateway/row.h"
 
@@ -210,11 +211,49 @@ test_reuse(void)
 	gw_row_free(&row);
 }
 
+/* gw_map_key: row keys, positive integers exact in a double, whether
+ * PostgreSQL writes them as digits (the fast path) or otherwise. */
+static void
+test_map_key(void)
+{
+	static const struct {
+		const char *json;
+		int rc;
+		long long key;
+	} cases[] = {
+	    {"{\"k\":42}", GW_OK, 42},
+	    {"{\"k\":1}", GW_OK, 1},
+	    {"{\"k\":9007199254740992}", GW_OK, 9007199254740992LL},
+	    {"{\"k\":9007199254740993}", GW_ERR, 0},
+	    {"{\"k\":12345678901234567}", GW_ERR, 0},
+	    {"{\"k\":0}", GW_ERR, 0},
+	    {"{\"k\":-5}", GW_ERR, 0},
+	    {"{\"k\":1e3}", GW_OK, 1000},
+	    {"{\"k\":12.0}", GW_OK, 12},
+	    {"{\"k\":12.5}", GW_ERR, 0},
+	    {"{\"k\":\"42\"}", GW_ERR, 0},
+	    {"{\"k\":null}", GW_ERR, 0},
+	    {"{\"j\":42}", GW_ERR, 0},
+	};
+	struct gw_row row = { 0 };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long long key = -1;
+
+		CU_ASSERT_EQUAL_FATAL(parse(&row, cases[i].json), GW_OK);
+		CU_ASSERT_EQUAL(gw_map_key(&row, "k", &key), cases[i].rc);
+		if (cases[i].rc == GW_OK)
+			CU_ASSERT_EQUAL(key, cases[i].key);
+	}
+	gw_row_free(&row);
+}
+
 CU_TestInfo test_row_cases[] = {
 	{ "registry row", test_registry_row },
 	{ "escapes and space", test_escapes_and_space },
 	{ "numbers", test_numbers },
 	{ "refused", test_refused },
 	{ "reuse", test_reuse },
+	{ "map keys", test_map_key },
 	CU_TEST_INFO_NULL,
 };
