@@ -218,6 +218,18 @@ gw_fmt_int(char *out, long long v)
 }
 
 int
+gw_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 gw_concat(char *dst, size_t dstsz, ...)
 {
 	va_list ap;

@@ -83,6 +83,9 @@ char *gw_fmt_int(char *out, long long v);
  * digits of a larger v are written, as a fixed-width field must be. */
 char *gw_fmt_digits(char *out, unsigned long long v, int width);
 
+/* The value of hexadecimal digit c (either case), or -1. */
+int gw_hex_value(int c);
+
 /* Parse a whole decimal string into *out within [min, max]; GW_ERR on any
  * junk, overflow or empty input. */
 int gw_parse_long(const char *s, long min, long max, long *out);

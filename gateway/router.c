@@ -95,17 +95,6 @@ const struct gw_db_statement gw_router_statements[] = {
 	{ .name = NULL },
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Percent-decode s[0..len) into a new string.  '+' stays '+': FHIR values
  * such as a HETU's century sign contain it, and FHIR search follows RFC
@@ -122,8 +111,8 @@ percent_decode(const char *s, size_t len)
 
 			if (i + 2 >= len)
 				goto err;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = gw_hex_value((unsigned char)s[i + 1]);
+			lo = gw_hex_value((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto err;
 			*o++ = (char)(hi << 4 | lo);
