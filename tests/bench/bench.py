@@ -71,12 +71,13 @@ import harness  # noqa: E402
 PURPOSE = "X-Purpose-Of-Use: TREAT"
 NODE = "fi"
 
-# DESIGN.md section 9, for GET Patient/{id} and GET Patient/{id}/$summary.
+# DESIGN.md section 9, for GET Patient/{id} and GET Patient/{id}/$summary.  The
+# $summary ratio is judged at c=16; at c=64 the target is the tail, in every round
+# (issue #8's row: "$summary at 64 concurrent keep-alive connections: p99 < 20 ms").
 TARGETS = {
     "patient_c16_ka": {"ratio_min": 0.6, "text": "ratio >= 0.6"},
     "summary_c16_ka": {"ratio_min": 0.3, "text": "ratio >= 0.3"},
-    "summary_c64_ka": {"ratio_min": 0.3, "p99_max_ms": 20.0,
-                       "text": "ratio >= 0.3, p99 < 20 ms"},
+    "summary_c64_ka": {"p99_max_ms": 20.0, "text": "p99 < 20 ms, every round"},
 }
 
 TESTS = [
@@ -770,6 +771,15 @@ class Bench:
              % a.patients)
         t = time.monotonic()
         self.cluster = harness.Cluster()
+        # A new cluster zero-fills every new 16 MB WAL segment until its first
+        # checkpoint leaves segments to recycle.  The audit trail writes about
+        # 1.7 kB of WAL per request, so at c=64 that was a new segment every
+        # ~1.2 s for the first minute or so, and each fill held every answer
+        # waiting on an audit commit 25 ms or more: the c=64 p99 of whichever
+        # round fell there (docs/benchmarks.md).  A cluster that has run a
+        # while recycles its segments instead, as this one does at once.
+        self.cluster.psql("alter system set wal_init_zero = off", db="postgres")
+        self.cluster.psql("select pg_reload_conf()", db="postgres")
         pki = harness.Pki.get()
         self.pki = pki
         # The idle test holds its connections longer than the default idle timeout
@@ -1386,8 +1396,9 @@ class Bench:
                 r["ratio_median"], r["gateway_rps_median"], r["nginx_rps_median"])
             if r else "not run", r["target_met"] if r else None)
         r = by.get("summary_c64_ka")
-        row("$summary: p99 < 20 ms at 64 connections (and >= 0.3 x nginx)",
-            "p99 %.1f ms, %.3f x nginx" % (r["gateway_p99_ms_median"], r["ratio_median"])
+        row("$summary: p99 < 20 ms at 64 connections, in every round",
+            "p99 %.1f ms (median of rounds; worst round %.1f ms), %.3f x nginx" % (
+                r["gateway_p99_ms_median"], r["gateway_p99_ms_max"], r["ratio_median"])
             if r else "not run", r["target_met"] if r else None)
         i = self.idle
         if i:
@@ -1513,8 +1524,7 @@ class Bench:
                 if "ratio_min" in t:
                     ok = ok and row["ratio_median"] is not None and row["ratio_median"] >= t["ratio_min"]
                 if "p99_max_ms" in t:
-                    ok = ok and row["gateway_p99_ms_median"] is not None \
-                        and row["gateway_p99_ms_median"] < t["p99_max_ms"]
+                    ok = ok and bool(rs) and row["gateway_p99_ms_max"] < t["p99_max_ms"]
                 row["target"] = t["text"]
                 row["target_met"] = ok
             else:
