@@ -787,6 +787,10 @@ class Bench:
         self.gw = harness.Gateway(self.cluster, pki, patients=a.patients, workers=1,
                                   limits={"idle_timeout_ms": 600000,
                                           "max_connections": max(20000, a.idle + 1000)})
+        # The same ports across restarts (--scale, --replica): a $summary's fullUrls name
+        # the port, and one of another length changed the answer's size, which the load
+        # generators check.
+        self.gw.reserve_ports()
         self.gw.start()
         if a.replica:
             # The standby is a copy of the seeded primary; the gateway then
