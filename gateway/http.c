@@ -140,18 +140,6 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static unsigned char
 ascii_lower(unsigned char c)
 {
@@ -513,7 +501,7 @@ walk_chunked(const char *buf, size_t len, size_t off,
 		size = 0;
 		ndigits = 0;
 		for (; pos < len; pos++) {
-			if ((d = hex_value((unsigned char)buf[pos])) < 0)
+			if ((d = gw_hex_value((unsigned char)buf[pos])) < 0)
 				break;
 			if (++ndigits > HTTP_CHUNK_DIGITS_MAX)
 				goto bad;
