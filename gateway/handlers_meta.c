@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gateway/gw.h"
+#include "gateway/json_write.h"
 #include "gateway/replica_watch.h"
 #include "gateway/server.h"
 
@@ -194,25 +195,10 @@ gw_handle_metadata(struct gw_req *req)
 	    capability_statement(req->worker->server->cfg), NULL);
 }
 
-/* The metrics text as it is written: every write makes its own room, so
- * a new counter can never run past the buffer. */
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-/* Room for n more bytes and the NUL. */
-static void
-text_reserve(struct text *t, size_t n)
-{
-	if (t->len + n + 1 <= t->cap)
-		return;
-	t->cap = t->len + n + 1 + 1024;
-	t->p = gw_realloc(t->p, t->cap);
-}
-
+/* Append to the metrics text as it is written: every write makes its own
+ * room (gw_jbuf_reserve), so a new counter can never run past the buffer. */
 static void __attribute__((format(printf, 2, 3)))
-text_printf(struct text *t, const char *fmt, ...)
+text_printf(struct gw_jbuf *t, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -223,7 +209,7 @@ text_printf(struct text *t, const char *fmt, ...)
 	if (n < 0)
 		return;
 	if ((size_t)n >= t->cap - t->len) {
-		text_reserve(t, (size_t)n);
+		gw_jbuf_reserve(t, (size_t)n);
 		va_start(ap, fmt);
 		vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
 		va_end(ap);
@@ -267,8 +253,10 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    "to the primary: the replica was down or failed",
 		    offsetof(struct gw_counters, replica_fallbacks) },
 	};
-	struct text t = { gw_malloc(4096), 0, 4096 };
+	struct gw_jbuf t = { 0 };
 	long conns = 0;
+
+	gw_jbuf_reserve(&t, 4096); /* the usual size: one allocation */
 
 	for (size_t i = 0; i < GW_ARRAY_LEN(rows); i++) {
 		unsigned long sum = 0;
@@ -348,7 +336,7 @@ metrics_text(const struct gw_server *s, size_t *len)
 		need = gw_latency_print(lat, s->nworkers,
 		    gw_router_route_label, t.p + t.len, t.cap - t.len);
 		if (need >= t.cap - t.len) {
-			text_reserve(&t, need);
+			gw_jbuf_reserve(&t, need);
 			need = gw_latency_print(lat, s->nworkers,
 			    gw_router_route_label, t.p + t.len, t.cap - t.len);
 		}
@@ -361,7 +349,7 @@ metrics_text(const struct gw_server *s, size_t *len)
 		size_t need = gw_adapters_metrics(t.p + t.len, t.cap - t.len);
 
 		if (need >= t.cap - t.len) {
-			text_reserve(&t, need);
+			gw_jbuf_reserve(&t, need);
 			need = gw_adapters_metrics(t.p + t.len, t.cap - t.len);
 		}
 		t.len += need;

@@ -11,9 +11,8 @@
 #include "gateway/gw.h"
 #include "gateway/json_write.h"
 
-/* Make room for n more bytes and the NUL. */
-static inline void
-reserve(struct gw_jbuf *b, size_t n)
+void
+gw_jbuf_reserve(struct gw_jbuf *b, size_t n)
 {
 	size_t cap;
 
@@ -29,7 +28,7 @@ reserve(struct gw_jbuf *b, size_t n)
 static inline void
 put(struct gw_jbuf *b, const char *s, size_t n)
 {
-	reserve(b, n);
+	gw_jbuf_reserve(b, n);
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -38,7 +37,7 @@ put(struct gw_jbuf *b, const char *s, size_t n)
 static inline void
 put_char(struct gw_jbuf *b, char c)
 {
-	reserve(b, 1);
+	gw_jbuf_reserve(b, 1);
 	b->p[b->len++] = c;
 	b->p[b->len] = '\0';
 }
@@ -88,7 +87,7 @@ put_string(struct gw_jbuf *b, const char *s)
 	while (!escape[*p])
 		p++;
 	n = (size_t)(p - u);
-	reserve(b, n + 2);
+	gw_jbuf_reserve(b, n + 2);
 	out = b->p + b->len;
 	*out++ = '"';
 	memcpy(out, u, n);
@@ -101,7 +100,7 @@ put_string(struct gw_jbuf *b, const char *s)
 			;
 		put(b, (const char *)run, (size_t)(p - run));
 	}
-	reserve(b, 1);
+	gw_jbuf_reserve(b, 1);
 	b->p[b->len++] = '"';
 	b->p[b->len] = '\0';
 }

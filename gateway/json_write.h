@@ -20,6 +20,10 @@ struct gw_jbuf {
 	size_t len, cap;
 };
 
+/* Make room in b for n more bytes and a NUL (growing b->p by doubling,
+ * from 256 bytes). */
+void gw_jbuf_reserve(struct gw_jbuf *b, size_t n);
+
 /*
  * Append the compact JSON text of item to b (growing b->p with realloc;
  * b may start zeroed).  Numbers are written as cJSON 1.7.15 writes them:
