@@ -6,8 +6,9 @@
  * request for more than 1 KB (an evbuffer chain, a TLS record, libpq's
  * result) consolidates them all: perf showed malloc and free at 28 % of a
  * worker's cycles.  Blocks up to GW_JSON_SMALL_MAX bytes therefore come from
- * per-thread free lists carved out of 64 KiB slabs, never returned to the
- * system; larger ones go to malloc.  Any thread may free any block.
+ * slabs of one size class each, with per-thread stacks of free blocks,
+ * never returned to the system; larger ones go to malloc.  Any thread may
+ * free any block.
  *
  * Sanitizer builds keep plain malloc and free, so that AddressSanitizer
  * still sees every use after free and every overflow in our cJSON code.
@@ -19,7 +20,7 @@
 #include <stddef.h>
 
 /* Requests up to this many bytes are served from the pool. */
-#define GW_JSON_SMALL_MAX 248
+#define GW_JSON_SMALL_MAX 256
 
 /*
  * Route cJSON's allocations through the pool (or leave malloc in place in
@@ -37,8 +38,8 @@ void gw_json_free(void *p);
 /* Bytes held in slabs by the pool in this process (for /metrics). */
 size_t gw_json_alloc_slab_bytes(void);
 
-/* The block size (header included) that serves a request of n bytes, 0
- * for a request the pool hands to malloc; for the tests. */
+/* The block size that serves a request of n bytes, 0 for a request the
+ * pool hands to malloc; for the tests. */
 unsigned gw_json_alloc_class_bytes(size_t n);
 
 #endif
