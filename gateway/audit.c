@@ -75,8 +75,7 @@ struct gw_audit_entry {
 	/* The held answer. */
 	int status;
 	char *content_type;
-	char *body;
-	size_t body_len;
+	struct gw_body body;
 	char *extra;
 	char *canonical;
 	size_t canonical_len;
@@ -558,8 +557,8 @@ gw_audit_entry_free(struct gw_audit_entry *e)
 	forget_returned(e);
 	free(e->content_type);
 	free(e->extra);
-	if (e->body != NULL)
-		gw_free_zero(e->body, e->body_len);
+	if (e->body.mem != NULL)
+		gw_free_zero(e->body.mem, e->body.room + e->body.len);
 	if (e->canonical != NULL)
 		gw_free_zero(e->canonical, e->canonical_len);
 	gw_free_zero(e, sizeof(*e));
@@ -575,19 +574,19 @@ static void
 release(struct gw_audit_entry *e, bool committed)
 {
 	struct gw_req *req = e->req;
-	char *body = e->body;
+	struct gw_body body = e->body;
 
 	/* The request no longer waits for us; its answer is written as
 	 * is, never audited again. */
 	req->audit = NULL;
 	req->pending = false;
-	e->body = NULL;
+	e->body.mem = NULL;
 	if (committed) {
 		gw_req_deliver(req, e->status, e->content_type, body,
-		    e->body_len, e->extra);
+		    e->extra);
 	} else {
-		if (body != NULL)
-			gw_free_zero(body, e->body_len);
+		if (body.mem != NULL)
+			gw_free_zero(body.mem, body.room + body.len);
 		gw_req_reply_error(req, 503, "transient",
 		    "the audit record could not be written; no data released");
 	}
@@ -790,7 +789,7 @@ gw_audit_ready(const struct gw_audit *a)
 
 void
 gw_audit_hold(struct gw_req *req, int status, const char *content_type,
-    char *body, size_t body_len, const char *extra_headers)
+    struct gw_body body, const char *extra_headers)
 {
 	struct gw_audit_entry *e = req->audit;
 	struct gw_audit *a = req->worker->audit;
@@ -798,7 +797,6 @@ gw_audit_hold(struct gw_req *req, int status, const char *content_type,
 	e->status = status;
 	e->content_type = content_type ? gw_strdup(content_type) : NULL;
 	e->body = body;
-	e->body_len = body_len;
 	e->extra = extra_headers ? gw_strdup(extra_headers) : NULL;
 	e->canonical = build_canonical(req, e, &e->canonical_len);
 	/* Held, the request is not the connection's to free if it closes:
@@ -819,5 +817,6 @@ void
 gw_audit_orphaned(struct gw_req *req)
 {
 	forget_returned(req->audit);
-	gw_audit_hold(req, AUDIT_STATUS_CLIENT_GONE, NULL, NULL, 0, NULL);
+	gw_audit_hold(req, AUDIT_STATUS_CLIENT_GONE, NULL, gw_body_text(NULL, 0),
+	    NULL);
 }

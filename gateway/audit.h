@@ -109,11 +109,11 @@ void gw_audit_note_returned(struct gw_req *req, const cJSON *body);
 /*
  * Hold the answer of an audited request until its record commits, then
  * write it (gw_req_deliver), or a 503 instead if the record could not be
- * written.  Takes body (malloc'd) and the request; copies content_type and
+ * written.  Takes body.mem and the request; copies content_type and
  * extra_headers.
  */
 void gw_audit_hold(struct gw_req *req, int status, const char *content_type,
-    char *body, size_t body_len, const char *extra_headers);
+    struct gw_body body, const char *extra_headers);
 
 /* An audited request whose client went away before it was answered: write
  * its record (status 499, nothing returned) and then free it.  Takes req. */

@@ -104,7 +104,7 @@ arm_deadline(struct gw_conn *c, enum deadline_kind kind)
 /* Write a complete response; the connection decides what happens next. */
 static void
 write_response(struct gw_conn *c, int status, const char *content_type,
-    const char *body, size_t len, const char *extra, bool keep_alive)
+    struct gw_body body, const char *extra, bool keep_alive)
 {
 	struct evbuffer *out = gw_stream_output(c->stream);
 	struct gw_counters *k = &c->worker->counters;
@@ -116,7 +116,7 @@ write_response(struct gw_conn *c, int status, const char *content_type,
 		    extra != NULL ? extra : "");
 		extra = both;
 	}
-	gw_http_write_response(out, status, content_type, extra, body, len,
+	gw_http_write_response_in_place(out, status, content_type, extra, body,
 	    keep_alive);
 	atomic_fetch_add(&k->requests, 1);
 	if (status < 300)
@@ -154,11 +154,9 @@ write_early_error(struct gw_conn *c, int status, const char *code,
     const char *diagnostics)
 {
 	cJSON *oo = gw_fhir_outcome("error", code, diagnostics);
-	char *body = gw_fhir_print(oo);
 
-	write_response(c, status, "application/fhir+json; charset=utf-8", body,
-	    strlen(body), NULL, false);
-	free(body);
+	write_response(c, status, "application/fhir+json; charset=utf-8",
+	    gw_fhir_print_body(oo), NULL, false);
 	cJSON_Delete(oo);
 	close_if_sent(c);
 }
@@ -167,37 +165,34 @@ write_early_error(struct gw_conn *c, int status, const char *code,
  * audit batcher until their record is committed, which then delivers. */
 void
 gw_req_reply(struct gw_req *req, int status, const char *content_type,
-    char *body, size_t body_len, const char *extra_headers)
+    struct gw_body body, const char *extra_headers)
 {
 	if (req->audit != NULL) {
-		gw_audit_hold(req, status, content_type, body, body_len,
-		    extra_headers);
+		gw_audit_hold(req, status, content_type, body, extra_headers);
 		return;
 	}
-	gw_req_deliver(req, status, content_type, body, body_len,
-	    extra_headers);
+	gw_req_deliver(req, status, content_type, body, extra_headers);
 }
 
 void
 gw_req_deliver(struct gw_req *req, int status, const char *content_type,
-    char *body, size_t body_len, const char *extra_headers)
+    struct gw_body body, const char *extra_headers)
 {
 	struct gw_conn *c = req->conn;
 	struct conn_state *cs;
 
 	if (c == NULL) {
-		free(body);
+		free(body.mem);
 		gw_req_free(req);
 		return;
 	}
 	cs = state_of(c);
-	write_response(c, status, content_type, body, body_len, extra_headers,
+	write_response(c, status, content_type, body, extra_headers,
 	    req->http.keep_alive);
 	if (!c->admin)
 		gw_latency_observe(&c->worker->latency,
 		    gw_router_route_index(req->route),
 		    gw_latency_now_us() - req->started_us);
-	free(body);
 	c->req = NULL;
 	gw_req_free(req);
 	if (c->closing) {
@@ -213,7 +208,7 @@ void
 gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
     const char *extra_headers)
 {
-	char *text;
+	struct gw_body text;
 
 #ifdef GW_VALIDATE_OUTPUT
 	/* Test builds check everything they emit against profiles/; a
@@ -239,10 +234,10 @@ gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
 #endif
 	if (req->audit != NULL)
 		gw_audit_note_returned(req, body);
-	text = gw_fhir_print(body);
+	text = gw_fhir_print_body(body);
 	cJSON_Delete(body);
 	gw_req_reply(req, status, "application/fhir+json; charset=utf-8", text,
-	    strlen(text), extra_headers);
+	    extra_headers);
 }
 
 static const char *

@@ -314,7 +314,7 @@ revoked(const PGresult *res, const char *error, void *arg)
 		gw_req_reply_error(req, 404, NULL, "no such Consent");
 		return;
 	}
-	gw_req_reply(req, 204, NULL, NULL, 0, NULL);
+	gw_req_reply(req, 204, NULL, gw_body_text(NULL, 0), NULL);
 }
 
 void

@@ -272,7 +272,7 @@ status_read(const PGresult *res, const char *error, void *arg)
 		snprintf(headers, sizeof(headers),
 		    "X-Progress: %s %.100s\r\nRetry-After: 2\r\n", state,
 		    PQgetvalue(res, 0, 1));
-		gw_req_reply(req, 202, NULL, NULL, 0, headers);
+		gw_req_reply(req, 202, NULL, gw_body_text(NULL, 0), headers);
 		return;
 	}
 	if (strcmp(state, "failed") == 0) {
@@ -283,8 +283,8 @@ status_read(const PGresult *res, const char *error, void *arg)
 	m = manifest(req, res);
 	text = cJSON_PrintUnformatted(m);
 	cJSON_Delete(m);
-	gw_req_reply(req, 200, "application/json", gw_strdup(text),
-	    strlen(text), "Expires: 0\r\n");
+	gw_req_reply(req, 200, "application/json",
+	    gw_body_text(gw_strdup(text), strlen(text)), "Expires: 0\r\n");
 	cJSON_free(text);
 }
 
@@ -406,7 +406,8 @@ file_found(const PGresult *res, const char *error, void *arg)
 		    req, 500, "exception", "export file unreadable");
 		return;
 	}
-	gw_req_reply(req, 200, "application/fhir+ndjson", body, off, NULL);
+	gw_req_reply(req, 200, "application/fhir+ndjson",
+	    gw_body_text(body, off), NULL);
 }
 
 void

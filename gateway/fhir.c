@@ -183,6 +183,49 @@ gw_fhir_print_scratch(const cJSON *json, size_t *len)
 	return scratch.p;
 }
 
+/* Below this, a body is copied out of the print buffer (a copy of a few
+ * kB costs less than a new buffer); above, the buffer itself is handed
+ * over. */
+#define BODY_COPY_MAX 4096
+
+/* The size of the last buffer handed over, for the next to start at: no
+ * doubling and copying up to it again. */
+static _Thread_local size_t handed_over_cap;
+
+struct gw_body
+gw_fhir_print_body(const cJSON *json)
+{
+	struct gw_body body = {.room = GW_HTTP_HEAD_ROOM};
+	char *before = scratch.p;
+
+	if (scratch.p == NULL && handed_over_cap > 0)
+		gw_jbuf_reserve(&scratch, handed_over_cap - 1);
+	scratch.len = 0;
+	gw_jbuf_reserve(&scratch, body.room);
+	scratch.len = body.room;
+	gw_json_write(&scratch, json);
+	body.len = scratch.len - body.room;
+	if (body.len <= BODY_COPY_MAX) {
+		if (scratch.p != before) {
+			pthread_once(&scratch_once, scratch_key_create);
+			pthread_setspecific(scratch_key, scratch.p);
+		}
+		body.mem = gw_malloc(scratch.len + 1);
+		memcpy(body.mem + body.room, scratch.p + body.room,
+		    body.len + 1);
+		return body;
+	}
+	/* Shrinking in place moves nothing; the tail goes back to malloc. */
+	body.mem = realloc(scratch.p, scratch.len + 1);
+	if (body.mem == NULL)
+		body.mem = scratch.p;
+	handed_over_cap = scratch.cap;
+	scratch = (struct gw_jbuf){0};
+	if (before != NULL)
+		pthread_setspecific(scratch_key, NULL);
+	return body;
+}
+
 char *
 gw_fhir_print(const cJSON *json)
 {

@@ -9,6 +9,8 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
+#include "gateway/http.h"
+
 /* The resource types an adapter serves. */
 enum gw_rtype {
 	GW_RT_PATIENT,
@@ -82,6 +84,15 @@ int gw_fhir_bundle_add(cJSON *bundle, const char *base, cJSON *resource,
 
 /* Print compactly into a new string (caller frees with free()). */
 char *gw_fhir_print(const cJSON *json);
+
+/*
+ * Print compactly as an answer's body, with GW_HTTP_HEAD_ROOM before it
+ * for the response's head (http.h).  A large document is printed where it
+ * stays: the thread's print buffer becomes the body (trimmed to size) and
+ * the thread starts a new one; a small one is copied out.  Caller owns
+ * .mem (free()).
+ */
+struct gw_body gw_fhir_print_body(const cJSON *json);
 
 /*
  * Print compactly into this thread's reusable buffer and set *len: the text

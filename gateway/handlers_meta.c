@@ -371,7 +371,8 @@ gw_admin_dispatch(struct gw_req *req)
 		return;
 	}
 	if (strcmp(path, "/healthz") == 0) {
-		gw_req_reply(req, 200, "text/plain", gw_strdup("ok\n"), 3, NULL);
+		gw_req_reply(req, 200, "text/plain",
+		    gw_body_text(gw_strdup("ok\n"), 3), NULL);
 	} else if (strcmp(path, "/readyz") == 0) {
 		bool ready = req->worker->ssl_ctx != NULL;
 
@@ -380,14 +381,16 @@ gw_admin_dispatch(struct gw_req *req)
 			    gw_audit_ready(s->workers[w].audit);
 		if (ready)
 			gw_req_reply(req, 200, "text/plain",
-			    gw_strdup("ready\n"), 6, NULL);
+			    gw_body_text(gw_strdup("ready\n"), 6), NULL);
 		else
 			gw_req_reply(req, 503, "text/plain",
-			    gw_strdup("database not reachable\n"), 23, NULL);
+			    gw_body_text(gw_strdup("database not reachable\n"),
+				23),
+			    NULL);
 	} else if (strcmp(path, "/metrics") == 0) {
 		body = metrics_text(s, &len);
-		gw_req_reply(req, 200, "text/plain; version=0.0.4", body, len,
-		    NULL);
+		gw_req_reply(req, 200, "text/plain; version=0.0.4",
+		    gw_body_text(body, len), NULL);
 	} else {
 		gw_req_reply_error(req, 404, NULL, "no such route");
 	}

@@ -219,8 +219,8 @@ answer(struct gw_req *req, const struct gw_http_response *resp)
 		    gw_http_response_header(resp, passed_back[i]));
 	add_header(&extra, "X-Request-Id", req->request_id);
 	gw_req_reply(req, resp->status, ctype != NULL ? ctype :
-	    len > 0 ? "application/fhir+json; charset=utf-8" : NULL, body, len,
-	    extra.p);
+	    len > 0 ? "application/fhir+json; charset=utf-8" : NULL,
+	    gw_body_text(body, len), extra.p);
 	free(extra.p);
 }
 

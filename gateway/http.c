@@ -19,6 +19,7 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -931,6 +932,77 @@ valid_header_lines(const char *s)
 	return i == line_start;
 }
 
+/* What the head of a response needs checked before it is written: see
+ * gw_http_write_response. */
+static bool
+valid_response(int status, const char *content_type,
+    const char *extra_headers, const char *body, size_t body_len)
+{
+	bool no_content = (status >= 100 && status < 200) || status == 204 ||
+	    status == 304;
+
+	if (status < 100 || status > 999)
+		return false;
+	if (content_type != NULL && strpbrk(content_type, "\r\n") != NULL)
+		return false;
+	if (extra_headers != NULL && !valid_header_lines(extra_headers))
+		return false;
+	if ((body == NULL && body_len > 0) || (no_content && body_len > 0))
+		return false;
+	return true;
+}
+
+/* Append s to the head being written to dst when it fits in cap bytes;
+ * *len grows regardless, so that the caller learns the length needed. */
+static void
+head_put(char *dst, size_t cap, size_t *len, const char *s, size_t n)
+{
+	if (n <= cap && *len <= cap - n)
+		memcpy(dst + *len, s, n);
+	*len += n;
+}
+
+/*
+ * The status line and headers of a valid response, written to dst when
+ * they fit in cap bytes (dst may be NULL when cap is 0); returns their
+ * length either way.  By hand, not printf: this runs once per answer.
+ */
+static size_t
+format_head(char *dst, size_t cap, int status, const char *content_type,
+    const char *extra_headers, size_t body_len, bool keep_alive)
+{
+	bool no_content = (status >= 100 && status < 200) || status == 204 ||
+	    status == 304;
+	const char *reason = gw_http_reason(status);
+	char digits[24];
+	char code[3] = {(char)('0' + status / 100),
+	    (char)('0' + status / 10 % 10), (char)('0' + status % 10)};
+	size_t len = 0;
+
+	head_put(dst, cap, &len, "HTTP/1.1 ", 9);
+	head_put(dst, cap, &len, code, 3);
+	head_put(dst, cap, &len, " ", 1);
+	head_put(dst, cap, &len, reason, strlen(reason));
+	head_put(dst, cap, &len, "\r\n", 2);
+	if (content_type != NULL) {
+		head_put(dst, cap, &len, "Content-Type: ", 14);
+		head_put(dst, cap, &len, content_type, strlen(content_type));
+		head_put(dst, cap, &len, "\r\n", 2);
+	}
+	if (!no_content) {
+		head_put(dst, cap, &len, "Content-Length: ", 16);
+		head_put(dst, cap, &len, digits,
+		    (size_t)(gw_fmt_int(digits, (long long)body_len) - digits));
+		head_put(dst, cap, &len, "\r\n", 2);
+	}
+	if (!keep_alive)
+		head_put(dst, cap, &len, "Connection: close\r\n", 19);
+	if (extra_headers != NULL)
+		head_put(dst, cap, &len, extra_headers, strlen(extra_headers));
+	head_put(dst, cap, &len, "\r\n", 2);
+	return len;
+}
+
 /*
  * Append a response to out; see http.h.  1xx, 204 and 304 responses get
  * no Content-Length (RFC 9110 8.6) and must have no body.  Refuses
@@ -944,43 +1016,70 @@ gw_http_write_response(struct evbuffer *out, int status,
     const char *content_type, const char *extra_headers, const char *body,
     size_t body_len, bool keep_alive)
 {
-	bool no_content = (status >= 100 && status < 200) || status == 204 ||
-	    status == 304;
+	char small[512], *head = small;
+	size_t n;
+	int rc = GW_OK;
 
-	if (status < 100 || status > 999)
+	if (!valid_response(status, content_type, extra_headers, body,
+		body_len))
 		return GW_ERR;
-	if (content_type != NULL && strpbrk(content_type, "\r\n") != NULL)
-		return GW_ERR;
-	if (extra_headers != NULL && !valid_header_lines(extra_headers))
-		return GW_ERR;
-	if ((body == NULL && body_len > 0) || (no_content && body_len > 0))
-		return GW_ERR;
-
+	n = format_head(small, sizeof(small), status, content_type,
+	    extra_headers, body_len, keep_alive);
+	if (n > sizeof(small)) {
+		head = gw_malloc(n);
+		format_head(head, n, status, content_type, extra_headers,
+		    body_len, keep_alive);
+	}
 	/* Head and body in one contiguous chain: the stream hands OpenSSL
 	 * contiguous bytes, so two chains would cost a copy to join them for
-	 * every answer.  256 bytes cover the status line and the three
-	 * headers written here. */
-	if (evbuffer_expand(out, 256 + (extra_headers != NULL ?
-		strlen(extra_headers) : 0) + body_len) != 0)
+	 * every answer. */
+	if (evbuffer_expand(out, n + body_len) != 0 ||
+	    evbuffer_add(out, head, n) != 0 ||
+	    (body_len > 0 && evbuffer_add(out, body, body_len) != 0))
+		rc = GW_ERR;
+	if (head != small)
+		free(head);
+	return rc;
+}
+
+static void
+free_answer(const void *data, size_t len, void *mem)
+{
+	(void)data;
+	(void)len;
+	free(mem);
+}
+
+int
+gw_http_write_response_in_place(struct evbuffer *out, int status,
+    const char *content_type, const char *extra_headers,
+    struct gw_body body, bool keep_alive)
+{
+	char *content = body.mem != NULL ? body.mem + body.room : NULL;
+	size_t n;
+
+	if (!valid_response(status, content_type, extra_headers, content,
+		body.len)) {
+		free(body.mem);
 		return GW_ERR;
-	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
-		gw_http_reason(status)) < 0)
+	}
+	n = format_head(NULL, 0, status, content_type, extra_headers,
+	    body.len, keep_alive);
+	if (body.mem == NULL || n > body.room) {
+		int rc = gw_http_write_response(out, status, content_type,
+		    extra_headers, content, body.len, keep_alive);
+
+		free(body.mem);
+		return rc;
+	}
+	format_head(content - n, n, status, content_type, extra_headers,
+	    body.len, keep_alive);
+	/* On failure libevent has not taken the block (and has not called
+	 * free_answer): it is still ours to free. */
+	if (evbuffer_add_reference(out, content - n, n + body.len, free_answer,
+		body.mem) != 0) {
+		free(body.mem);
 		return GW_ERR;
-	if (content_type != NULL &&
-	    evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type) < 0)
-		return GW_ERR;
-	if (!no_content &&
-	    evbuffer_add_printf(out, "Content-Length: %zu\r\n", body_len) < 0)
-		return GW_ERR;
-	if (!keep_alive &&
-	    evbuffer_add_printf(out, "Connection: close\r\n") < 0)
-		return GW_ERR;
-	if (extra_headers != NULL &&
-	    evbuffer_add(out, extra_headers, strlen(extra_headers)) != 0)
-		return GW_ERR;
-	if (evbuffer_add(out, "\r\n", 2) != 0)
-		return GW_ERR;
-	if (body_len > 0 && evbuffer_add(out, body, body_len) != 0)
-		return GW_ERR;
+	}
 	return GW_OK;
 }

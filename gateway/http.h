@@ -129,4 +129,37 @@ int gw_http_write_response(struct evbuffer *out, int status,
     const char *content_type, const char *extra_headers, const char *body,
     size_t body_len, bool keep_alive);
 
+/*
+ * An answer's body in a malloc'd block that keeps room before it for the
+ * response's head: the body is mem[room .. room + len).  The JSON answers
+ * are printed this way (gw_fhir_print_body), so that their head is written
+ * into the room and head and body leave as one block, without being copied
+ * into the output (docs/architecture.md).
+ */
+struct gw_body {
+	char *mem; /* NULL: no body */
+	size_t room, len;
+};
+
+/* A body in a plain malloc'd string (or NULL, 0), without room. */
+static inline struct gw_body
+gw_body_text(char *s, size_t len)
+{
+	return (struct gw_body){.mem = s, .room = 0, .len = len};
+}
+
+/* Room that covers the head of any answer but one with long extra
+ * headers (those take gw_http_write_response's copy). */
+#define GW_HTTP_HEAD_ROOM 512
+
+/*
+ * As gw_http_write_response, but takes body.mem: the head is written into
+ * its room and the block is handed to out by reference, freed once sent.
+ * A head that does not fit is copied with the body instead.  body.mem is
+ * out's or freed in every case, GW_ERR included.
+ */
+int gw_http_write_response_in_place(struct evbuffer *out, int status,
+    const char *content_type, const char *extra_headers,
+    struct gw_body body, bool keep_alive);
+
 #endif

@@ -198,13 +198,14 @@ extern struct gw_profiles *gw_output_profiles;
  * (start-up failure, logged). */
 int gw_server_run(struct gw_config *cfg, const char *config_path);
 
-/* connection.c: answer and continue.  The reply functions take body. */
+/* connection.c: answer and continue.  The reply functions take body.mem
+ * (gw_body_text() wraps a plain malloc'd string). */
 void gw_req_reply(struct gw_req *req, int status, const char *content_type,
-    char *body, size_t body_len, const char *extra_headers);
+    struct gw_body body, const char *extra_headers);
 /* Write an answer now, bypassing the audit (audit.c, once the request's
- * record is committed).  Takes body and the request. */
+ * record is committed).  Takes body.mem and the request. */
 void gw_req_deliver(struct gw_req *req, int status, const char *content_type,
-    char *body, size_t body_len, const char *extra_headers);
+    struct gw_body body, const char *extra_headers);
 void gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
     const char *extra_headers);
 void gw_req_reply_error(struct gw_req *req, int status, const char *code,

@@ -9,6 +9,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -1059,6 +1060,83 @@ test_write_response(void)
 	evbuffer_free(out);
 }
 
+/* A body with room for its head, as gw_fhir_print_body makes one. */
+static struct gw_body
+body_with_room(size_t room, const char *text, size_t len)
+{
+	struct gw_body b = {.mem = malloc(room + len + 1), .room = room,
+	    .len = len};
+
+	memcpy(b.mem + room, text, len);
+	b.mem[room + len] = '\0';
+	return b;
+}
+
+/* The head goes into the body's room and the block into the output as it
+ * is: one contiguous piece, the same bytes as the copying writer's.  A
+ * head that does not fit takes the copy; a refusal frees the block too
+ * (the sanitizer build would report a leak). */
+static void
+test_write_response_in_place(void)
+{
+	static const char want[] = "HTTP/1.1 200 OK\r\n"
+				   "Content-Type: application/fhir+json\r\n"
+				   "Content-Length: 2\r\n"
+				   "X-Request-Id: 1\r\n\r\n{}";
+	struct evbuffer *out;
+	struct evbuffer_iovec v[2];
+	struct gw_body b;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out = evbuffer_new());
+
+	b = body_with_room(GW_HTTP_HEAD_ROOM, "{}", 2);
+	CU_ASSERT_EQUAL(gw_http_write_response_in_place(out, 200,
+			    "application/fhir+json", "X-Request-Id: 1\r\n", b,
+			    true),
+	    GW_OK);
+	CU_ASSERT_EQUAL(evbuffer_peek(out, -1, NULL, v, 2), 1);
+	CU_ASSERT_PTR_EQUAL((char *)v[0].iov_base + v[0].iov_len,
+	    b.mem + b.room + b.len);
+	CU_ASSERT_TRUE(buffer_is(out, want, sizeof(want) - 1));
+
+	/* Two bytes of room: no head fits, so it is copied. */
+	b = body_with_room(2, "{}", 2);
+	CU_ASSERT_EQUAL(gw_http_write_response_in_place(out, 200,
+			    "application/fhir+json", "X-Request-Id: 1\r\n", b,
+			    true),
+	    GW_OK);
+	CU_ASSERT_TRUE(buffer_is(out, want, sizeof(want) - 1));
+
+	/* A head exactly as long as the room still fits. */
+	b = body_with_room(sizeof(want) - 3, "{}", 2);
+	CU_ASSERT_EQUAL(gw_http_write_response_in_place(out, 200,
+			    "application/fhir+json", "X-Request-Id: 1\r\n", b,
+			    true),
+	    GW_OK);
+	CU_ASSERT_EQUAL(evbuffer_peek(out, -1, NULL, v, 2), 1);
+	CU_ASSERT_PTR_EQUAL(v[0].iov_base, b.mem);
+	CU_ASSERT_TRUE(buffer_is(out, want, sizeof(want) - 1));
+
+	/* No body at all. */
+	CU_ASSERT_EQUAL(gw_http_write_response_in_place(out, 204, NULL, NULL,
+			    gw_body_text(NULL, 0), true),
+	    GW_OK);
+	CU_ASSERT_TRUE(buffer_is(out, LIT("HTTP/1.1 204 No Content\r\n\r\n")));
+
+	/* Refused: nothing appended, the block freed. */
+	b = body_with_room(GW_HTTP_HEAD_ROOM, "x", 1);
+	CU_ASSERT_EQUAL(gw_http_write_response_in_place(out, 204, NULL, NULL,
+			    b, true),
+	    GW_ERR);
+	b = body_with_room(GW_HTTP_HEAD_ROOM, "x", 1);
+	CU_ASSERT_EQUAL(gw_http_write_response_in_place(out, 200, NULL,
+			    "X-A: 1", b, true),
+	    GW_ERR);
+	CU_ASSERT_EQUAL(evbuffer_get_length(out), 0);
+
+	evbuffer_free(out);
+}
+
 /* --- responses (the relay reads a peer's answers) --------------------- */
 
 static enum gw_http_parse_result
@@ -1193,6 +1271,7 @@ CU_TestInfo test_http_cases[] = {
 	{ "header lookup", test_header_lookup },
 	{ "reason phrases", test_reason },
 	{ "write_response", test_write_response },
+	{ "write_response_in_place", test_write_response_in_place },
 	{ "responses", test_response_ok },
 	{ "responses: chunked and bodiless", test_response_chunked_and_empty },
 	{ "responses: refusals", test_response_refusals },
