@@ -298,7 +298,7 @@ static void
 test_translated_condition(void)
 {
 	struct gw_map_condition c = {
-	    .row = {"fi", 1, 7},
+	    .row = {.prefix = "fi", .id = 1, .owner = 7},
 	    .clinical_status = "active",
 	    .code = {{GW_SYSTEM_ICD10_WHO, "F32.9",
 	        "Masennustila, määrittämätön"}},
@@ -336,7 +336,7 @@ test_unmapped_condition_counted(void)
 	unsigned long before = gw_terminology_unmapped(t, GW_SYSTEM_ICD10_NO);
 	unsigned long who = gw_terminology_unmapped(t, GW_SYSTEM_ICD10_WHO);
 	struct gw_map_condition c = {
-	    .row = {"fi", 1, 7},
+	    .row = {.prefix = "fi", .id = 1, .owner = 7},
 	    .clinical_status = "active",
 	    .code = {{GW_SYSTEM_ICD10_NO, "S52.5", "Brudd"},
 	        {GW_SYSTEM_ICD10_WHO, "S52.5", "Brudd"}},
@@ -358,7 +358,7 @@ static void
 test_translated_observation(void)
 {
 	struct gw_map_observation o = {
-	    .row = {"fi", 2, 7},
+	    .row = {.prefix = "fi", .id = 2, .owner = 7},
 	    .local = {"urn:oid:1.2.246.537.6.3.2006", "3222",
 	        "P-TSH Tyreotropiini"},
 	    .effective = "2024-03-01",
@@ -405,7 +405,7 @@ static void
 test_translated_allergy(void)
 {
 	struct gw_map_allergy a = {
-	    .row = {"fi", 3, 7},
+	    .row = {.prefix = "fi", .id = 3, .owner = 7},
 	    .code = "J01CA04",
 	    .agent = "amoksisilliini",
 	};
