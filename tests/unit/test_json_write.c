@@ -107,23 +107,30 @@ test_strings(void)
 	cJSON_Delete(obj);
 }
 
-/* The writer scans eight bytes at a time: every byte value at every
- * place of strings of every length up to 40, so each lands in every lane
- * of a word, in the tail after the last whole word, and at both ends. */
+/* The writer scans 16-byte aligned blocks: every byte value at every
+ * place of strings of every length up to 40, each string starting at
+ * another of the 16 alignments, so that the byte lands in every lane, in
+ * the block before or after the one holding the NUL, and at both ends.
+ * The strings are read in place (a reference, not cJSON's copy), and
+ * quotes and control bytes follow the NUL: a scan that ran past the end
+ * would print them. */
 static void
 test_escape_positions(void)
 {
-	char text[41];
+	_Alignas(16) char buf[16 + 41 + 32];
 
 	for (int c = 1; c < 256; c++) {
-		for (size_t len = 1; len < sizeof(text); len++) {
+		for (size_t len = 1; len <= 40; len++) {
 			for (size_t at = 0; at < len; at++) {
+				char *text = buf + (len * 7 + at) % 16;
 				cJSON *str;
 
+				memset(buf, '"', sizeof(buf));
 				memset(text, 'a', len);
 				text[len] = '\0';
+				text[len + 1] = '\x01';
 				text[at] = (char)c;
-				str = cJSON_CreateString(text);
+				str = cJSON_CreateStringReference(text);
 				assert_same_as_cjson(str, "escape position");
 				cJSON_Delete(str);
 			}
