@@ -73,6 +73,11 @@ struct gw_adapter {
 	const char *id_prefix;	 /* logical id prefix: "fi" */
 	const struct gw_id_system *ids; /* terminated by {NULL} */
 
+	/* Every statement below is a SELECT that changes nothing: the gateway
+	 * runs several of them under one Sync, in one implicit transaction
+	 * (gateway/db.h, read_only), where a write could be rolled back by
+	 * another query's error. */
+
 	/* $1 identifier system (one of ids), $2 value (normalized when the
 	 * system has normalize) -> 0 or 1 row (kind, doc). */
 	const char *sql_patient_by_identifier;

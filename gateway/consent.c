@@ -167,7 +167,7 @@ gw_consent_excludes(const struct gw_consent_decision *d, const char *category)
  * commas (the CHECKs and the API keep it so).
  */
 const struct gw_db_statement gw_consent_statements[] = {
-	{ .name = "gw_consent_rules", .nparams = 4, .sql =
+	{ .name = "gw_consent_rules", .nparams = 4, .read_only = true, .sql =
 	    "select 'rule', 'consent_rule/' || id, scope, decision,"
 	    " array_to_string(purposes, ','),"
 	    " array_to_string(recipient_countries, ','),"
@@ -197,7 +197,8 @@ const struct gw_db_statement gw_consent_statements[] = {
 	/* The generation alone, for a request whose registry rows come from
 	 * a replica (registry_read.c): a cached decision is exact only
 	 * against the primary's generation. */
-	{ .name = "gw_consent_generation", .nparams = 0, .sql =
+	{ .name = "gw_consent_generation", .nparams = 0, .read_only = true,
+	  .sql =
 	    "select value::text from gw.consent_generation" },
 	{ .name = NULL },
 };

@@ -9,12 +9,19 @@
  * the fewest in flight.
  *
  * A ready connection is in libpq's pipeline mode: up to DB_PIPELINE_DEPTH
- * queries are sent without waiting for the one before, each followed by
- * its own Sync, so each still runs in its own implicit transaction and an
- * error ends only that query.  Answers come back in order.  Under load the
+ * queries are sent without waiting for the one before.  A query that
+ * writes is followed by its own Sync, so it runs in its own implicit
+ * transaction and an error ends only that query.  Read-only queries
+ * (gw_db_statement.read_only) sent in one turn of the loop share one Sync,
+ * sent when the turn's callbacks are done (sync_cb): they reach the server
+ * in one write, run in one implicit transaction (each SELECT still takes
+ * its own snapshot) and come back in one, which costs the backend a third
+ * less CPU per primary-key read than a Sync each (docs/benchmarks.md).  An
+ * error in one of them makes the server skip the rest of its group; those
+ * are sent again, not failed.  Answers come back in order.  Under load the
  * backend finds the next query already in its socket buffer instead of
  * sleeping a round trip between queries, which costs it less CPU per
- * query (docs/benchmarks.md).  Every statement runs under
+ * query.  Every statement runs under
  * statement_timeout: with answers in order, a query stuck on a lock would
  * otherwise hold up the ones behind it, and the requests waiting for them,
  * for as long as the lock is held.
@@ -42,6 +49,10 @@
  * find the next one waiting; more would only let one slow query hold up
  * those behind it while another connection idles. */
 #define DB_PIPELINE_DEPTH 4
+/* Read-only queries under one Sync at most.  It also keeps a group's
+ * messages far below libpq's 64 kB output threshold, so none of them
+ * leaves before its Sync is queued behind it (take_answers relies on it). */
+#define DB_GROUP_MAX 16
 
 /*
  * Run first on every connection: what the gateway commits (audit records
@@ -76,6 +87,8 @@ struct db_query {
 	struct timeval queued;
 	PGresult *result;
 	char *error;
+	bool sync_after; /* a Sync follows it: its answer ends with one */
+	bool solo;	 /* skipped in a group once: its own Sync now */
 };
 
 TAILQ_HEAD(db_queue, db_query);
@@ -94,6 +107,7 @@ struct db_conn {
 	struct db_queue inflight; /* sent, answered in this order */
 	int ninflight;
 	bool head_ended;	/* the head's results are in, its Sync next */
+	int open_group;		/* read-only queries sent since the last Sync */
 	PGresult *prep_error;
 };
 
@@ -116,11 +130,14 @@ struct gw_db {
 	int queued;
 	struct db_queue done; /* failed fast, completed from a timer */
 	struct event *done_ev;
+	struct event *sync_ev; /* end the open groups (sync_cb) */
+	bool sync_pending;
 	struct event *sweep;
 	struct db_listen listens[DB_MAX_LISTEN];
 	int nlistens;
 	atomic_int ready; /* connections IDLE or BUSY; read by /readyz */
-	atomic_ulong pipelined; /* queries sent behind another; /metrics */
+	/* For /metrics: see struct gw_db_counts. */
+	atomic_ulong pipelined, sent, syncs, resent;
 };
 
 static void conn_io(evutil_socket_t fd, short what, void *arg);
@@ -235,6 +252,7 @@ fail_inflight(struct db_conn *c, const char *why)
 	}
 	c->ninflight = 0;
 	c->head_ended = false;
+	c->open_group = 0;
 }
 
 static void
@@ -452,12 +470,30 @@ finish_query(struct db_query *q)
 	query_complete(q);
 }
 
+/* Send q again from the head of the queue: the server skipped it after
+ * an error in another query of its group.  Alone this time, so that its
+ * fate is its own: a group of queries stuck on one lock ends each at the
+ * statement timeout once, not one by one. */
+static void
+requeue(struct gw_db *db, struct db_query *q)
+{
+	PQclear(q->result);
+	q->result = NULL;
+	q->solo = true;
+	atomic_fetch_add(&db->resent, 1);
+	TAILQ_INSERT_HEAD(&db->queue, q, link);
+	db->queued++;
+}
+
 /*
  * Take every answer libpq has whole.  In pipeline mode a query's answer is
- * its results up to NULL (collect), then the PGRES_PIPELINE_SYNC of its
- * own Sync; only then is it complete and the next in flight begins.  A
- * callback may send queries (onto this connection too) or take the
- * connection down, so the state is checked on every turn.
+ * its results up to NULL (collect), then, for the last query before a Sync,
+ * the PGRES_PIPELINE_SYNC of that Sync; only then is it complete and the
+ * next in flight begins.  A query of an open group has not left yet (its
+ * messages wait in libpq for the group's Sync), so no answer can start
+ * before sync_after is settled.  A callback may send queries (onto this
+ * connection too) or take the connection down, so the state is checked on
+ * every turn.
  */
 static void
 take_answers(struct db_conn *c)
@@ -471,20 +507,28 @@ take_answers(struct db_conn *c)
 				return;
 			c->head_ended = true;
 		}
-		if (PQisBusy(c->pg))
-			return;
-		r = PQgetResult(c->pg);
-		if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		if (q->sync_after) {
+			if (PQisBusy(c->pg))
+				return;
+			r = PQgetResult(c->pg);
+			if (r == NULL ||
+			    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				conn_down(c,
+				    "answers out of step with the pipeline");
+				return;
+			}
 			PQclear(r);
-			conn_down(c, "answers out of step with the pipeline");
-			return;
 		}
-		PQclear(r);
 		c->head_ended = false;
 		TAILQ_REMOVE(&c->inflight, q, link);
 		if (--c->ninflight == 0)
 			c->state = DB_IDLE;
-		finish_query(q);
+		if (q->stmt->read_only && q->result != NULL &&
+		    PQresultStatus(q->result) == PGRES_PIPELINE_ABORTED)
+			requeue(c->db, q);
+		else
+			finish_query(q);
 	}
 }
 
@@ -541,21 +585,75 @@ conn_io(evutil_socket_t fd, short what, void *arg)
 		on_readable(c);
 }
 
+/* Queue a Sync behind the last query sent on c, and send what waits. */
 static void
-send_query(struct db_conn *c, struct db_query *q)
+send_sync(struct db_conn *c)
 {
-	if (c->ninflight > 0)
-		atomic_fetch_add(&c->db->pipelined, 1);
-	TAILQ_INSERT_TAIL(&c->inflight, q, link);
-	c->ninflight++;
-	c->state = DB_BUSY;
-	if (PQsendQueryPrepared(c->pg, q->stmt->name, q->nparams,
-		(const char *const *)q->values, NULL, NULL, 0) != 1 ||
-	    PQpipelineSync(c->pg) != 1) {
+	c->open_group = 0;
+	TAILQ_LAST(&c->inflight, db_queue)->sync_after = true;
+	atomic_fetch_add(&c->db->syncs, 1);
+	if (PQpipelineSync(c->pg) != 1) {
 		conn_down(c, PQerrorMessage(c->pg));
 		return;
 	}
 	set_io(c, PQflush(c->pg) == 1);
+}
+
+/* End of the loop's turn: every open group gets its Sync. */
+static void
+sync_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_db *db = arg;
+
+	(void)fd;
+	(void)what;
+	db->sync_pending = false;
+	for (int i = 0; i < db->size; i++) {
+		struct db_conn *c = &db->conns[i];
+
+		if (c->state == DB_BUSY && c->open_group > 0)
+			send_sync(c);
+	}
+}
+
+static void
+send_query(struct db_conn *c, struct db_query *q)
+{
+	struct gw_db *db = c->db;
+	bool grouped = q->stmt->read_only && !q->solo;
+
+	/* A query that writes never joins a group: the open one ends
+	 * first. */
+	if (!grouped && c->open_group > 0) {
+		send_sync(c);
+		if (c->state != DB_BUSY) {
+			TAILQ_INSERT_HEAD(&db->queue, q, link);
+			db->queued++;
+			return;
+		}
+	}
+	if (c->ninflight > 0)
+		atomic_fetch_add(&db->pipelined, 1);
+	TAILQ_INSERT_TAIL(&c->inflight, q, link);
+	c->ninflight++;
+	c->state = DB_BUSY;
+	q->sync_after = false;
+	if (PQsendQueryPrepared(c->pg, q->stmt->name, q->nparams,
+		(const char *const *)q->values, NULL, NULL, 0) != 1) {
+		conn_down(c, PQerrorMessage(c->pg));
+		return;
+	}
+	atomic_fetch_add(&db->sent, 1);
+	if (!grouped || ++c->open_group >= DB_GROUP_MAX) {
+		send_sync(c);
+		return;
+	}
+	/* The Sync waits for the turn's other callbacks, which may send
+	 * more reads. */
+	if (!db->sync_pending) {
+		db->sync_pending = true;
+		event_active(db->sync_ev, 0, 0);
+	}
 }
 
 /* The ready connection with the fewest queries in flight, below the
@@ -641,7 +739,11 @@ gw_db_new(struct event_base *base, const char *conninfo, int size,
 	TAILQ_INIT(&db->done);
 	atomic_init(&db->ready, 0);
 	atomic_init(&db->pipelined, 0);
+	atomic_init(&db->sent, 0);
+	atomic_init(&db->syncs, 0);
+	atomic_init(&db->resent, 0);
 	db->done_ev = event_new(base, -1, 0, done_cb, db);
+	db->sync_ev = event_new(base, -1, 0, sync_cb, db);
 	db->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, db);
 	event_add(db->sweep, &tick);
 	for (int i = 0; i < size; i++) {
@@ -675,6 +777,7 @@ gw_db_free(struct gw_db *db)
 	fail_queue(db, "shutting down");
 	done_cb(-1, 0, db);
 	event_free(db->done_ev);
+	event_free(db->sync_ev);
 	event_free(db->sweep);
 	for (int i = 0; i < db->nlistens; i++)
 		free(db->listens[i].channel);
@@ -784,10 +887,15 @@ gw_db_defer(struct gw_db *db, void (*fn)(int, short, void *), void *arg)
 	    GW_OK : GW_ERR;
 }
 
-unsigned long
-gw_db_pipelined(const struct gw_db *db)
+void
+gw_db_counts(const struct gw_db *db, struct gw_db_counts *out)
 {
-	return atomic_load(&((struct gw_db *)(uintptr_t)db)->pipelined);
+	struct gw_db *d = (struct gw_db *)(uintptr_t)db;
+
+	out->pipelined = atomic_load(&d->pipelined);
+	out->queries = atomic_load(&d->sent);
+	out->syncs = atomic_load(&d->syncs);
+	out->resent = atomic_load(&d->resent);
 }
 
 bool

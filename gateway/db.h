@@ -22,6 +22,12 @@ struct gw_db_statement {
 	const char *name; /* unique across the program */
 	const char *sql;
 	int nparams; /* all parameters are text */
+	/* A SELECT that changes nothing.  Such queries sent in one turn of
+	 * the loop share one Sync (db.c): one implicit transaction, one
+	 * write to the server and one answer back, instead of one each.
+	 * Never set it on a statement that writes: an error in another
+	 * query of its group would roll the write back. */
+	bool read_only;
 };
 
 /*
@@ -87,9 +93,20 @@ int gw_db_defer(struct gw_db *db, void (*fn)(int, short, void *),
 /* True when at least one connection is ready for queries. */
 bool gw_db_ready(const struct gw_db *db);
 
-/* Queries sent to a connection that already had one in flight (pipelined
- * behind it): how often the pool was saturated.  Any thread. */
-unsigned long gw_db_pipelined(const struct gw_db *db);
+/* What a pool has sent, for /metrics (any thread may read). */
+struct gw_db_counts {
+	/* Queries sent to a connection that already had one in flight
+	 * (pipelined behind it): how often the pool was saturated. */
+	unsigned long pipelined;
+	/* Queries sent, and the Syncs that ended them: read-only queries
+	 * share one, so queries / syncs is the mean group. */
+	unsigned long queries, syncs;
+	/* Read-only queries the server skipped after an error in another
+	 * query of their group, sent again. */
+	unsigned long resent;
+};
+
+void gw_db_counts(const struct gw_db *db, struct gw_db_counts *out);
 
 /* Did a blocking statement succeed (rows or a command)?  NULL: no. */
 bool gw_db_result_ok(const PGresult *res);

@@ -288,15 +288,33 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    hits, misses);
 	}
 	{
-		unsigned long pipelined = 0;
+		struct gw_db_counts sum = {0}, one;
 
-		for (int w = 0; w < s->nworkers; w++)
-			pipelined += gw_db_pipelined(s->workers[w].db);
+		for (int w = 0; w < s->nworkers; w++) {
+			gw_db_counts(s->workers[w].db, &one);
+			sum.pipelined += one.pipelined;
+			sum.queries += one.queries;
+			sum.syncs += one.syncs;
+			sum.resent += one.resent;
+		}
 		text_printf(&t,
 		    "# HELP fhirgw_db_pipelined_total Registry and consent "
 		    "queries sent behind another on a busy connection\n"
 		    "# TYPE fhirgw_db_pipelined_total counter\n"
-		    "fhirgw_db_pipelined_total %lu\n", pipelined);
+		    "fhirgw_db_pipelined_total %lu\n"
+		    "# HELP fhirgw_db_queries_total Registry and consent "
+		    "queries sent\n"
+		    "# TYPE fhirgw_db_queries_total counter\n"
+		    "fhirgw_db_queries_total %lu\n"
+		    "# HELP fhirgw_db_syncs_total Syncs that ended them "
+		    "(read-only queries of one loop turn share one)\n"
+		    "# TYPE fhirgw_db_syncs_total counter\n"
+		    "fhirgw_db_syncs_total %lu\n"
+		    "# HELP fhirgw_db_resent_total Read-only queries sent "
+		    "again after an error in another of their Sync\n"
+		    "# TYPE fhirgw_db_resent_total counter\n"
+		    "fhirgw_db_resent_total %lu\n",
+		    sum.pipelined, sum.queries, sum.syncs, sum.resent);
 	}
 	{
 		int up = 0, fresh = 0;

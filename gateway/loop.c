@@ -44,7 +44,7 @@ collect_statements(bool registry_only)
 		gw_audit_statements, gw_export_statements,
 		gw_replica_watch_statements };
 
-#define ADD(nm, sq, np)                                                     \
+#define ADD(nm, sq, np, ro)                                                 \
 	do {                                                                \
 		if (n + 2 > cap) {                                          \
 			cap *= 2;                                           \
@@ -53,6 +53,7 @@ collect_statements(bool registry_only)
 		all[n].name = (nm);                                         \
 		all[n].sql = (sq);                                          \
 		all[n].nparams = (np);                                      \
+		all[n].read_only = (ro);                                    \
 		n++;                                                        \
 	} while (0)
 
@@ -64,8 +65,10 @@ collect_statements(bool registry_only)
 		for (const struct gw_db_statement *s = fixed[f];
 		     s->name != NULL; s++)
 			ADD(gw_strdup(s->name), gw_strdup(s->sql),
-			    s->nparams);
+			    s->nparams, s->read_only);
 	}
+	/* An adapter's statements read its registry and nothing else
+	 * (adapters/adapter.h), so they may share a Sync (db.h). */
 	for (size_t i = 0; gw_adapters[i] != NULL; i++) {
 		const struct gw_adapter *a = gw_adapters[i];
 		char name[64];
@@ -73,19 +76,20 @@ collect_statements(bool registry_only)
 		gw_flow_statement_name(a, "patient_by_identifier", -1, name,
 		    sizeof(name));
 		ADD(gw_strdup(name),
-		    gw_flow_wrap_generation(a->sql_patient_by_identifier), 2);
+		    gw_flow_wrap_generation(a->sql_patient_by_identifier), 2,
+		    true);
 		gw_flow_statement_name(a, "summary", -1, name, sizeof(name));
 		ADD(gw_strdup(name), gw_flow_wrap_generation(a->sql_summary),
-		    1);
+		    1, true);
 		for (int t = 0; t < GW_RT_COUNT; t++) {
 			gw_flow_statement_name(a, "read", t, name, sizeof(name));
 			ADD(gw_strdup(name),
-			    gw_flow_wrap_generation(a->sql_read[t]), 1);
+			    gw_flow_wrap_generation(a->sql_read[t]), 1, true);
 			if (a->sql_search[t] != NULL) {
 				gw_flow_statement_name(a, "search", t, name,
 				    sizeof(name));
 				ADD(gw_strdup(name),
-				    gw_strdup(a->sql_search[t]), 5);
+				    gw_strdup(a->sql_search[t]), 5, true);
 			}
 		}
 	}

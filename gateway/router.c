@@ -88,7 +88,7 @@ static const struct gw_route routes[] = {
 };
 
 const struct gw_db_statement gw_router_statements[] = {
-	{ .name = "gw_node_by_key", .nparams = 1, .sql =
+	{ .name = "gw_node_by_key", .nparams = 1, .read_only = true, .sql =
 	    "select name, country, array_to_string(roles, ','), active::text,"
 	    " coalesce(requests_per_s::text, '')"
 	    " from gw.node where key_sha256 = $1" },

@@ -1,12 +1,16 @@
 """Queries pipelined on one database connection (gateway/db.c): with one
 worker and one pooled connection, concurrent requests put several queries
-in flight on it at once.  Each answer must reach the request that asked,
-and when the connection dies every query in flight on it fails at once
-(503, DESIGN.md section 5), after which the pool reconnects.  A query stuck
-on a lock ends at database.statement_timeout_ms, not when the lock does.
+in flight on it at once, and the read-only ones of one loop turn share a
+Sync.  Each answer must reach the request that asked, and when the
+connection dies every query in flight on it fails at once (503, DESIGN.md
+section 5), after which the pool reconnects.  A query stuck on a lock ends
+at database.statement_timeout_ms, not when the lock does, and the reads
+that shared its Sync are sent again, not failed.
 """
 
+import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -50,12 +54,31 @@ def tearDownModule():
     SERVERS.stop()
 
 
-def pipelined_total():
-    status, _, body = GW.admin_get("/metrics")
+def db_counter(name, gw=None):
+    status, _, body = (gw or GW).admin_get("/metrics")
     assert status == 200, status
-    m = re.search(rb"^fhirgw_db_pipelined_total (\d+)$", body, re.M)
-    assert m, "no fhirgw_db_pipelined_total in /metrics"
+    m = re.search(rb"^fhirgw_db_" + name.encode() + rb"_total (\d+)$", body, re.M)
+    assert m, "no fhirgw_db_%s_total in /metrics" % name
     return int(m.group(1))
+
+
+def pipelined_total():
+    return db_counter("pipelined")
+
+
+def wait_stopped(pid):
+    """Until every thread of pid has taken its SIGSTOP (which arrives
+    asynchronously)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        states = []
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                states.append(f.read().rsplit(")", 1)[1].split()[0])
+        if all(st == "T" for st in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError("pid %d did not stop" % pid)
 
 
 def in_parallel(fn, n):
@@ -86,6 +109,7 @@ class TestPipelinedQueries(GatewayTestCase):
         with another patient's id would be an answer delivered to the
         wrong query."""
         before = pipelined_total()
+        queries, syncs = db_counter("queries"), db_counter("syncs")
 
         def ask(i):
             hetu, pid = PATIENTS[i]
@@ -111,6 +135,11 @@ class TestPipelinedQueries(GatewayTestCase):
                              "thread %d (%s)" % (i, pid))
         self.assertGreater(pipelined_total() - before, 0,
                            "no query was sent behind another: the test proved nothing")
+        # Registry reads arriving together shared Syncs: fewer Syncs than
+        # queries (each request also wrote nothing through this pool).
+        queries, syncs = db_counter("queries") - queries, db_counter("syncs") - syncs
+        self.assertGreaterEqual(queries, THREADS * self.ROUNDS)
+        self.assertLess(syncs, queries, "no two reads shared a Sync")
 
 
 class LockMixin:
@@ -218,6 +247,60 @@ class TestStatementTimeout(LockMixin, GatewayTestCase):
         log = GW_TIMEOUT.log_since(mark)
         self.assertIn("statement timeout", log)
         self.assertNotIn("connection lost", log)
+
+
+class TestErrorInAGroup(LockMixin, GatewayTestCase):
+    """A $summary stuck on a locked table fails at the statement timeout;
+    the Patient reads that shared its Sync were skipped by the server and
+    must be sent again (fhirgw_db_resent_total), each answered 200.  The
+    gateway is stopped while the requests arrive, so that its worker takes
+    them in one loop turn, the $summary first: they share a Sync."""
+    READERS = 3  # with the $summary, DB_PIPELINE_DEPTH queries: one group
+
+    def test_reads_sharing_a_failed_sync_are_sent_again(self):
+        summary_pid = PATIENTS[3][1]
+        for _, pid in PATIENTS[:self.READERS + 1]:  # consent decisions cached
+            self.assertOk(GW_TIMEOUT.get("fi", "/fhir/Patient/" + pid), "Patient")
+        resent = db_counter("resent", GW_TIMEOUT)
+        cmd = [CLUSTER.psql_bin, "-h", CLUSTER.dir, "-p", str(CLUSTER.PORT), "-U",
+               "postgres", "-d", "fhirgw", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+        holder = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        self.addCleanup(self.release, holder)
+        holder.stdin.write(b"BEGIN; LOCK TABLE fi_rekisteri.laboratoriotulos"
+                           b" IN ACCESS EXCLUSIVE MODE;\n")
+        holder.stdin.flush()
+        self.wait_for("select count(*) from pg_locks where relation ="
+                      " 'fi_rekisteri.laboratoriotulos'::regclass and granted"
+                      " and mode = 'AccessExclusiveLock'", "1")
+        clients = [GW_TIMEOUT.client("fi", timeout=ANSWER_WITHIN + 20)
+                   for _ in range(self.READERS + 1)]
+        for c in clients:  # handshakes done before the gateway stops
+            self.addCleanup(c.close)
+            self.assertEqual(c.get("/fhir/metadata").status, 200)
+        paths = (["/fhir/Patient/%s/$summary" % summary_pid] +
+                 ["/fhir/Patient/" + pid for _, pid in PATIENTS[:self.READERS]])
+        results = [None] * len(paths)
+
+        def ask(i):
+            r = clients[i].get(paths[i])
+            results[i] = (r.status, r.json.get("id") if r.status == 200 else None)
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(paths))]
+        GW_TIMEOUT.proc.send_signal(signal.SIGSTOP)
+        try:
+            wait_stopped(GW_TIMEOUT.proc.pid)
+            for t in threads:  # in order: the $summary arrives first
+                t.start()
+                time.sleep(0.1)
+        finally:
+            GW_TIMEOUT.proc.send_signal(signal.SIGCONT)
+        for t in threads:
+            t.join(ANSWER_WITHIN + 30)
+        self.assertEqual(results[0], (503, None), "the $summary did not wait for the lock")
+        self.assertEqual(results[1:], [(200, pid) for _, pid in PATIENTS[:self.READERS]])
+        self.assertGreater(db_counter("resent", GW_TIMEOUT), resent,
+                           "no read shared the failed query's Sync: the test proved nothing")
 
 
 class TestConnectionNames(GatewayTestCase):
