@@ -273,8 +273,10 @@ gw_audit_canonical(const struct gw_audit_record *r, size_t *len)
 	put_array(&b, r->types, r->ntypes);
 	buf_puts(&b, ",\"ids\":");
 	put_array(&b, r->ids, r->nids);
-	snprintf(num, sizeof(num), ",\"count\":%ld}", r->count);
+	buf_puts(&b, ",\"count\":");
+	gw_fmt_int(num, r->count);
 	buf_puts(&b, num);
+	buf_puts(&b, "}");
 	put_key_string(&b, ",\"decision\":", r->decision);
 	put_key_string(&b, ",\"rule\":", r->rule);
 	buf_puts(&b, r->break_glass ? ",\"break_glass\":true" :
@@ -282,8 +284,10 @@ gw_audit_canonical(const struct gw_audit_record *r, size_t *len)
 	put_key_string(&b, ",\"emergency_reason\":", r->emergency_reason);
 	put_key_string(&b, ",\"request_id\":", r->request_id);
 	put_key_string(&b, ",\"traceparent\":", r->traceparent);
-	snprintf(num, sizeof(num), ",\"status\":%d}", r->status);
+	buf_puts(&b, ",\"status\":");
+	gw_fmt_int(num, r->status);
 	buf_puts(&b, num);
+	buf_puts(&b, "}");
 	*len = b.len;
 	return b.p;
 }
@@ -458,8 +462,8 @@ build_canonical(struct gw_req *req, struct gw_audit_entry *e, size_t *len)
 	if (gw_flow_valid_id(p.logical))
 		gw_strlcpy(e->patient, p.logical, sizeof(e->patient));
 	request = gw_malloc(rlen);
-	snprintf(request, rlen, "%s %s", req->http.method_name,
-	    req->http.target);
+	gw_concat(request, rlen, req->http.method_name, " ", req->http.target,
+	    (char *)NULL);
 	r.request = request;
 	out = gw_audit_canonical(&r, len);
 	gw_free_zero(request, rlen); /* may name a national id */

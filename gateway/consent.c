@@ -428,7 +428,7 @@ gw_consent_decide(struct gw_consent_cache *cache, const char *system,
 	const char *params[4] = { system, national_id, holder_country,
 		purpose_names[base] };
 	struct cache_slot *slot;
-	int n;
+	char emergency[GW_INT_TEXT];
 
 	ctx->cache = cache;
 	ctx->req = *req;
@@ -438,13 +438,16 @@ gw_consent_decide(struct gw_consent_cache *cache, const char *system,
 	ctx->cb = cb;
 	ctx->arg = arg;
 	ctx->generation = generation;
-	n = snprintf(ctx->key, sizeof(ctx->key), "%s|%s", system, national_id);
-	ctx->patient_len = n > 0 ? (size_t)n : 0;
-	n = snprintf(ctx->key + ctx->patient_len,
-	    sizeof(ctx->key) - ctx->patient_len, "|%s|%s|%d|%s",
-	    purpose_names[req->purpose], ctx->country, req->emergency_reason,
-	    holder_country);
-	if (n < 0 || ctx->patient_len + (size_t)n >= sizeof(ctx->key))
+	gw_fmt_int(emergency, req->emergency_reason);
+	if (gw_concat(ctx->key, sizeof(ctx->key), system, "|", national_id,
+		(char *)NULL) != GW_OK)
+		ctx->key[0] = '\0';
+	ctx->patient_len = strlen(ctx->key);
+	if (ctx->key[0] == '\0' ||
+	    gw_concat(ctx->key + ctx->patient_len,
+		sizeof(ctx->key) - ctx->patient_len, "|",
+		purpose_names[req->purpose], "|", ctx->country, "|", emergency,
+		"|", holder_country, (char *)NULL) != GW_OK)
 		ctx->key[0] = '\0'; /* too long to cache: always ask */
 
 	/* Drop entries of changes already announced (memory hygiene; the

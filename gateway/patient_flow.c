@@ -18,10 +18,11 @@ void
 gw_flow_statement_name(const struct gw_adapter *a, const char *op, int type,
     char *out, size_t outsz)
 {
-	if (type >= 0)
-		snprintf(out, outsz, "%s_%s_%d", a->id_prefix, op, type);
-	else
-		snprintf(out, outsz, "%s_%s", a->id_prefix, op);
+	char n[GW_INT_TEXT];
+
+	gw_fmt_int(n, type);
+	gw_concat(out, outsz, a->id_prefix, "_", op, type >= 0 ? "_" : "",
+	    type >= 0 ? n : "", (char *)NULL);
 }
 
 const struct gw_adapter *

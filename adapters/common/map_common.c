@@ -284,24 +284,22 @@ gw_map_identity(const struct gw_adapter *a, const struct gw_row *doc,
 	const char *token = gw_map_str(doc, token_field);
 	const char *national = gw_map_str(doc, national_field);
 	long long key;
-	int n;
 
 	memset(p, 0, sizeof(*p));
 	if (a == NULL || token == NULL || national == NULL || system == NULL ||
 	    gw_map_key(doc, "id", &key) != GW_OK)
 		goto err;
 	p->adapter = a;
-	n = snprintf(
-	    p->logical_id, sizeof(p->logical_id), "%s-%s", a->id_prefix, token);
-	if (n < 0 || (size_t)n >= sizeof(p->logical_id))
+	if (gw_concat(p->logical_id, sizeof(p->logical_id), a->id_prefix, "-",
+		token, (char *)NULL) != GW_OK)
 		goto err;
 	if (gw_strlcpy(p->system, system, sizeof(p->system)) != GW_OK ||
 	    gw_strlcpy(p->national_id, national, sizeof(p->national_id)) !=
 	        GW_OK)
 		goto err;
-	n = snprintf(p->registry_key, sizeof(p->registry_key), "%lld", key);
-	if (n < 0 || (size_t)n >= sizeof(p->registry_key))
-		goto err;
+	_Static_assert(sizeof(p->registry_key) >= GW_INT_TEXT,
+	    "a registry key holds any long long");
+	gw_fmt_int(p->registry_key, key);
 	return GW_OK;
 err:
 	memset(p, 0, sizeof(*p));
@@ -578,7 +576,6 @@ gw_map_patient(const struct gw_map_patient *p)
 {
 	char id[GW_LOGICAL_ID_MAX], text[256];
 	cJSON *r, *arr, *obj, *name, *address;
-	int n;
 
 	if (p->id_system == NULL || p->id_value == NULL ||
 	    !gw_map_is_token(p->token) || p->prefix == NULL ||
@@ -586,8 +583,8 @@ gw_map_patient(const struct gw_map_patient *p)
 		cJSON_Delete(p->address_extension);
 		return NULL;
 	}
-	n = snprintf(id, sizeof(id), "%s-%s", p->prefix, p->token);
-	if (n < 0 || (size_t)n >= sizeof(id) || n > 64) {
+	if (gw_concat(id, sizeof(id), p->prefix, "-", p->token,
+		(char *)NULL) != GW_OK || strlen(id) > 64) {
 		cJSON_Delete(p->address_extension);
 		return NULL;
 	}
