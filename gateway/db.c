@@ -12,13 +12,17 @@
  * queries are sent without waiting for the one before.  A query that
  * writes is followed by its own Sync, so it runs in its own implicit
  * transaction and an error ends only that query.  Read-only queries
- * (gw_db_statement.read_only) sent in one turn of the loop share one Sync,
- * sent when the turn's callbacks are done (sync_cb): they reach the server
- * in one write, run in one implicit transaction (each SELECT still takes
- * its own snapshot) and come back in one, which costs the backend a third
- * less CPU per primary-key read than a Sync each (docs/benchmarks.md).  An
- * error in one of them makes the server skip the rest of its group; those
- * are sent again, not failed.  Answers come back in order.  Under load the
+ * (gw_db_statement.read_only) sent to a busy connection in one turn of the
+ * loop share one Sync: they reach the server in one write and run in one
+ * implicit transaction (each SELECT still takes its own snapshot), which
+ * spares the backend a transaction and a ReadyForQuery per query
+ * (docs/benchmarks.md).  Each is followed by a Flush, so its answer is not
+ * held back until the group's Sync.  The Sync goes at once to an idle
+ * connection, after the answers of one connection have been taken (the
+ * queries sent in answer to them), and otherwise when the turn's callbacks
+ * are done (sync_cb).  An error in one of them makes the server skip the
+ * rest of its group; those are sent again, not failed.  Answers come back
+ * in order.  Under load the
  * backend finds the next query already in its socket buffer instead of
  * sleeping a round trip between queries, which costs it less CPU per
  * query.  Every statement runs under
@@ -143,6 +147,7 @@ struct gw_db {
 static void conn_io(evutil_socket_t fd, short what, void *arg);
 static void conn_start(struct db_conn *c);
 static void dispatch(struct gw_db *db);
+static void end_groups(struct gw_db *db);
 
 static const struct gw_db_statement *
 find_statement(const struct gw_db *db, const char *name)
@@ -560,6 +565,10 @@ on_readable(struct db_conn *c)
 	}
 	take_answers(c);
 	dispatch(db);
+	/* Queries sent in answer to answers leave now, as one group: the
+	 * rest of the turn (building answers) may be long, and the backend
+	 * that just answered would idle through it. */
+	end_groups(db);
 }
 
 static void
@@ -599,7 +608,19 @@ send_sync(struct db_conn *c)
 	set_io(c, PQflush(c->pg) == 1);
 }
 
-/* End of the loop's turn: every open group gets its Sync. */
+/* Every open group gets its Sync. */
+static void
+end_groups(struct gw_db *db)
+{
+	for (int i = 0; i < db->size; i++) {
+		struct db_conn *c = &db->conns[i];
+
+		if (c->state == DB_BUSY && c->open_group > 0)
+			send_sync(c);
+	}
+}
+
+/* End of the loop's turn. */
 static void
 sync_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -608,12 +629,7 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	db->sync_pending = false;
-	for (int i = 0; i < db->size; i++) {
-		struct db_conn *c = &db->conns[i];
-
-		if (c->state == DB_BUSY && c->open_group > 0)
-			send_sync(c);
-	}
+	end_groups(db);
 }
 
 static void
@@ -643,8 +659,18 @@ send_query(struct db_conn *c, struct db_query *q)
 		conn_down(c, PQerrorMessage(c->pg));
 		return;
 	}
+	/* The server flushes each query's results as they are done, not
+	 * at the group's Sync: the first answer of a group must not wait
+	 * for the others to run. */
+	if (grouped && PQsendFlushRequest(c->pg) != 1) {
+		conn_down(c, PQerrorMessage(c->pg));
+		return;
+	}
 	atomic_fetch_add(&db->sent, 1);
-	if (!grouped || ++c->open_group >= DB_GROUP_MAX) {
+	/* A connection with nothing else in flight has an idle backend: the
+	 * query leaves now rather than wait for the end of the turn. */
+	if (!grouped || c->ninflight == 1 ||
+	    ++c->open_group >= DB_GROUP_MAX) {
 		send_sync(c);
 		return;
 	}

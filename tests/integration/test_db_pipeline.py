@@ -254,12 +254,14 @@ class TestErrorInAGroup(LockMixin, GatewayTestCase):
     the Patient reads that shared its Sync were skipped by the server and
     must be sent again (fhirgw_db_resent_total), each answered 200.  The
     gateway is stopped while the requests arrive, so that its worker takes
-    them in one loop turn, the $summary first: they share a Sync."""
-    READERS = 3  # with the $summary, DB_PIPELINE_DEPTH queries: one group
+    them in one loop turn, in order: a first read, which an idle connection
+    sends at once with its own Sync, then the $summary and the reads behind
+    it, which share the next Sync."""
+    READERS = 2  # with the first read and the $summary: DB_PIPELINE_DEPTH
 
     def test_reads_sharing_a_failed_sync_are_sent_again(self):
-        summary_pid = PATIENTS[3][1]
-        for _, pid in PATIENTS[:self.READERS + 1]:  # consent decisions cached
+        first_pid, summary_pid = PATIENTS[4][1], PATIENTS[3][1]
+        for _, pid in PATIENTS[:5]:  # consent decisions cached
             self.assertOk(GW_TIMEOUT.get("fi", "/fhir/Patient/" + pid), "Patient")
         resent = db_counter("resent", GW_TIMEOUT)
         cmd = [CLUSTER.psql_bin, "-h", CLUSTER.dir, "-p", str(CLUSTER.PORT), "-U",
@@ -274,11 +276,11 @@ class TestErrorInAGroup(LockMixin, GatewayTestCase):
                       " 'fi_rekisteri.laboratoriotulos'::regclass and granted"
                       " and mode = 'AccessExclusiveLock'", "1")
         clients = [GW_TIMEOUT.client("fi", timeout=ANSWER_WITHIN + 20)
-                   for _ in range(self.READERS + 1)]
+                   for _ in range(self.READERS + 2)]
         for c in clients:  # handshakes done before the gateway stops
             self.addCleanup(c.close)
             self.assertEqual(c.get("/fhir/metadata").status, 200)
-        paths = (["/fhir/Patient/%s/$summary" % summary_pid] +
+        paths = (["/fhir/Patient/" + first_pid, "/fhir/Patient/%s/$summary" % summary_pid] +
                  ["/fhir/Patient/" + pid for _, pid in PATIENTS[:self.READERS]])
         results = [None] * len(paths)
 
@@ -290,15 +292,16 @@ class TestErrorInAGroup(LockMixin, GatewayTestCase):
         GW_TIMEOUT.proc.send_signal(signal.SIGSTOP)
         try:
             wait_stopped(GW_TIMEOUT.proc.pid)
-            for t in threads:  # in order: the $summary arrives first
+            for t in threads:  # in this order
                 t.start()
                 time.sleep(0.1)
         finally:
             GW_TIMEOUT.proc.send_signal(signal.SIGCONT)
         for t in threads:
             t.join(ANSWER_WITHIN + 30)
-        self.assertEqual(results[0], (503, None), "the $summary did not wait for the lock")
-        self.assertEqual(results[1:], [(200, pid) for _, pid in PATIENTS[:self.READERS]])
+        self.assertEqual(results[0], (200, first_pid))
+        self.assertEqual(results[1], (503, None), "the $summary did not wait for the lock")
+        self.assertEqual(results[2:], [(200, pid) for _, pid in PATIENTS[:self.READERS]])
         self.assertGreater(db_counter("resent", GW_TIMEOUT), resent,
                            "no read shared the failed query's Sync: the test proved nothing")
 
