@@ -112,6 +112,10 @@ struct db_conn {
 	int ninflight;
 	bool head_ended;	/* the head's results are in, its Sync next */
 	int open_group;		/* read-only queries sent since the last Sync */
+	/* Syncs sent after every query of their group had been answered
+	 * (a Flush lets answers come before the Sync): their
+	 * PGRES_PIPELINE_SYNC comes before any answer still in flight. */
+	int bare_syncs;
 	PGresult *prep_error;
 };
 
@@ -258,6 +262,7 @@ fail_inflight(struct db_conn *c, const char *why)
 	c->ninflight = 0;
 	c->head_ended = false;
 	c->open_group = 0;
+	c->bare_syncs = 0;
 }
 
 static void
@@ -475,6 +480,15 @@ finish_query(struct db_query *q)
 	query_complete(q);
 }
 
+/* Idle once nothing is owed: no query in flight, no Sync to send or to
+ * be answered. */
+static void
+settle(struct db_conn *c)
+{
+	if (c->ninflight == 0 && c->open_group == 0 && c->bare_syncs == 0)
+		c->state = DB_IDLE;
+}
+
 /* Send q again from the head of the queue: the server skipped it after
  * an error in another query of its group.  Alone this time, so that its
  * fate is its own: a group of queries stuck on one lock ends each at the
@@ -507,6 +521,26 @@ take_answers(struct db_conn *c)
 		struct db_query *q = TAILQ_FIRST(&c->inflight);
 		PGresult *r;
 
+		if (c->bare_syncs > 0) {
+			if (PQisBusy(c->pg))
+				return;
+			r = PQgetResult(c->pg);
+			if (r == NULL ||
+			    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				conn_down(c,
+				    "answers out of step with the pipeline");
+				return;
+			}
+			PQclear(r);
+			c->bare_syncs--;
+			settle(c);
+			continue;
+		}
+		/* Busy only for an open group whose queries are answered:
+		 * its Sync has not gone yet. */
+		if (q == NULL)
+			return;
 		if (!c->head_ended) {
 			if (!collect(c, &q->result))
 				return;
@@ -527,8 +561,8 @@ take_answers(struct db_conn *c)
 		}
 		c->head_ended = false;
 		TAILQ_REMOVE(&c->inflight, q, link);
-		if (--c->ninflight == 0)
-			c->state = DB_IDLE;
+		c->ninflight--;
+		settle(c);
 		if (q->stmt->read_only && q->result != NULL &&
 		    PQresultStatus(q->result) == PGRES_PIPELINE_ABORTED)
 			requeue(c->db, q);
@@ -598,8 +632,15 @@ conn_io(evutil_socket_t fd, short what, void *arg)
 static void
 send_sync(struct db_conn *c)
 {
+	struct db_query *last = TAILQ_LAST(&c->inflight, db_queue);
+
+	/* The last query in flight, if any, is the group's last: the ones
+	 * before it were sent before it, and answers come in order. */
 	c->open_group = 0;
-	TAILQ_LAST(&c->inflight, db_queue)->sync_after = true;
+	if (last != NULL)
+		last->sync_after = true;
+	else
+		c->bare_syncs++;
 	atomic_fetch_add(&c->db->syncs, 1);
 	if (PQpipelineSync(c->pg) != 1) {
 		conn_down(c, PQerrorMessage(c->pg));

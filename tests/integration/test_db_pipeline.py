@@ -140,6 +140,15 @@ class TestPipelinedQueries(GatewayTestCase):
         queries, syncs = db_counter("queries") - queries, db_counter("syncs") - syncs
         self.assertGreaterEqual(queries, THREADS * self.ROUNDS)
         self.assertLess(syncs, queries, "no two reads shared a Sync")
+        # Every group got its Sync: a group whose reads were all answered
+        # (each has a Flush) before its Sync left would leave the pool's
+        # backend idle in its transaction, holding its locks.
+        busy = "select count(*) from pg_stat_activity where application_name =" \
+               " 'fhirgw pool 0' and state <> 'idle'"
+        deadline = time.monotonic() + 5
+        while CLUSTER.psql(busy).strip() != "0" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(CLUSTER.psql(busy).strip(), "0", "a pool backend is left in a transaction")
 
 
 class LockMixin:
