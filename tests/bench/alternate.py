@@ -87,13 +87,7 @@ def main():
             gw.bin = b
             gw.start()
             gws.append(gw)
-        sized = bench.sized_summaries(cluster, gws[0], size_range=bench.SUMMARY_SIZE)
-        size, pid = sized[len(sized) // 2]
-        crt, key = pki.node(bench.NODE)
-        pem = os.path.join(tmp, "node.pem")
-        with open(pem, "w") as f:
-            f.write(open(crt).read() + open(key).read())
-        load = bench.build_mtls_load(tmp)
+        size, pid, pem, load = bench.load_target(cluster, gws[0], pki, tmp)
         path = "/fhir/Patient/%s%s" % (pid, "" if a.patient else "/$summary")
         for gw in gws:
             if server_cpu is not None:

@@ -717,6 +717,20 @@ def sized_summaries(cluster, gw, node=NODE, db="fhirgw", size_range=None):
     return sized
 
 
+def load_target(cluster, gw, pki, tmpdir, size_range=SUMMARY_SIZE, node=NODE):
+    """What the one-gateway drivers (tail.py, alternate.py, instructions.py) load: the
+    benchmark's patient (the median of sized_summaries), node's certificate and key in one
+    PEM file for the load generator, and mtls_load built in tmpdir.  Returns ($summary
+    bytes, logical id, PEM path, mtls_load path)."""
+    sized = sized_summaries(cluster, gw, node=node, size_range=size_range)
+    size, pid = sized[len(sized) // 2]
+    crt, key = pki.node(node)
+    pem = os.path.join(tmpdir, node + ".pem")
+    with open(pem, "w") as f:
+        f.write(open(crt).read() + open(key).read())
+    return size, pid, pem, build_mtls_load(tmpdir)
+
+
 def build_client(tmpdir, name):
     """Compile tests/bench/NAME.c (mtls_load, mtls_idle) with mtls_common.c."""
     out = os.path.join(tmpdir, name)

@@ -131,14 +131,9 @@ def main():
         gw = harness.Gateway(cluster, pki, patients=a.patients, workers=1)
         gw.bin = binaries[0]
         gw.start()
-        sized = bench.sized_summaries(cluster, gw, size_range=a.summary_size)
-        size, pid = sized[len(sized) // 2]
+        size, pid, pem, load = bench.load_target(cluster, gw, pki, out_dir,
+                                                 size_range=a.summary_size)
         gw.stop()
-        crt, key = pki.node("fi")
-        pem = os.path.join(out_dir, "fi.pem")
-        with open(pem, "w") as f:
-            f.write(open(crt).read() + open(key).read())
-        load = bench.build_mtls_load(out_dir)
         paths = (("GET Patient/{id}", "/fhir/Patient/%s" % pid),
                  ("GET Patient/{id}/$summary", "/fhir/Patient/%s/$summary" % pid))
         print("# patient %s ($summary %d bytes); %d counted requests on %d connections;"

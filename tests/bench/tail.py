@@ -80,13 +80,7 @@ def main():
         gw = harness.Gateway(cluster, pki, patients=1000, workers=1)
         gw.bin = os.path.abspath(a.bin)
         gw.start()
-        sized = bench.sized_summaries(cluster, gw, size_range=bench.SUMMARY_SIZE)
-        size, pid = sized[len(sized) // 2]
-        crt, key = pki.node(bench.NODE)
-        pem = os.path.join(tmp, "node.pem")
-        with open(pem, "w") as f:
-            f.write(open(crt).read() + open(key).read())
-        load = bench.build_mtls_load(tmp)
+        size, pid, pem, load = bench.load_target(cluster, gw, pki, tmp)
         path = "/fhir/Patient/%s%s" % (pid, "" if a.patient else "/$summary")
         url = "https://127.0.0.1:%d%s" % (gw.port, path)
         if server_cpu is not None:
