@@ -504,6 +504,25 @@ requeue(struct gw_db *db, struct db_query *q)
 	db->queued++;
 }
 
+/* Take the PGRES_PIPELINE_SYNC that must come next: 1 taken, 0 not in
+ * yet, -1 something else came and the connection is down. */
+static int
+take_sync(struct db_conn *c)
+{
+	PGresult *r;
+
+	if (PQisBusy(c->pg))
+		return 0;
+	r = PQgetResult(c->pg);
+	if (r == NULL || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		conn_down(c, "answers out of step with the pipeline");
+		return -1;
+	}
+	PQclear(r);
+	return 1;
+}
+
 /*
  * Take every answer libpq has whole.  In pipeline mode a query's answer is
  * its results up to NULL (collect), then, for the last query before a Sync,
@@ -519,20 +538,10 @@ take_answers(struct db_conn *c)
 {
 	while (c->state == DB_BUSY) {
 		struct db_query *q = TAILQ_FIRST(&c->inflight);
-		PGresult *r;
 
 		if (c->bare_syncs > 0) {
-			if (PQisBusy(c->pg))
+			if (take_sync(c) <= 0)
 				return;
-			r = PQgetResult(c->pg);
-			if (r == NULL ||
-			    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
-				PQclear(r);
-				conn_down(c,
-				    "answers out of step with the pipeline");
-				return;
-			}
-			PQclear(r);
 			c->bare_syncs--;
 			settle(c);
 			continue;
@@ -546,19 +555,8 @@ take_answers(struct db_conn *c)
 				return;
 			c->head_ended = true;
 		}
-		if (q->sync_after) {
-			if (PQisBusy(c->pg))
-				return;
-			r = PQgetResult(c->pg);
-			if (r == NULL ||
-			    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
-				PQclear(r);
-				conn_down(c,
-				    "answers out of step with the pipeline");
-				return;
-			}
-			PQclear(r);
-		}
+		if (q->sync_after && take_sync(c) <= 0)
+			return;
 		c->head_ended = false;
 		TAILQ_REMOVE(&c->inflight, q, link);
 		c->ninflight--;
