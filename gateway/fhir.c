@@ -168,6 +168,14 @@ scratch_key_create(void)
 		gw_fatal("pthread_key_create failed");
 }
 
+/* Tell the thread-exit hook which buffer is the thread's now. */
+static void
+scratch_moved(void)
+{
+	pthread_once(&scratch_once, scratch_key_create);
+	pthread_setspecific(scratch_key, scratch.p);
+}
+
 char *
 gw_fhir_print_scratch(const cJSON *json, size_t *len)
 {
@@ -175,10 +183,8 @@ gw_fhir_print_scratch(const cJSON *json, size_t *len)
 
 	scratch.len = 0;
 	gw_json_write(&scratch, json);
-	if (scratch.p != before) {
-		pthread_once(&scratch_once, scratch_key_create);
-		pthread_setspecific(scratch_key, scratch.p);
-	}
+	if (scratch.p != before)
+		scratch_moved();
 	*len = scratch.len;
 	return scratch.p;
 }
@@ -206,10 +212,8 @@ gw_fhir_print_body(const cJSON *json)
 	gw_json_write(&scratch, json);
 	body.len = scratch.len - body.room;
 	if (body.len <= BODY_COPY_MAX) {
-		if (scratch.p != before) {
-			pthread_once(&scratch_once, scratch_key_create);
-			pthread_setspecific(scratch_key, scratch.p);
-		}
+		if (scratch.p != before)
+			scratch_moved();
 		body.mem = gw_malloc(scratch.len + 1);
 		memcpy(body.mem + body.room, scratch.p + body.room,
 		    body.len + 1);
@@ -222,7 +226,7 @@ gw_fhir_print_body(const cJSON *json)
 	handed_over_cap = scratch.cap;
 	scratch = (struct gw_jbuf){0};
 	if (before != NULL)
-		pthread_setspecific(scratch_key, NULL);
+		scratch_moved();
 	return body;
 }
 

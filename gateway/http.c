@@ -932,22 +932,28 @@ valid_header_lines(const char *s)
 	return i == line_start;
 }
 
+/* 1xx, 204 and 304 answers have no body and no Content-Length (RFC 9110
+ * 8.6). */
+static bool
+no_content(int status)
+{
+	return (status >= 100 && status < 200) || status == 204 ||
+	    status == 304;
+}
+
 /* What the head of a response needs checked before it is written: see
  * gw_http_write_response. */
 static bool
 valid_response(int status, const char *content_type,
     const char *extra_headers, const char *body, size_t body_len)
 {
-	bool no_content = (status >= 100 && status < 200) || status == 204 ||
-	    status == 304;
-
 	if (status < 100 || status > 999)
 		return false;
 	if (content_type != NULL && strpbrk(content_type, "\r\n") != NULL)
 		return false;
 	if (extra_headers != NULL && !valid_header_lines(extra_headers))
 		return false;
-	if ((body == NULL && body_len > 0) || (no_content && body_len > 0))
+	if (body_len > 0 && (body == NULL || no_content(status)))
 		return false;
 	return true;
 }
@@ -971,8 +977,6 @@ static size_t
 format_head(char *dst, size_t cap, int status, const char *content_type,
     const char *extra_headers, size_t body_len, bool keep_alive)
 {
-	bool no_content = (status >= 100 && status < 200) || status == 204 ||
-	    status == 304;
 	const char *reason = gw_http_reason(status);
 	char digits[24];
 	char code[3] = {(char)('0' + status / 100),
@@ -989,7 +993,7 @@ format_head(char *dst, size_t cap, int status, const char *content_type,
 		head_put(dst, cap, &len, content_type, strlen(content_type));
 		head_put(dst, cap, &len, "\r\n", 2);
 	}
-	if (!no_content) {
+	if (!no_content(status)) {
 		head_put(dst, cap, &len, "Content-Length: ", 16);
 		head_put(dst, cap, &len, digits,
 		    (size_t)(gw_fmt_int(digits, (long long)body_len) - digits));
