@@ -14,6 +14,7 @@
  * where the deciding rule allows emergency override.
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,8 +251,12 @@ gw_consent_rule_from_row(const PGresult *res, int row,
 #define CACHE_SLOTS 4096 /* direct-mapped: a collision just evicts */
 #define CACHE_TTL_S 60
 
+/* A slot holds a decision while its epoch is the cache's.  Dropping all of
+ * them is one increment, not a walk that would also make every page of the
+ * table resident (4096 slots, 1.8 MB per worker, flushed at every LISTEN
+ * connect). */
 struct cache_slot {
-	bool used;
+	uint64_t epoch; /* 0: never used, or dropped */
 	char key[160];	/* system|id|purpose|country|emergency|holder */
 	size_t patient_len; /* length of the "system|id" prefix */
 	long long generation; /* gw.consent_generation it was decided at */
@@ -261,15 +266,21 @@ struct cache_slot {
 
 struct gw_consent_cache {
 	struct gw_db *db;
-	struct cache_slot *slots;
+	struct cache_slot *slots; /* untouched pages cost no memory */
+	uint64_t epoch;		  /* from 1, never wraps */
 	atomic_ulong hits, misses; /* read by /metrics on another thread */
 };
+
+static bool
+slot_used(const struct gw_consent_cache *cache, const struct cache_slot *s)
+{
+	return s->epoch == cache->epoch;
+}
 
 static void
 cache_flush(struct gw_consent_cache *cache)
 {
-	for (size_t i = 0; i < CACHE_SLOTS; i++)
-		cache->slots[i].used = false;
+	cache->epoch++;
 }
 
 /* NOTIFY payload "system|id" drops that patient's entries; anything else
@@ -288,9 +299,9 @@ cache_notify(const char *channel, const char *payload, void *arg)
 	for (size_t i = 0; i < CACHE_SLOTS; i++) {
 		struct cache_slot *s = &cache->slots[i];
 
-		if (s->used && s->patient_len == n &&
+		if (slot_used(cache, s) && s->patient_len == n &&
 		    memcmp(s->key, payload, n) == 0)
-			s->used = false;
+			s->epoch = 0;
 	}
 }
 
@@ -301,6 +312,7 @@ gw_consent_cache_new(struct gw_db *db)
 
 	cache->db = db;
 	cache->slots = gw_calloc(CACHE_SLOTS, sizeof(*cache->slots));
+	cache->epoch = 1;
 	gw_db_listen(db, GW_CONSENT_CHANNEL, cache_notify, cache);
 	return cache;
 }
@@ -348,7 +360,7 @@ cache_store(struct decide_ctx *ctx, const struct gw_consent_decision *d,
 
 	if (ttl <= 0 || ctx->generation < 0)
 		return;
-	s->used = true;
+	s->epoch = ctx->cache->epoch;
 	s->generation = ctx->generation;
 	gw_strlcpy(s->key, ctx->key, sizeof(s->key));
 	s->patient_len = ctx->patient_len;
@@ -454,8 +466,8 @@ gw_consent_decide(struct gw_consent_cache *cache, const char *system,
 	 * generation check is what makes the cache exact). */
 	gw_db_poll_notifies(cache->db);
 	slot = &cache->slots[gw_fnv1a(ctx->key) % CACHE_SLOTS];
-	if (ctx->key[0] != '\0' && slot->used && generation >= 0 &&
-	    slot->generation == generation &&
+	if (ctx->key[0] != '\0' && slot_used(cache, slot) &&
+	    generation >= 0 && slot->generation == generation &&
 	    strcmp(slot->key, ctx->key) == 0 && slot->expires > time(NULL)) {
 		atomic_fetch_add(&cache->hits, 1);
 		ctx->d = slot->d;
