@@ -18,7 +18,7 @@
 #include "gateway/export.h"
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
-#include "gateway/json_alloc.h"
+#include "gateway/small_alloc.h"
 #include "gateway/migrate.h"
 #include "gateway/permit.h"
 #include "gateway/profile.h"
@@ -149,7 +149,7 @@ main(int argc, char **argv)
 	int rc = GW_ERR;
 
 	gw_heap_init();
-	gw_json_alloc_init(); /* before the first cJSON call */
+	gw_small_alloc_init(); /* before the first cJSON or OpenSSL call */
 	if (argc < 2)
 		usage();
 	cmd = argv[1];

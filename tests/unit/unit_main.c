@@ -10,7 +10,7 @@
 
 #include "adapters/adapter.h"
 
-#include "gateway/json_alloc.h"
+#include "gateway/small_alloc.h"
 
 extern CU_TestInfo test_http_cases[];
 extern CU_TestInfo test_hetu_cases[];
@@ -24,7 +24,7 @@ extern CU_TestInfo test_audit_cases[];
 extern CU_TestInfo test_profile_cases[];
 extern CU_TestInfo test_pseudo_cases[];
 extern CU_TestInfo test_terminology_cases[];
-extern CU_TestInfo test_json_alloc_cases[];
+extern CU_TestInfo test_small_alloc_cases[];
 extern CU_TestInfo test_json_write_cases[];
 extern CU_TestInfo test_format_cases[];
 extern CU_TestInfo test_throttle_cases[];
@@ -43,7 +43,7 @@ static CU_SuiteInfo suites[] = {
 	{ .pName = "profile", .pTests = test_profile_cases },
 	{ .pName = "pseudo", .pTests = test_pseudo_cases },
 	{ .pName = "terminology", .pTests = test_terminology_cases },
-	{ .pName = "json_alloc", .pTests = test_json_alloc_cases },
+	{ .pName = "small_alloc", .pTests = test_small_alloc_cases },
 	{ .pName = "json_write", .pTests = test_json_write_cases },
 	{ .pName = "format", .pTests = test_format_cases },
 	{ .pName = "throttle", .pTests = test_throttle_cases },
@@ -59,7 +59,7 @@ main(int argc, char **argv)
 	unsigned failures;
 
 	/* As in fhirgw: every suite runs on the allocator the gateway uses. */
-	gw_json_alloc_init();
+	gw_small_alloc_init();
 
 	if (argc > 1) {
 		for (size_t i = 0; suites[i].pName != NULL; i++)

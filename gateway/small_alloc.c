@@ -1,13 +1,13 @@
 /*
- * json_alloc.c: size-classed slabs for cJSON's small blocks (see
- * json_alloc.h for why).
+ * small_alloc.c: size-classed slabs for cJSON's and OpenSSL's small blocks
+ * (see small_alloc.h for why).
  *
  * The slabs are carved, 64 KiB at a time, out of one range of address space
  * reserved at the first need and committed slab by slab.  A block therefore
  * needs no header: whether a pointer is the pool's is a range check, and its
  * size class is written once at the start of its 64 KiB-aligned slab, which
  * serves that class only.  A 64-byte cJSON node fills one cache line, not
- * parts of two.
+ * parts of two, and a 24-byte OpenSSL BIGNUM takes 24 bytes, not glibc's 32.
  *
  * Free blocks wait on per-thread stacks of pointers, one per class, not on
  * lists linked through the blocks: popping a list has to load the block to
@@ -30,9 +30,10 @@
 #include <sys/mman.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 
 #include "gateway/gw.h"
-#include "gateway/json_alloc.h"
+#include "gateway/small_alloc.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_ENABLED 0
@@ -53,10 +54,19 @@
  * so a 64-byte class is line-aligned. */
 #define SLAB_HEAD 64u
 
-static const uint32_t class_size[] = {16, 24, 32, 48, 64, 80, 96, 128, 160,
-    192, 256};
+/*
+ * Classes 8 bytes apart up to 64, where nearly all of OpenSSL's blocks of an
+ * idle connection lie (24- and 32-byte BIGNUMs and ASN.1 strings, 56-byte
+ * locks).  Alignment: blocks start 64 bytes into a 64 KiB slab, so a class
+ * that is a multiple of 16 hands out 16-aligned blocks, and the others
+ * (8, 24, 40, 56) 8-aligned ones.  That is all malloc owes: an object needing
+ * 16 has a size that is a multiple of 16, and every such request is served
+ * by a class that is one.
+ */
+static const uint32_t class_size[] = {8, 16, 24, 32, 40, 48, 56, 64, 80, 96,
+    112, 128, 160, 192, 224, 256};
 #define NCLASSES (sizeof(class_size) / sizeof(class_size[0]))
-_Static_assert(GW_JSON_SMALL_MAX == 256, "the largest class is the limit");
+_Static_assert(GW_SMALL_MAX == 256, "the largest class is the limit");
 
 struct slab_head {
 	uint32_t class;
@@ -74,20 +84,20 @@ static _Thread_local char *bump[NCLASSES], *bump_end[NCLASSES];
 static pthread_once_t range_once = PTHREAD_ONCE_INIT;
 /* Until a range is reserved (or when none could be), a start that no user
  * pointer lies within RANGE_BYTES of, so that the range check in
- * gw_json_free needs no test of its own for "no range". */
+ * gw_small_free needs no test of its own for "no range". */
 #define NO_RANGE ((char *)(UINTPTR_MAX - RANGE_BYTES))
 static char *range = NO_RANGE;
 static atomic_size_t range_used;
 
 /* The smallest class of at least 8 * u bytes, for u = 0..32: a table
  * because cJSON allocates thousands of blocks per answer
- * (test_json_alloc.c checks it against class_size). */
+ * (test_small_alloc.c checks it against class_size). */
 static const unsigned char class_of_units[33] = {
-	0, 0, 0, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 7, 7,
-	8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 10, 10, 10, 10,
+	0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 9, 10, 10, 11, 11,
+	12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15,
 };
 
-/* The smallest class holding n bytes; n <= GW_JSON_SMALL_MAX. */
+/* The smallest class holding n bytes; n <= GW_SMALL_MAX. */
 static unsigned
 class_of(size_t n)
 {
@@ -95,9 +105,9 @@ class_of(size_t n)
 }
 
 unsigned
-gw_json_alloc_class_bytes(size_t n)
+gw_small_alloc_class_bytes(size_t n)
 {
-	return n <= GW_JSON_SMALL_MAX ? class_size[class_of(n)] : 0;
+	return n <= GW_SMALL_MAX ? class_size[class_of(n)] : 0;
 }
 
 static void
@@ -108,7 +118,7 @@ reserve_range(void)
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED) {
-		gw_warn("json_alloc: no address range for slabs (%s); cJSON "
+		gw_warn("small_alloc: no address range for slabs (%s); small "
 			"blocks come from malloc", strerror(errno));
 		return;
 	}
@@ -185,9 +195,9 @@ push_grow(struct free_stack *f, void *p)
 }
 
 void *
-gw_json_malloc(size_t n)
+gw_small_malloc(size_t n)
 {
-	if (n <= GW_JSON_SMALL_MAX) {
+	if (n <= GW_SMALL_MAX) {
 		unsigned c = class_of(n);
 		struct free_stack *f = &free_blocks[c];
 		char *p = bump[c];
@@ -202,22 +212,35 @@ gw_json_malloc(size_t n)
 	return malloc(n);
 }
 
+/* NULL, and every block from malloc, lies outside the range. */
+static bool
+in_range(const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)range < RANGE_BYTES;
+}
+
+/* The class of a block in the range, read from the start of its slab. */
+static uint32_t
+class_at(const void *p)
+{
+	uint32_t c = ((const struct slab_head *)((uintptr_t)p &
+	    ~(SLAB_BYTES - 1)))->class;
+
+	if (c >= NCLASSES)
+		gw_fatal("small_alloc: %p was not allocated by the pool", p);
+	return c;
+}
+
 void
-gw_json_free(void *p)
+gw_small_free(void *p)
 {
 	struct free_stack *f;
-	uint32_t c;
 
-	/* NULL, and every block from malloc, lies outside the range. */
-	if ((uintptr_t)p - (uintptr_t)range >= RANGE_BYTES) {
+	if (!in_range(p)) {
 		free(p);
 		return;
 	}
-	c = ((const struct slab_head *)((uintptr_t)p & ~(SLAB_BYTES - 1)))
-		->class;
-	if (c >= NCLASSES)
-		gw_fatal("gw_json_free: %p was not allocated by the pool", p);
-	f = &free_blocks[c];
+	f = &free_blocks[class_at(p)];
 	if (f->n == f->cap) {
 		push_grow(f, p);
 		return;
@@ -225,8 +248,60 @@ gw_json_free(void *p)
 	f->v[f->n++] = p;
 }
 
+void *
+gw_small_realloc(void *p, size_t n)
+{
+	size_t have;
+	void *q;
+
+	if (p == NULL)
+		return gw_small_malloc(n);
+	if (n == 0) {
+		gw_small_free(p);
+		return NULL;
+	}
+	if (!in_range(p))
+		return realloc(p, n);
+	/* A block never shrinks: what it could give back is under 256
+	 * bytes, and OpenSSL shrinks only buffers it is about to grow again. */
+	have = class_size[class_at(p)];
+	if (n <= have)
+		return p;
+	q = gw_small_malloc(n);
+	if (q == NULL)
+		return NULL;
+	memcpy(q, p, have);
+	gw_small_free(p);
+	return q;
+}
+
+/* OpenSSL's memory functions also pass the caller's file and line. */
+static void *
+tls_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return gw_small_malloc(n);
+}
+
+static void *
+tls_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return gw_small_realloc(p, n);
+}
+
+static void
+tls_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	gw_small_free(p);
+}
+
 size_t
-gw_json_alloc_slab_bytes(void)
+gw_small_alloc_slab_bytes(void)
 {
 	size_t used = atomic_load(&range_used);
 
@@ -234,12 +309,17 @@ gw_json_alloc_slab_bytes(void)
 }
 
 bool
-gw_json_alloc_init(void)
+gw_small_alloc_init(void)
 {
-	cJSON_Hooks hooks = {gw_json_malloc, gw_json_free};
+	cJSON_Hooks hooks = {gw_small_malloc, gw_small_free};
 
 	if (!POOL_ENABLED)
 		return false;
 	cJSON_InitHooks(&hooks);
+	/* Refused once OpenSSL has allocated anything: then it keeps malloc,
+	 * which costs memory, not correctness. */
+	if (CRYPTO_set_mem_functions(tls_malloc, tls_realloc, tls_free) != 1)
+		gw_warn("small_alloc: OpenSSL had already allocated; its "
+			"blocks stay with malloc");
 	return true;
 }

@@ -1,7 +1,8 @@
 /*
- * test_json_alloc.c: the pool behind cJSON keeps every block's bytes, reuses
- * freed blocks, hands large requests to malloc, accepts blocks freed on
- * another thread, and leaves printed documents byte-identical.
+ * test_small_alloc.c: the pool behind cJSON and OpenSSL keeps every block's
+ * bytes, reuses freed blocks, hands large requests to malloc, grows blocks
+ * as realloc does, accepts blocks freed on another thread, aligns blocks as
+ * malloc must, and leaves printed documents byte-identical.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -12,18 +13,18 @@
 #include <cjson/cJSON.h>
 
 #include "gateway/fhir.h"
-#include "gateway/json_alloc.h"
+#include "gateway/small_alloc.h"
 
 /* Every size from 0 to past the pool's limit, filled with its own pattern,
  * then checked after all are allocated (no two blocks overlap). */
 static void
 test_sizes_do_not_overlap(void)
 {
-	enum { N = GW_JSON_SMALL_MAX + 64 };
+	enum { N = GW_SMALL_MAX + 64 };
 	unsigned char *blocks[N + 1];
 
 	for (size_t n = 0; n <= N; n++) {
-		blocks[n] = gw_json_malloc(n);
+		blocks[n] = gw_small_malloc(n);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(blocks[n]);
 		CU_ASSERT_EQUAL((uintptr_t)blocks[n] % 8, 0);
 		memset(blocks[n], (int)(n & 0xff), n);
@@ -34,9 +35,9 @@ test_sizes_do_not_overlap(void)
 		for (size_t i = 0; i < n; i++)
 			bad += blocks[n][i] != (unsigned char)(n & 0xff);
 		CU_ASSERT_EQUAL(bad, 0);
-		gw_json_free(blocks[n]);
+		gw_small_free(blocks[n]);
 	}
-	gw_json_free(NULL);
+	gw_small_free(NULL);
 }
 
 /* A cJSON node (64 bytes) fills one cache line instead of straddling two,
@@ -47,14 +48,14 @@ test_nodes_fill_a_line(void)
 	unsigned char *p[64];
 
 	for (int i = 0; i < 64; i++) {
-		p[i] = gw_json_malloc(sizeof(cJSON));
+		p[i] = gw_small_malloc(sizeof(cJSON));
 		CU_ASSERT_EQUAL((uintptr_t)p[i] % 64, 0);
 	}
 	for (int i = 1; i < 64; i++)
 		if (p[i] > p[i - 1] && p[i] - p[i - 1] < 4096)
 			CU_ASSERT(p[i] - p[i - 1] >= 64);
 	for (int i = 0; i < 64; i++)
-		gw_json_free(p[i]);
+		gw_small_free(p[i]);
 }
 
 /* A freed small block is what the next request of its class gets, so a
@@ -62,25 +63,25 @@ test_nodes_fill_a_line(void)
 static void
 test_freed_blocks_are_reused(void)
 {
-	void *a = gw_json_malloc(40), *b;
+	void *a = gw_small_malloc(40), *b;
 	size_t before;
 
-	gw_json_free(a);
-	b = gw_json_malloc(40);
+	gw_small_free(a);
+	b = gw_small_malloc(40);
 	CU_ASSERT_PTR_EQUAL(a, b);
-	gw_json_free(b);
+	gw_small_free(b);
 
-	before = gw_json_alloc_slab_bytes();
+	before = gw_small_alloc_slab_bytes();
 	for (int round = 0; round < 100; round++) {
 		void *p[500];
 
 		for (int i = 0; i < 500; i++)
-			p[i] = gw_json_malloc((size_t)(i % 200) + 1);
+			p[i] = gw_small_malloc((size_t)(i % 200) + 1);
 		for (int i = 0; i < 500; i++)
-			gw_json_free(p[i]);
+			gw_small_free(p[i]);
 	}
 	/* The first round may need slabs; the other 99 reuse them. */
-	CU_ASSERT(gw_json_alloc_slab_bytes() - before <= 2u * 64u * 1024u);
+	CU_ASSERT(gw_small_alloc_slab_bytes() - before <= 2u * 64u * 1024u);
 }
 
 struct handoff {
@@ -93,10 +94,10 @@ free_elsewhere(void *arg)
 	struct handoff *h = arg;
 
 	for (int i = 0; i < 1000; i++)
-		gw_json_free(h->blocks[i]);
+		gw_small_free(h->blocks[i]);
 	/* and this thread can allocate from what it was given */
 	for (int i = 0; i < 1000; i++) {
-		h->blocks[i] = gw_json_malloc(64);
+		h->blocks[i] = gw_small_malloc(64);
 		memset(h->blocks[i], 0x5a, 64);
 	}
 	return NULL;
@@ -109,14 +110,14 @@ test_free_on_another_thread(void)
 	pthread_t t;
 
 	for (int i = 0; i < 1000; i++) {
-		h.blocks[i] = gw_json_malloc((size_t)(i % 300));
+		h.blocks[i] = gw_small_malloc((size_t)(i % 300));
 		memset(h.blocks[i], 0xa5, (size_t)(i % 300));
 	}
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, free_elsewhere, &h), 0);
 	pthread_join(t, NULL);
 	for (int i = 0; i < 1000; i++) {
 		CU_ASSERT_EQUAL(((unsigned char *)h.blocks[i])[63], 0x5a);
-		gw_json_free(h.blocks[i]);
+		gw_small_free(h.blocks[i]);
 	}
 }
 
@@ -165,10 +166,10 @@ test_large_document_prints(void)
 static void
 test_smallest_class(void)
 {
-	static const unsigned sizes[] = { 16, 24, 32, 48, 64, 80, 96, 128, 160,
-		192, 256 };
+	static const unsigned sizes[] = { 8, 16, 24, 32, 40, 48, 56, 64, 80, 96,
+		112, 128, 160, 192, 224, 256 };
 
-	for (size_t n = 0; n <= GW_JSON_SMALL_MAX; n++) {
+	for (size_t n = 0; n <= GW_SMALL_MAX; n++) {
 		unsigned want = 0;
 
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
@@ -176,12 +177,68 @@ test_smallest_class(void)
 				want = sizes[i];
 				break;
 			}
-		CU_ASSERT_EQUAL(gw_json_alloc_class_bytes(n), want);
+		CU_ASSERT_EQUAL(gw_small_alloc_class_bytes(n), want);
 	}
-	CU_ASSERT_EQUAL(gw_json_alloc_class_bytes(GW_JSON_SMALL_MAX + 1), 0);
+	CU_ASSERT_EQUAL(gw_small_alloc_class_bytes(GW_SMALL_MAX + 1), 0);
 }
 
-CU_TestInfo test_json_alloc_cases[] = {
+/* Any request whose size is a positive multiple of 16 (the size of every
+ * object that needs 16-byte alignment) gets a 16-aligned block; others at
+ * least an 8-aligned one. */
+static void
+test_alignment(void)
+{
+	void *p[8];
+
+	for (size_t n = 0; n <= GW_SMALL_MAX + 16; n++) {
+		for (int i = 0; i < 8; i++) {
+			p[i] = gw_small_malloc(n);
+			CU_ASSERT_EQUAL((uintptr_t)p[i] %
+			    (n > 0 && n % 16 == 0 ? 16 : 8), 0);
+		}
+		for (int i = 0; i < 8; i++)
+			gw_small_free(p[i]);
+	}
+}
+
+/* gw_small_realloc keeps the bytes while a block grows through the
+ * classes into malloc and back, and a size of 0 frees. */
+static void
+test_realloc_keeps_bytes(void)
+{
+	unsigned char *p = gw_small_realloc(NULL, 1);
+	size_t have = 1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	p[0] = 0;
+	/* 1, 2, 3, ... up past the pool's limit and into malloc's blocks */
+	for (size_t n = 2; n <= 3 * GW_SMALL_MAX; n += n / 8 + 1) {
+		size_t bad = 0;
+
+		p = gw_small_realloc(p, n);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		for (size_t i = 0; i < have; i++)
+			bad += p[i] != (unsigned char)i;
+		CU_ASSERT_EQUAL(bad, 0);
+		for (size_t i = have; i < n; i++)
+			p[i] = (unsigned char)i;
+		have = n;
+	}
+	/* shrinking keeps the prefix, and may move a malloc block into... */
+	p = gw_small_realloc(p, 40);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	for (size_t i = 0; i < 40; i++)
+		CU_ASSERT_EQUAL(p[i], (unsigned char)i);
+	/* ...or keep a pool block where it is */
+	p = gw_small_realloc(p, 100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p[39], 39);
+	CU_ASSERT_PTR_EQUAL(gw_small_realloc(p, 0), NULL);
+}
+
+CU_TestInfo test_small_alloc_cases[] = {
+	{ "alignment", test_alignment },
+	{ "realloc keeps bytes", test_realloc_keeps_bytes },
 	{ "smallest class", test_smallest_class },
 	{ "sizes do not overlap", test_sizes_do_not_overlap },
 	{ "nodes fill a cache line", test_nodes_fill_a_line },
