@@ -1,6 +1,6 @@
 /*
  * small_alloc.h: the allocator behind every cJSON tree and every OpenSSL
- * object.
+ * and libevent object.
  *
  * A $summary builds, prints and frees a few thousand small cJSON nodes and
  * strings.  Under glibc's malloc those frees fill the fastbins, and the next
@@ -11,11 +11,15 @@
  * never returned to the system; larger ones go to malloc.  Any thread may
  * free any block.
  *
- * OpenSSL allocates through it too.  An idle mTLS connection holds about
- * 140 OpenSSL blocks, most of 24 to 56 bytes (the client certificate's
- * decoded names and key, locks), and glibc puts an 8-byte header on each
- * and rounds it up to 16: about 1.4 kB per connection that the pool's
- * header-less classes, 8 bytes apart, do not spend.
+ * OpenSSL and libevent allocate through it too.  An idle mTLS connection
+ * holds about 140 OpenSSL blocks, most of 24 to 56 bytes (the client
+ * certificate's decoded names and key, locks), and glibc puts an 8-byte
+ * header on each and rounds it up to 16: about 1.4 kB per connection that
+ * the pool's header-less classes, 8 bytes apart, do not spend.  Its blocks
+ * of 0.3 to 1 kB (cipher contexts, the session, the connection's own
+ * state) come from the pool as well, so that glibc's heap holds little
+ * more than the SSL object and each handshake's passing buffers, and the
+ * holes those buffers leave are filled again by the next handshake's.
  *
  * Sanitizer builds keep plain malloc and free, so that AddressSanitizer
  * still sees every use after free and every overflow in our cJSON code.
@@ -27,13 +31,14 @@
 #include <stddef.h>
 
 /* Requests up to this many bytes are served from the pool. */
-#define GW_SMALL_MAX 256
+#define GW_SMALL_MAX 1024
 
 /*
- * Route cJSON's and OpenSSL's allocations through the pool (or leave malloc
- * in place in sanitizer builds).  Call once, first thing in main(), before
- * any cJSON or OpenSSL call: a block allocated by one allocator must never
- * reach the other's free.  Returns whether the pool is in use.
+ * Route cJSON's, OpenSSL's and libevent's allocations through the pool (or
+ * leave malloc in place in sanitizer builds).  Call once, first thing in
+ * main(), before any cJSON, OpenSSL or libevent call: a block allocated by
+ * one allocator must never reach the other's free.  Returns whether the
+ * pool is in use.
  */
 bool gw_small_alloc_init(void);
 
