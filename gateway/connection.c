@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event_struct.h>
 
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
@@ -32,9 +33,16 @@ enum deadline_kind {
 	DEADLINE_IDLE,	 /* between requests */
 };
 
+/*
+ * One event per connection besides its socket's: the timer of its
+ * deadline, which also carries the deferred parse of a pipelined request
+ * (gw_req_deliver activates it with EV_READ; a timeout fires with
+ * EV_TIMEOUT).  Either way the event has left the loop when its callback
+ * runs, so the callback starts from no deadline.
+ */
 struct conn_state {
 	struct gw_conn conn;
-	struct event *resume;
+	struct event timer;
 	enum deadline_kind deadline_kind;
 };
 
@@ -65,10 +73,7 @@ conn_close(struct gw_conn *c, const char *reason)
 		c->worker->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	if (c->deadline != NULL)
-		event_free(c->deadline);
-	if (cs->resume != NULL)
-		event_free(cs->resume);
+	event_del(&cs->timer);
 	atomic_fetch_sub(&c->worker->counters.connections, 1);
 	/* A clean end after our answer says so (close_notify), so clients
 	 * can tell it from truncation; the output is already flushed. */
@@ -91,14 +96,14 @@ arm_deadline(struct gw_conn *c, enum deadline_kind kind)
 		return;
 	cs->deadline_kind = kind;
 	if (kind == DEADLINE_NONE) {
-		event_del(c->deadline);
+		event_del(&cs->timer);
 		return;
 	}
 	ms = kind == DEADLINE_HEADER ? lim->header_timeout_ms :
 	    lim->idle_timeout_ms;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	event_add(c->deadline, &tv);
+	event_add(&cs->timer, &tv);
 }
 
 /* Write a complete response; the connection decides what happens next. */
@@ -201,7 +206,7 @@ gw_req_deliver(struct gw_req *req, int status, const char *content_type,
 	}
 	/* Parse the next pipelined request from the loop, not from here:
 	 * the handler that replied may still be on the stack. */
-	event_active(cs->resume, 0, 0);
+	event_active(&cs->timer, EV_READ, 0);
 }
 
 void
@@ -287,26 +292,25 @@ gw_req_reply_error(struct gw_req *req, int status, const char *code,
 }
 
 static void
-resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	process_input(arg);
-}
-
-static void
-deadline_cb(evutil_socket_t fd, short what, void *arg)
+timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gw_conn *c = arg;
 	struct conn_state *cs = state_of(c);
+	enum deadline_kind kind = cs->deadline_kind;
 
 	(void)fd;
-	(void)what;
+	/* Running this event took any timeout away, even one that a read armed
+	 * while a deferred parse waited in the loop: process_input arms the
+	 * deadline again from none. */
+	cs->deadline_kind = DEADLINE_NONE;
+	if (what & EV_READ) {
+		process_input(c);
+		return;
+	}
 	if (c->req != NULL || c->closing)
 		return;
-	if (cs->deadline_kind == DEADLINE_HEADER && c->tls_ok &&
+	if (kind == DEADLINE_HEADER && c->tls_ok &&
 	    evbuffer_get_length(gw_stream_input(c->stream)) > 0) {
-		cs->deadline_kind = DEADLINE_NONE;
 		write_early_error(c, 408, "timeout",
 		    "request not complete within the header deadline");
 		return;
@@ -344,6 +348,8 @@ process_input(struct gw_conn *c)
 	len = evbuffer_get_length(in);
 	if (len == 0) {
 		arm_deadline(c, DEADLINE_IDLE);
+		/* Idle: what may wait here for minutes holds no buffers. */
+		gw_stream_release_buffers(c->stream);
 		return;
 	}
 	if (len > cap)
@@ -446,8 +452,7 @@ conn_new(struct gw_worker *w, evutil_socket_t fd, SSL *ssl, bool admin)
 	c->worker = w;
 	c->admin = admin;
 	c->tls_ok = admin;
-	c->deadline = evtimer_new(w->base, deadline_cb, c);
-	cs->resume = event_new(w->base, -1, 0, resume_cb, c);
+	event_assign(&cs->timer, w->base, -1, 0, timer_cb, c);
 	atomic_fetch_add(&w->counters.connections, 1);
 	c->next = w->conns;
 	if (w->conns != NULL)

@@ -110,7 +110,6 @@ struct gw_conn {
 	enum gw_node_state node_state;
 	struct gw_node node;
 	struct gw_req *req; /* in flight */
-	struct event *deadline;
 	struct gw_conn *prev, *next; /* the worker's list */
 };
 

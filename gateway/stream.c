@@ -2,7 +2,8 @@
  * stream.c: a connection's bytes, plain or under TLS (our server side for
  * clients, our client side for the relay's peers), between a non-blocking
  * socket and two evbuffers (stream.h says why this is not libevent's
- * OpenSSL bufferevent).
+ * OpenSSL bufferevent).  The evbuffers exist while bytes pass: an idle
+ * connection releases them (gw_stream_release_buffers).
  *
  * Two persistent events share the socket: the read event is always armed
  * (unless the input bound or the caller paused it), the write event only
@@ -33,6 +34,8 @@
 
 struct gw_stream {
 	struct event rev, wev;
+	/* NULL while released (gw_stream_release_buffers); made again by the
+	 * next byte either way. */
 	struct evbuffer *in, *out;
 	SSL *ssl; /* NULL: plain */
 	evutil_socket_t fd;
@@ -66,6 +69,21 @@ set_event(struct event *ev, bool *armed, bool on)
 	else if (!on && *armed)
 		event_del(ev);
 	*armed = on;
+}
+
+/* The buffer in *b, made first if it was released. */
+static struct evbuffer *
+buffer(struct evbuffer **b)
+{
+	if (*b == NULL && (*b = evbuffer_new()) == NULL)
+		gw_fatal("out of memory for a stream buffer");
+	return *b;
+}
+
+static size_t
+length(const struct evbuffer *b)
+{
+	return b != NULL ? evbuffer_get_length(b) : 0;
 }
 
 static void
@@ -174,8 +192,7 @@ read_in(struct gw_stream *s, bool *got)
 	int n;
 
 	for (;;) {
-		if (s->input_limit > 0 &&
-		    evbuffer_get_length(s->in) >= s->input_limit) {
+		if (s->input_limit > 0 && length(s->in) >= s->input_limit) {
 			s->paused = true;
 			update_reading(s);
 			return IO_OK;
@@ -185,7 +202,7 @@ read_in(struct gw_stream *s, bool *got)
 			return end;
 		if (n == 0)
 			return IO_OK;
-		if (evbuffer_add(s->in, buf, (size_t)n) != 0)
+		if (evbuffer_add(buffer(&s->in), buf, (size_t)n) != 0)
 			return IO_ERROR;
 		*got = true;
 		/* Plain: a short read emptied the socket.  TLS: the kernel
@@ -242,7 +259,7 @@ write_out(struct gw_stream *s)
 {
 	size_t len;
 
-	while ((len = evbuffer_get_length(s->out)) > 0) {
+	while ((len = length(s->out)) > 0) {
 		size_t n = len < WRITE_CHUNK ? len : WRITE_CHUNK;
 		unsigned char *p = evbuffer_pullup(s->out, (ev_ssize_t)n);
 		int w;
@@ -272,8 +289,10 @@ destroy(struct gw_stream *s)
 	if (s->ssl != NULL)
 		SSL_free(s->ssl);
 	evutil_closesocket(s->fd);
-	evbuffer_free(s->in);
-	evbuffer_free(s->out);
+	if (s->in != NULL)
+		evbuffer_free(s->in);
+	if (s->out != NULL)
+		evbuffer_free(s->out);
 	free(s);
 }
 
@@ -333,17 +352,17 @@ step(struct gw_stream *s, short what)
 		/* The first request may have come with the Finished, and an
 		 * answer may wait (none does today). */
 		what |= EV_READ;
-		if (evbuffer_get_length(s->out) > 0)
+		if (length(s->out) > 0)
 			what |= EV_WRITE;
 	}
 	if ((what & EV_WRITE) || ((what & EV_READ) && s->write_wants_read)) {
-		bool had = evbuffer_get_length(s->out) > 0;
+		bool had = length(s->out) > 0;
 
 		if (write_out(s) != IO_OK) {
 			report(s, IO_ERROR);
 			return;
 		}
-		if (had && evbuffer_get_length(s->out) == 0 &&
+		if (had && length(s->out) == 0 &&
 		    s->cb->drained != NULL) {
 			s->cb->drained(s, s->arg);
 			if (s->freed)
@@ -381,19 +400,9 @@ stream_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
 {
 	struct gw_stream *s = calloc(1, sizeof(*s));
 
-	if (s != NULL) {
-		s->in = evbuffer_new();
-		s->out = evbuffer_new();
-	}
-	if (s == NULL || s->in == NULL || s->out == NULL ||
-	    (ssl != NULL && SSL_set_fd(ssl, (int)fd) != 1)) {
-		if (s != NULL) {
-			if (s->in != NULL)
-				evbuffer_free(s->in);
-			if (s->out != NULL)
-				evbuffer_free(s->out);
-			free(s);
-		}
+	/* The buffers come with the first bytes (buffer()). */
+	if (s == NULL || (ssl != NULL && SSL_set_fd(ssl, (int)fd) != 1)) {
+		free(s);
 		if (ssl != NULL)
 			SSL_free(ssl);
 		evutil_closesocket(fd);
@@ -480,13 +489,26 @@ gw_stream_free(struct gw_stream *s)
 struct evbuffer *
 gw_stream_input(struct gw_stream *s)
 {
-	return s->in;
+	return buffer(&s->in);
 }
 
 struct evbuffer *
 gw_stream_output(struct gw_stream *s)
 {
-	return s->out;
+	return buffer(&s->out);
+}
+
+void
+gw_stream_release_buffers(struct gw_stream *s)
+{
+	if (s->in != NULL && evbuffer_get_length(s->in) == 0) {
+		evbuffer_free(s->in);
+		s->in = NULL;
+	}
+	if (s->out != NULL && evbuffer_get_length(s->out) == 0) {
+		evbuffer_free(s->out);
+		s->out = NULL;
+	}
 }
 
 SSL *
@@ -504,7 +526,7 @@ gw_stream_set_input_limit(struct gw_stream *s, size_t limit)
 void
 gw_stream_input_consumed(struct gw_stream *s)
 {
-	if (!s->paused || evbuffer_get_length(s->in) >= s->input_limit)
+	if (!s->paused || length(s->in) >= s->input_limit)
 		return;
 	s->paused = false;
 	update_reading(s);

@@ -71,8 +71,17 @@ const char *gw_stream_error(struct gw_stream *s, char *buf, size_t len);
  * from inside the stream's own callbacks. */
 void gw_stream_free(struct gw_stream *s);
 
+/* The input and output buffers, made again if they were released. */
 struct evbuffer *gw_stream_input(struct gw_stream *s);
 struct evbuffer *gw_stream_output(struct gw_stream *s);
+
+/*
+ * Free the buffers that are empty (what an idle keep-alive connection
+ * holds: 2 x 144 bytes of its 20 kB); the next byte read, or the next
+ * gw_stream_input or gw_stream_output, makes them again.  A pointer the
+ * caller kept from either is no longer valid.
+ */
+void gw_stream_release_buffers(struct gw_stream *s);
 SSL *gw_stream_ssl(struct gw_stream *s);
 
 /* Stop reading while the input holds this many bytes (0: no bound). */

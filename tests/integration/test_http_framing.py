@@ -1,7 +1,7 @@
 """HTTP/1.1 framing over TLS, byte by byte (client certificate: fi).
 
-The gateway runs with max_body 1024, header_timeout_ms 1000 and
-max_header_bytes 8192 (so every oversized request fits in one TLS record
+The gateway runs with max_body 1024, header_timeout_ms 1000,
+idle_timeout_ms 3000 and max_header_bytes 8192 (so every oversized request fits in one TLS record
 and is read whole before the gateway answers and closes; a close with
 unread bytes would reset the connection and could eat the answer).
 """
@@ -15,8 +15,8 @@ import harness
 from harness import GatewayTestCase, Pki, parse_responses
 
 SERVERS = CLUSTER = GW = None
-LIMITS = {"max_body": 1024, "header_timeout_ms": 1000, "max_header_bytes": 8192,
-          "max_request_line": 8192}
+LIMITS = {"max_body": 1024, "header_timeout_ms": 1000, "idle_timeout_ms": 3000,
+          "max_header_bytes": 8192, "max_request_line": 8192}
 HOST = b"Host: localhost\r\n"
 GET_METADATA = b"GET /fhir/metadata HTTP/1.1\r\n" + HOST + b"\r\n"
 
@@ -207,6 +207,20 @@ class TestConnections(FramingCase):
             resps = parse_responses(buf)
             self.assertEqual(len(resps), 1)
             self.assertOutcome(resps[0], 408)
+
+    def test_idle_deadline_after_pipelined_answers(self):
+        # The second request is parsed from the loop after the first answer
+        # (the connection's timer event carries that deferred parse), and
+        # the idle deadline is armed again once both are answered.
+        with GW.raw_conn("fi") as c:
+            c.send(GET_METADATA + GET_METADATA)
+            self.assertEqual([r.status for r in c.read_responses(2)], [200, 200])
+            start = time.monotonic()
+            buf, closed = c.read_until_closed(10)
+            elapsed = time.monotonic() - start
+        self.assertTrue(closed, "idle for 10 s with idle_timeout_ms 3000, still open")
+        self.assertGreater(elapsed, 2.0, "closed long before the idle deadline")
+        self.assertEqual(buf, b"")
 
 
 class TestTransport(FramingCase):
