@@ -21,12 +21,16 @@ run, so
 
 for GET Patient/{id} and GET Patient/{id}/$summary.  Everything counted is user-space
 instructions of the gateway process (OpenSSL, libpq, libevent and cJSON included; the kernel's
-share of a syscall is not).  A build with debug info (RelWithDebInfo, as run.sh builds) lets
-callgrind_annotate name functions in the dumps left in the printed directory.
+share of a syscall is not).  With --top N it also prints the N functions that spend the most
+instructions of their own per keep-alive $summary (with --compare: the N that changed most),
+read from the dumps left in the printed directory.  callgrind_annotate attributes these dumps
+(taken with callgrind_control from a threaded server) to `clone` only, hence a reader of our own.
 """
 
 import argparse
+import collections
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,6 +53,32 @@ def dump_total(path):
             if line.startswith("summary:"):
                 return int(line.split()[1])
     raise SystemExit("%s: no summary line" % path)
+
+
+def self_costs(path):
+    """Instructions of a callgrind dump by function, each function's own (a call's
+    inclusive cost, the line after "calls=", is its callee's, not the caller's)."""
+    names, cost = {}, collections.Counter()
+    fn, after_calls = None, False
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(c?)fn=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
+            if m:
+                if m.group(3):
+                    names[m.group(2)] = m.group(3)
+                if not m.group(1):
+                    fn = names.get(m.group(2), m.group(2))
+                continue
+            if line.startswith("calls="):
+                after_calls = True
+            elif line[:1].isdigit() or line[:1] in "+-*":
+                if after_calls:
+                    after_calls = False
+                elif fn is not None:
+                    fields = line.split()
+                    if len(fields) > 1:
+                        cost[fn] += int(fields[1])
+    return cost
 
 
 class Counted:
@@ -95,6 +125,7 @@ class Counted:
         while not os.path.exists(path) and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(0.5)  # written whole before it is read
+        self.last_dump = path
         return dump_total(path)
 
     def stop(self):
@@ -107,6 +138,25 @@ class Counted:
                 self.proc.wait()
 
 
+def print_functions(functions, top):
+    """The top functions per keep-alive $summary: one binary's largest, or two binaries'
+    largest changes."""
+    print()
+    if len(functions) == 1:
+        print("| function | instructions per keep-alive $summary |")
+        print("|---|---:|")
+        for k, v in sorted(functions[0].items(), key=lambda kv: -kv[1])[:top]:
+            print("| `%s` | %.0f |" % (k, v))
+        return
+    a, b = functions
+    keys = sorted(set(a) | set(b), key=lambda k: -abs(b.get(k, 0) - a.get(k, 0)))
+    print("| function | --bin | --compare | change |")
+    print("|---|---:|---:|---:|")
+    for k in keys[:top]:
+        print("| `%s` | %.0f | %.0f | %+.0f |" % (k, a.get(k, 0), b.get(k, 0),
+                                               b.get(k, 0) - a.get(k, 0)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", default=os.path.join(harness.SOURCE_DIR, "build", "fhirgw"))
@@ -115,6 +165,9 @@ def main():
     ap.add_argument("--patients", type=int, default=1000)
     ap.add_argument("--summary-size", metavar="LO-HI", type=bench._size_range,
                     default=bench.SUMMARY_SIZE, help="as bench.py's (default 20000-35000)")
+    ap.add_argument("--top", type=int, default=0, metavar="N",
+                    help="also the N functions with the most instructions of their own per "
+                         "keep-alive $summary (with --compare: the N that changed most)")
     a = ap.parse_args()
     if a.requests <= CONNECTIONS:
         ap.error("--requests must exceed %d" % CONNECTIONS)
@@ -139,7 +192,7 @@ def main():
         print("# patient %s ($summary %d bytes); %d counted requests on %d connections;"
               " dumps in %s" % (pid, size, a.requests, CONNECTIONS, out_dir))
 
-        rows = []
+        rows, functions = [], []
         for i, binary in enumerate(binaries):
             run = Counted(binary, gw, out_dir, "bin%d" % (i + 1))
             try:
@@ -147,9 +200,14 @@ def main():
                     url = "https://127.0.0.1:%d%s" % (gw.port, path)
                     bench.run_mtls_load(load, url, CONNECTIONS, WARMUP, True, pem, None)
                     many = run.count(load, url, pem, a.requests)
+                    many_dump = run.last_dump
                     few = run.count(load, url, pem, CONNECTIONS)
                     per = (many - few) / (a.requests - CONNECTIONS)
                     rows.append((binary, name, per, (few - CONNECTIONS * per) / CONNECTIONS))
+                    if a.top > 0 and "$summary" in name:
+                        m, f = self_costs(many_dump), self_costs(run.last_dump)
+                        functions.append({k: (m[k] - f[k]) / (a.requests - CONNECTIONS)
+                                          for k in m})
             finally:
                 run.stop()
 
@@ -163,6 +221,8 @@ def main():
             for name, _ in paths:
                 per = [r[2] for r in rows if r[1] == name]
                 print("%s: --compare / --bin = %.3f" % (name, per[1] / per[0]))
+        if functions:
+            print_functions(functions, a.top)
         return 0
     finally:
         if gw is not None:
