@@ -6,9 +6,9 @@
  * connection releases them (gw_stream_release_buffers).
  *
  * Two persistent events share the socket: the read event is always armed
- * (unless the input bound or the caller paused it), the write event only
- * while the socket is full or OpenSSL needs it writable to go on reading
- * (a TLS 1.3 KeyUpdate).  OpenSSL writes to and reads from the socket
+ * (unless the input bound or the caller paused it), the write event (made
+ * at its first need) only while the socket is full or OpenSSL needs it
+ * writable to go on reading (a TLS 1.3 KeyUpdate).  OpenSSL writes to and reads from the socket
  * itself; with read-ahead on, one read(2) takes a whole request record,
  * and a read loop runs until OpenSSL holds nothing more, because the
  * kernel will not report bytes OpenSSL already took off the socket.
@@ -33,7 +33,11 @@
 #define WRITE_CHUNK 65536
 
 struct gw_stream {
-	struct event rev, wev;
+	struct event rev;
+	/* Made the first time the socket is watched for room (write_event):
+	 * most connections never fill theirs, and an idle one then holds no
+	 * second event. */
+	struct event *wev;
 	/* NULL while released (gw_stream_release_buffers); made again by the
 	 * next byte either way. */
 	struct evbuffer *in, *out;
@@ -61,6 +65,8 @@ struct gw_stream {
 
 enum io_result { IO_OK, IO_EOF, IO_ERROR };
 
+static void on_io(evutil_socket_t fd, short what, void *arg);
+
 static void
 set_event(struct event *ev, bool *armed, bool on)
 {
@@ -86,11 +92,23 @@ length(const struct evbuffer *b)
 	return b != NULL ? evbuffer_get_length(b) : 0;
 }
 
+static struct event *
+write_event(struct gw_stream *s)
+{
+	if (s->wev == NULL && (s->wev = event_new(event_get_base(&s->rev),
+	    s->fd, EV_WRITE | EV_PERSIST, on_io, s)) == NULL)
+		gw_fatal("out of memory for a stream's write event");
+	return s->wev;
+}
+
 static void
 update_writing(struct gw_stream *s)
 {
-	set_event(&s->wev, &s->writing, !s->freed && (s->out_blocked ||
-	    s->read_wants_write || s->tcp_connecting));
+	bool on = !s->freed && (s->out_blocked || s->read_wants_write ||
+	    s->tcp_connecting);
+
+	if (on || s->writing)
+		set_event(write_event(s), &s->writing, on);
 }
 
 static void
@@ -285,7 +303,8 @@ static void
 destroy(struct gw_stream *s)
 {
 	event_del(&s->rev);
-	event_del(&s->wev);
+	if (s->wev != NULL)
+		event_free(s->wev);
 	if (s->ssl != NULL)
 		SSL_free(s->ssl);
 	evutil_closesocket(s->fd);
@@ -423,7 +442,6 @@ stream_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
 		                      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
 	event_assign(&s->rev, base, fd, EV_READ | EV_PERSIST, on_io, s);
-	event_assign(&s->wev, base, fd, EV_WRITE | EV_PERSIST, on_io, s);
 	return s;
 }
 
@@ -450,7 +468,7 @@ gw_stream_connect(struct event_base *base, evutil_socket_t fd, SSL *ssl,
 		/* Refused at once: said from the loop, like any other end. */
 		s->sys_errno = connect_errno;
 		s->failed = true;
-		event_active(&s->wev, EV_WRITE, 1);
+		event_active(write_event(s), EV_WRITE, 1);
 		return s;
 	}
 	/* Writable: connected (or failed, SO_ERROR says); the handshake
@@ -551,6 +569,6 @@ gw_stream_flush(struct gw_stream *s)
 		/* Reported from the loop: our caller still holds the
 		 * connection. */
 		s->failed = true;
-		event_active(&s->wev, EV_WRITE, 1);
+		event_active(write_event(s), EV_WRITE, 1);
 	}
 }
