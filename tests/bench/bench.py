@@ -1339,6 +1339,12 @@ class Bench:
                                      "the start (%d vs %d bytes)" % (
                                          size, self.patient_id, len(r.body),
                                          len(self.bodies["summary"])))
+            else:
+                # Seeding stamps the rows' change times anew, and PostgreSQL drops a
+                # timestamp's trailing zeros, so the same document can be a few bytes
+                # longer or shorter (a run at 1,000,000 saw 21504 against 21525):
+                # the rounds check against this answer's length.
+                self.bodies["summary"] = r.body
             res = self.summary_rounds()
             res.update({"patients_per_country": size, "registry_rows": counts,
                         "seed_seconds": round(seed_s, 1), "same_bytes": same})
