@@ -31,6 +31,7 @@ enum deadline_kind {
 	DEADLINE_NONE,
 	DEADLINE_HEADER, /* handshake or a partial request */
 	DEADLINE_IDLE,	 /* between requests */
+	DEADLINE_SEND,	 /* an answer waits for a reader that takes none */
 };
 
 /*
@@ -44,6 +45,8 @@ struct conn_state {
 	struct gw_conn conn;
 	struct event timer;
 	enum deadline_kind deadline_kind;
+	/* DEADLINE_SEND: what the reader had not taken when it was armed */
+	size_t unsent_ours, unsent_kernel;
 };
 
 static void process_input(struct gw_conn *c);
@@ -99,11 +102,21 @@ arm_deadline(struct gw_conn *c, enum deadline_kind kind)
 		event_del(&cs->timer);
 		return;
 	}
+	/* A reader that takes nothing of an answer is as idle as one that
+	 * sends nothing. */
+	if (kind == DEADLINE_SEND)
+		gw_stream_unsent(c->stream, &cs->unsent_ours, &cs->unsent_kernel);
 	ms = kind == DEADLINE_HEADER ? lim->header_timeout_ms :
 	    lim->idle_timeout_ms;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	event_add(&cs->timer, &tv);
+}
+
+static bool
+output_waits(struct gw_conn *c)
+{
+	return evbuffer_get_length(gw_stream_output(c->stream)) > 0;
 }
 
 /* Write a complete response; the connection decides what happens next. */
@@ -137,6 +150,10 @@ write_response(struct gw_conn *c, int status, const char *content_type,
 	/* Now, not on the loop's next turn: most answers leave in this one
 	 * write, and the socket is watched for room only when it is full. */
 	gw_stream_flush(c->stream);
+	/* What the socket did not take must be read: the deadline closes a
+	 * reader that took none of it (timer_cb). */
+	if (output_waits(c))
+		arm_deadline(c, DEADLINE_SEND);
 }
 
 /*
@@ -307,6 +324,18 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		process_input(c);
 		return;
 	}
+	if (kind == DEADLINE_SEND) {
+		size_t ours, kernel;
+
+		/* A reader that took some, however slowly, gets another
+		 * period; one that took nothing for a whole one is let go. */
+		gw_stream_unsent(c->stream, &ours, &kernel);
+		if (ours < cs->unsent_ours || kernel < cs->unsent_kernel)
+			arm_deadline(c, DEADLINE_SEND);
+		else
+			conn_close(c, "send deadline");
+		return;
+	}
 	if (c->req != NULL || c->closing)
 		return;
 	if (kind == DEADLINE_HEADER && c->tls_ok &&
@@ -343,10 +372,16 @@ process_input(struct gw_conn *c)
 	if (c->req != NULL || c->closing || !c->tls_ok)
 		return;
 	if (evbuffer_get_length(gw_stream_output(c->stream)) >
-	    OUTPUT_HIGH_WATER)
+	    OUTPUT_HIGH_WATER) {
+		arm_deadline(c, DEADLINE_SEND);
 		return; /* drained_cb resumes */
+	}
 	len = evbuffer_get_length(in);
 	if (len == 0) {
+		if (output_waits(c)) {
+			arm_deadline(c, DEADLINE_SEND);
+			return;
+		}
 		arm_deadline(c, DEADLINE_IDLE);
 		/* Idle: what may wait here for minutes holds no buffers. */
 		gw_stream_release_buffers(c->stream);

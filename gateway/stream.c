@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -533,6 +535,16 @@ SSL *
 gw_stream_ssl(struct gw_stream *s)
 {
 	return s->ssl;
+}
+
+void
+gw_stream_unsent(struct gw_stream *s, size_t *ours, size_t *kernel)
+{
+	int queued = 0;
+
+	*ours = length(s->out);
+	*kernel = ioctl(s->fd, SIOCOUTQ, &queued) == 0 && queued > 0 ?
+	    (size_t)queued : 0;
 }
 
 void

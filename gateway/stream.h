@@ -84,6 +84,13 @@ struct evbuffer *gw_stream_output(struct gw_stream *s);
 void gw_stream_release_buffers(struct gw_stream *s);
 SSL *gw_stream_ssl(struct gw_stream *s);
 
+/* What the peer has not taken yet: bytes in the output buffer, and bytes
+ * in the socket's send queue (SIOCOUTQ: TLS records sent but not yet
+ * acknowledged, or not sent).  The kernel reports room again only when
+ * half its queue has gone, so a slow reader's progress shows here long
+ * before the stream writes again. */
+void gw_stream_unsent(struct gw_stream *s, size_t *ours, size_t *kernel);
+
 /* Stop reading while the input holds this many bytes (0: no bound). */
 void gw_stream_set_input_limit(struct gw_stream *s, size_t limit);
 
