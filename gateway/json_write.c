@@ -10,11 +10,8 @@
 #include <string.h>
 
 #include "gateway/gw.h"
+#include "gateway/json_scan.h"
 #include "gateway/json_write.h"
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 void
 gw_jbuf_reserve(struct gw_jbuf *b, size_t n)
@@ -47,61 +44,7 @@ put_char(struct gw_jbuf *b, char c)
 	b->p[b->len] = '\0';
 }
 
-#ifdef __SSE2__
-/*
- * The first byte at or after s that a JSON string cannot hold as it is: a
- * control character (the NUL at the latest), the quote or the backslash;
- * 16 bytes at a time: the strings of a Bundle are mostly short, and a
- * byte-at-a-time scan cost about a cycle per byte of every one.  It loads
- * whole aligned blocks, as glibc's strlen does: the block that holds the
- * NUL may reach past the string's end, never past its page.  That is not
- * a read AddressSanitizer could tell from an overflow, so it is left out
- * of instrumentation here; unit.json_write checks every byte value at
- * every alignment against cJSON's own printing.
- */
-__attribute__((no_sanitize_address)) static const unsigned char *
-next_escape(const unsigned char *s)
-{
-	const __m128i quote = _mm_set1_epi8('"');
-	const __m128i backslash = _mm_set1_epi8('\\');
-	const __m128i control_max = _mm_set1_epi8(0x1f);
-	uintptr_t skip = (uintptr_t)s & 15;
-	const __m128i *p = (const __m128i *)(const void *)(s - skip);
-	unsigned mask = ~0u << skip; /* the bytes from s on */
-
-	for (;; p++, mask = ~0u) {
-		__m128i v = _mm_load_si128(p);
-		/* min(v, 0x1f) == v exactly for the bytes 0x00-0x1f. */
-		__m128i hit = _mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-			_mm_cmpeq_epi8(v, backslash)),
-		    _mm_cmpeq_epi8(_mm_min_epu8(v, control_max), v));
-
-		mask &= (unsigned)_mm_movemask_epi8(hit);
-		if (mask != 0)
-			return (const unsigned char *)p + __builtin_ctz(mask);
-	}
-}
-#else
-/* The bytes a JSON string cannot hold as they are: control characters,
- * the quote and the backslash.  NUL is one of them, so a scan for the
- * next byte to escape also stops at the end of the string. */
-static const unsigned char escape[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['"'] = 1, ['\\'] = 1,
-};
-
-static const unsigned char *
-next_escape(const unsigned char *s)
-{
-	while (!escape[*s])
-		s++;
-	return s;
-}
-#endif
-
-/* The escaped form of a byte next_escape stops at. */
+/* The escaped form of a byte gw_json_next_special stops at. */
 static void
 put_escaped(struct gw_jbuf *b, unsigned char c)
 {
@@ -123,7 +66,7 @@ put_escaped(struct gw_jbuf *b, unsigned char c)
 }
 
 /* Almost every string needs no escape: one scan finds its end (the NUL is
- * one of the bytes next_escape stops at) and it is copied with its quotes in one
+ * one of the bytes gw_json_next_special stops at) and it is copied with its quotes in one
  * reservation; the first byte that needs an escape sends the rest down the
  * slow path. */
 static void
@@ -134,7 +77,7 @@ put_string(struct gw_jbuf *b, const char *s)
 	size_t n;
 	char *out;
 
-	p = next_escape(u);
+	p = gw_json_next_special(u);
 	n = (size_t)(p - u);
 	gw_jbuf_reserve(b, n + 2);
 	out = b->p + b->len;
@@ -146,7 +89,7 @@ put_string(struct gw_jbuf *b, const char *s)
 
 		put_escaped(b, *p++);
 		run = p;
-		p = next_escape(p);
+		p = gw_json_next_special(p);
 		put(b, (const char *)run, (size_t)(p - run));
 	}
 	gw_jbuf_reserve(b, 1);

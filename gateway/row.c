@@ -13,16 +13,8 @@
 #include <string.h>
 
 #include "gateway/gw.h"
+#include "gateway/json_scan.h"
 #include "gateway/row.h"
-
-/* The bytes a string cannot hold as they are (RFC 8259): the quote, the
- * backslash and the control characters; a string's plain runs stop at
- * one. */
-static const unsigned char special[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	['"'] = 1, ['\\'] = 1,
-};
 
 struct reader {
 	const char *p, *end;
@@ -125,9 +117,9 @@ read_string(struct reader *r)
 	for (;;) {
 		const char *run = r->p;
 
-		/* Most of a row is plain text: copy it in runs. */
-		while (r->p < r->end && !special[(unsigned char)*r->p])
-			r->p++;
+		/* Most of a row is plain text: copy it in runs, up to a
+		 * byte a string cannot hold as it is (RFC 8259). */
+		r->p = gw_json_next_special_before(r->p, r->end);
 		memcpy(r->out, run, (size_t)(r->p - run));
 		r->out += r->p - run;
 		if (r->p == r->end)

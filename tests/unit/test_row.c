@@ -14,6 +14,7 @@
 
 #include "adapters/common/map_common.h"
 #include "gateway/gw.h"
+#include "gateway/json_scan.h"
 #include "gateway/row.h"
 
 static int
@@ -248,7 +249,43 @@ test_map_key(void)
 	gw_row_free(&row);
 }
 
+/* The bounded scan under the reader's plain runs (json_scan.h) finds what
+ * a byte-by-byte scan finds: every byte value, at every place in texts of
+ * up to 40 bytes at all 16 alignments, with the end before, at and after
+ * it, and special bytes past the end that it must not report. */
+static void
+test_scan_to_an_end(void)
+{
+	_Alignas(16) char buf[96];
+	size_t wrong = 0;
+
+	for (int v = 0; v < 256; v++)
+		for (size_t align = 0; align < 16; align++)
+			for (size_t len = 0; len <= 40; len++)
+				for (size_t at = 0; at <= len + 1; at++) {
+					char *s = buf + align;
+					const char *want = s + len;
+
+					memset(buf, 'a', sizeof(buf));
+					/* specials just past the end, and in the
+					 * block before the start */
+					s[len + 1] = '"';
+					s[len + 2] = '\\';
+					if (align > 0)
+						buf[0] = '"';
+					if (at < len) {
+						s[at] = (char)v;
+						if (v < 0x20 || v == '"' || v == '\\')
+							want = s + at;
+					}
+					wrong += gw_json_next_special_before(s,
+					    s + len) != want;
+				}
+	CU_ASSERT_EQUAL(wrong, 0);
+}
+
 CU_TestInfo test_row_cases[] = {
+	{ "scan to an end", test_scan_to_an_end },
 	{ "registry row", test_registry_row },
 	{ "escapes and space", test_escapes_and_space },
 	{ "numbers", test_numbers },
