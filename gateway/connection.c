@@ -116,7 +116,7 @@ arm_deadline(struct gw_conn *c, enum deadline_kind kind)
 static bool
 output_waits(struct gw_conn *c)
 {
-	return evbuffer_get_length(gw_stream_output(c->stream)) > 0;
+	return gw_stream_output_length(c->stream) > 0;
 }
 
 /* Write a complete response; the connection decides what happens next. */
@@ -164,8 +164,7 @@ write_response(struct gw_conn *c, int status, const char *content_type,
 static void
 close_if_sent(struct gw_conn *c)
 {
-	if (c->closing &&
-	    evbuffer_get_length(gw_stream_output(c->stream)) == 0)
+	if (c->closing && !output_waits(c))
 		conn_close(c, "done");
 }
 
@@ -371,8 +370,7 @@ process_input(struct gw_conn *c)
 
 	if (c->req != NULL || c->closing || !c->tls_ok)
 		return;
-	if (evbuffer_get_length(gw_stream_output(c->stream)) >
-	    OUTPUT_HIGH_WATER) {
+	if (gw_stream_output_length(c->stream) > OUTPUT_HIGH_WATER) {
 		arm_deadline(c, DEADLINE_SEND);
 		return; /* drained_cb resumes */
 	}

@@ -8,10 +8,11 @@
  * Two persistent events share the socket: the read event is always armed
  * (unless the input bound or the caller paused it), the write event (made
  * at its first need) only while the socket is full or OpenSSL needs it
- * writable to go on reading (a TLS 1.3 KeyUpdate).  OpenSSL writes to and reads from the socket
- * itself; with read-ahead on, one read(2) takes a whole request record,
- * and a read loop runs until OpenSSL holds nothing more, because the
- * kernel will not report bytes OpenSSL already took off the socket.
+ * writable to go on reading (a TLS 1.3 KeyUpdate).  OpenSSL writes to and
+ * reads from the socket itself; with read-ahead on, one read(2) takes a
+ * whole request record, and a read loop runs until OpenSSL holds nothing
+ * more, because the kernel will not report bytes OpenSSL already took off
+ * the socket.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -516,6 +517,12 @@ struct evbuffer *
 gw_stream_output(struct gw_stream *s)
 {
 	return buffer(&s->out);
+}
+
+size_t
+gw_stream_output_length(const struct gw_stream *s)
+{
+	return length(s->out);
 }
 
 void

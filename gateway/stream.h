@@ -75,6 +75,9 @@ void gw_stream_free(struct gw_stream *s);
 struct evbuffer *gw_stream_input(struct gw_stream *s);
 struct evbuffer *gw_stream_output(struct gw_stream *s);
 
+/* Bytes in the output buffer, without making a released one again. */
+size_t gw_stream_output_length(const struct gw_stream *s);
+
 /*
  * Free the buffers that are empty (what an idle keep-alive connection
  * holds: 2 x 144 bytes of its 20 kB); the next byte read, or the next
