@@ -102,10 +102,11 @@ arm_deadline(struct gw_conn *c, enum deadline_kind kind)
 		event_del(&cs->timer);
 		return;
 	}
-	/* A reader that takes nothing of an answer is as idle as one that
-	 * sends nothing. */
+	/* What the reader has not taken yet, for timer_cb to compare. */
 	if (kind == DEADLINE_SEND)
 		gw_stream_unsent(c->stream, &cs->unsent_ours, &cs->unsent_kernel);
+	/* A reader that takes nothing of an answer is as idle as one that
+	 * sends nothing. */
 	ms = kind == DEADLINE_HEADER ? lim->header_timeout_ms :
 	    lim->idle_timeout_ms;
 	tv.tv_sec = ms / 1000;

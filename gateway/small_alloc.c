@@ -1,6 +1,6 @@
 /*
- * small_alloc.c: size-classed slabs for cJSON's and OpenSSL's small blocks
- * (see small_alloc.h for why).
+ * small_alloc.c: size-classed slabs for the small blocks of cJSON, OpenSSL
+ * and libevent (see small_alloc.h for why).
  *
  * The slabs are carved, 64 KiB at a time, out of one range of address space
  * reserved at the first need and committed slab by slab.  A block therefore
