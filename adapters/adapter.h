@@ -10,12 +10,13 @@
  * through the same, single asynchronous path.
  *
  * Row contract of every data statement: column 0 `kind` is the native
- * record kind (e.g. "henkilo", "diagnoosi"), column 1 `doc` is the native
- * row as JSON text, one flat object as row_to_json writes it (the gateway
- * reads it with gw_row_parse, so a column of a nested JSON type cannot be
- * mapped).  Search statements add column 2 `total` (the match count
- * before paging); read statements add column 2 `patient_doc`, the native
- * patient row owning the resource, so consent can be decided before the
+ * record kind (e.g. "henkilo", "diagnoosi"), one of the adapter's
+ * `tables`; column 1 `doc` is the native row as ROW(<columns>)::text with
+ * that table's column list (GW_SQL_DOC in adapters/common/sql_common.h),
+ * which the gateway reads with gw_row_parse against the same list.  Search
+ * statements add column 2 `total` (the match count before paging); read
+ * statements add column 2 `patient_doc`, the native patient row owning the
+ * resource (a doc of tables[0]), so consent can be decided before the
  * resource leaves.
  */
 #ifndef GW_ADAPTER_H
@@ -28,9 +29,10 @@
 #include "gateway/fhir.h"
 #include "gateway/row.h"
 
-#define GW_ADAPTER_ABI 4 /* 2: sql_export takes _since, returns fresh;
+#define GW_ADAPTER_ABI 5 /* 2: sql_export takes _since, returns fresh;
 			    3: sql_search takes a change-time range;
-			    4: rows are read as struct gw_row, not cJSON */
+			    4: rows are read as struct gw_row, not cJSON;
+			    5: docs are record text of listed columns */
 
 /* Room for "fi-" + a 26-character token and the NUL. */
 #define GW_LOGICAL_ID_MAX 64
@@ -67,11 +69,22 @@ struct gw_map_ctx {
 	const struct gw_patient *patient; /* owner of the row */
 };
 
+/* A native table the statements read: its kind (column 0 of a data row)
+ * and its columns as the statements list them in the doc, a literal of
+ * unquoted names ("id, henkilo_id, icd10"; gateway/row.h). */
+struct gw_native_table {
+	const char *kind;
+	const char *columns;
+};
+
 struct gw_adapter {
 	int abi;		 /* GW_ADAPTER_ABI */
 	const char *country;	 /* ISO 3166 alpha-2: "FI" */
 	const char *id_prefix;	 /* logical id prefix: "fi" */
 	const struct gw_id_system *ids; /* terminated by {NULL} */
+	/* Every table whose rows the statements return, the patient's
+	 * first; terminated by {NULL}. */
+	const struct gw_native_table *tables;
 
 	/* Every statement below is a SELECT that changes nothing: the gateway
 	 * runs several of them under one Sync, in one implicit transaction
@@ -156,6 +169,16 @@ void gw_adapters_free_data(void);
  * NUL-terminated when cap > 0); returns the length the text needs, as
  * snprintf does. */
 size_t gw_adapters_metrics(char *out, size_t cap);
+
+/*
+ * The columns of a's table `kind` (gw_adapters_check splits every list
+ * once), or NULL for a kind a does not have.  gw_adapter_patient_columns
+ * is tables[0]'s: a patient_doc's.
+ */
+const struct gw_row_columns *gw_adapter_columns(const struct gw_adapter *a,
+    const char *kind);
+const struct gw_row_columns *gw_adapter_patient_columns(
+    const struct gw_adapter *a);
 
 /* The adapter for a country code, logical-id prefix or identifier system;
  * NULL if none is local. */

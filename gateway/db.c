@@ -3,7 +3,7 @@
  * worker's event loop.
  *
  * Each connection is a small state machine: DOWN -> CONNECTING (driven by
- * PQconnectPoll) -> PREPARING (DB_DURABLE_COMMITS, the statement timeout,
+ * PQconnectPoll) -> PREPARING (DB_SESSION_SETUP, the statement timeout,
  * one PQsendPrepare per statement, then the LISTENs) -> IDLE <-> BUSY.
  * Queries wait in one FIFO per pool and are handed to the connection with
  * the fewest in flight.
@@ -59,17 +59,25 @@
 #define DB_GROUP_MAX 16
 
 /*
- * Run first on every connection: what the gateway commits (audit records
- * before the answer they describe leaves, consent rules, export jobs) must
- * survive a crash of PostgreSQL.  A cluster whose operator turned
- * synchronous_commit off acknowledges commits it may still lose, so such
- * a session is raised to "on"; any other value (local, remote_write,
- * remote_apply) already flushes locally and is left as configured.
- * Read-only transactions write no commit record, so reads pay nothing.
+ * Run first on every connection.
+ *
+ * What the gateway commits (audit records before the answer they describe
+ * leaves, consent rules, export jobs) must survive a crash of PostgreSQL.
+ * A cluster whose operator turned synchronous_commit off acknowledges
+ * commits it may still lose, so such a session is raised to "on"; any
+ * other value (local, remote_write, remote_apply) already flushes locally
+ * and is left as configured.  Read-only transactions write no commit
+ * record, so reads pay nothing.
+ *
+ * Registry rows arrive as record text (gateway/row.h), where dates and
+ * timestamps are written in the session's DateStyle: ISO is the one the
+ * adapters read ("2024-05-01", "2024-05-01 10:00:00+00"), whatever the
+ * cluster's default.
  */
-#define DB_DURABLE_COMMITS                                                    \
-	"SELECT set_config('synchronous_commit', 'on', false) "               \
-	"WHERE current_setting('synchronous_commit') = 'off'"
+#define DB_SESSION_SETUP                                                      \
+	"SELECT set_config('datestyle', 'ISO, YMD', false), "                 \
+	"CASE WHEN current_setting('synchronous_commit') = 'off' "           \
+	"THEN set_config('synchronous_commit', 'on', false) END"
 
 #define DB_MAX_LISTEN 4
 
@@ -342,7 +350,7 @@ conn_start(struct db_conn *c)
 	set_io(c, true);
 }
 
-/* Send DB_DURABLE_COMMITS, the statement timeout, then the next statement
+/* Send DB_SESSION_SETUP, the statement timeout, then the next statement
  * to prepare, then the next LISTEN; becomes IDLE when all are done. */
 static void
 prepare_next(struct db_conn *c)
@@ -352,7 +360,7 @@ prepare_next(struct db_conn *c)
 	int ok;
 
 	if (i == -2) {
-		ok = PQsendQuery(c->pg, DB_DURABLE_COMMITS);
+		ok = PQsendQuery(c->pg, DB_SESSION_SETUP);
 	} else if (i == -1) {
 		char sql[64];
 
@@ -987,7 +995,7 @@ gw_db_connect_blocking(const char *conninfo, const char *name)
 		PQfinish(conn);
 		return NULL;
 	}
-	if (gw_db_exec_blocking(conn, DB_DURABLE_COMMITS) != GW_OK) {
+	if (gw_db_exec_blocking(conn, DB_SESSION_SETUP) != GW_OK) {
 		PQfinish(conn);
 		return NULL;
 	}

@@ -500,8 +500,10 @@ run_batch(struct runner *run, const struct permit *pm,
 		return GW_AGAIN;
 	}
 	for (int i = 0; i < nt; i++) {
-		bool parsed = gw_row_parse(&doc, PQgetvalue(r, i, 1),
-		    (size_t)PQgetlength(r, i, 1)) == GW_OK;
+		const struct gw_row_columns *cols =
+		    gw_adapter_columns(a, PQgetvalue(r, i, 0));
+		bool parsed = cols != NULL && gw_row_parse(&doc, cols,
+		    PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1)) == GW_OK;
 		struct gw_map_ctx mctx = {.patient = &pr.p};
 		enum gw_rtype t;
 		const char *cat = NULL;

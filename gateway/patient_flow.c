@@ -113,18 +113,22 @@ gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
 	struct gw_row *doc = &req->worker->row;
 	cJSON *out;
 
+	const char *kind = PQgetvalue(res, row, 0);
+	const struct gw_row_columns *cols =
+	    gw_adapter_columns(req->adapter, kind);
+
 	*category = NULL;
-	if (gw_row_parse(doc, PQgetvalue(res, row, doc_col),
+	if (cols == NULL || gw_row_parse(doc, cols,
+	    PQgetvalue(res, row, doc_col),
 	    (size_t)PQgetlength(res, row, doc_col)) != GW_OK) {
-		gw_warn("%s: registry row is not a flat JSON object",
-		    req->adapter->country);
+		gw_warn("%s: registry row of kind %s is not a record of its "
+		    "columns", req->adapter->country, kind);
 		return NULL;
 	}
-	out = req->adapter->map(PQgetvalue(res, row, 0), doc, &ctx, rtype,
-	    category);
+	out = req->adapter->map(kind, doc, &ctx, rtype, category);
 	if (out == NULL)
 		gw_warn("%s: unmappable %s row skipped", req->adapter->country,
-		    PQgetvalue(res, row, 0));
+		    kind);
 	return out;
 }
 
@@ -174,8 +178,11 @@ int
 gw_flow_identify(struct gw_req *req, const char *patient_doc)
 {
 	struct gw_row *doc = &req->worker->row;
+	const struct gw_row_columns *cols =
+	    gw_adapter_patient_columns(req->adapter);
 
-	if (gw_row_parse(doc, patient_doc, strlen(patient_doc)) != GW_OK)
+	if (cols == NULL ||
+	    gw_row_parse(doc, cols, patient_doc, strlen(patient_doc)) != GW_OK)
 		return GW_ERR;
 	return identify(req, doc);
 }
@@ -229,9 +236,12 @@ gw_flow_decide(struct gw_req *req, void (*next)(struct gw_req *))
 bool
 gw_flow_hold_patient(struct gw_req *req, const PGresult *res)
 {
+	const struct gw_row_columns *cols =
+	    gw_adapter_columns(req->adapter, PQgetvalue(res, 0, 0));
+
 	/* The row is kept for the answer itself. */
-	if (gw_row_parse(&req->held, PQgetvalue(res, 0, 1),
-	    (size_t)PQgetlength(res, 0, 1)) != GW_OK ||
+	if (cols == NULL || gw_row_parse(&req->held, cols,
+	    PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1)) != GW_OK ||
 	    identify(req, &req->held) != GW_OK) {
 		gw_row_free(&req->held);
 		gw_req_reply_error(req, 500, NULL, "registry row unusable");

@@ -1,13 +1,17 @@
 /*
  * row.c: the reader of registry rows (see row.h).
  *
- * One pass over the input writes every name and value into row->text,
- * which is sized before the pass so that the pointers handed out never
- * move: a string's unescaped bytes and its NUL never take more room than
- * the string with its quotes, nor a number and its NUL more than the
- * number and the byte after it (a ',', '}' or space of the object; an
- * input that ends after the number is refused, but its NUL still fits in
- * the one byte the buffer keeps past the input's length).
+ * One pass over the record writes every value into row->text, which is
+ * sized before the pass so that the pointers handed out never move: a
+ * quoted value's bytes and its NUL never take more room than the value
+ * with its quotes, nor an unquoted value and its NUL more than the value
+ * and the ',' or ')' after it.
+ *
+ * The form is record_out's (PostgreSQL's src/backend/utils/adt/rowtypes.c):
+ * values separated by ',' inside '(' and ')'; NULL is nothing at all; a
+ * value is quoted when it is empty or holds a quote, a backslash, a
+ * parenthesis, a comma or white space, and inside the quotes each '"' and
+ * each '\' is written twice.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,100 +20,66 @@
 #include "gateway/json_scan.h"
 #include "gateway/row.h"
 
+/* --- column lists --------------------------------------------------- */
+
+static bool
+name_byte(unsigned char c, bool first)
+{
+	return (c >= 'a' && c <= 'z') || c == '_' || c >= 0x80 ||
+	       (!first && c >= '0' && c <= '9');
+}
+
+int
+gw_row_columns_parse(struct gw_row_columns *cols, const char *list)
+{
+	const char *p = list;
+	char *out = cols->text;
+
+	cols->n = 0;
+	for (;;) {
+		const char *start;
+		size_t len;
+
+		while (*p == ' ')
+			p++;
+		start = p;
+		while (*p != '\0' && name_byte((unsigned char)*p, p == start))
+			p++;
+		len = (size_t)(p - start);
+		if (len == 0 || cols->n == GW_ROW_COLUMNS_MAX ||
+		    (size_t)(cols->text + sizeof(cols->text) - out) < len + 1)
+			goto err;
+		memcpy(out, start, len);
+		out[len] = '\0';
+		for (int i = 0; i < cols->n; i++)
+			if (strcmp(cols->name[i], out) == 0)
+				goto err;
+		cols->name[cols->n++] = out;
+		out += len + 1;
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			return GW_OK;
+		if (*p++ != ',')
+			goto err;
+	}
+err:
+	cols->n = 0;
+	return GW_ERR;
+}
+
+/* --- records -------------------------------------------------------- */
+
 struct reader {
 	const char *p, *end;
 	char *out;
 };
 
-static void
-skip_space(struct reader *r)
-{
-	while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' ||
-	    *r->p == '\n' || *r->p == '\r'))
-		r->p++;
-}
-
-/* Consume c if it is next. */
-static bool
-take(struct reader *r, char c)
-{
-	if (r->p < r->end && *r->p == c) {
-		r->p++;
-		return true;
-	}
-	return false;
-}
-
-static int
-hex4(const char *p, unsigned *out)
-{
-	unsigned v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		int d = gw_hex_value((unsigned char)p[i]);
-
-		if (d < 0)
-			return GW_ERR;
-		v = v << 4 | (unsigned)d;
-	}
-	*out = v;
-	return GW_OK;
-}
-
-/* Code point cp (1..0x10ffff, no surrogate) as UTF-8. */
-static void
-put_utf8(struct reader *r, unsigned cp)
-{
-	char *o = r->out;
-
-	if (cp < 0x80) {
-		*o++ = (char)cp;
-	} else if (cp < 0x800) {
-		*o++ = (char)(0xc0 | (cp >> 6));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		*o++ = (char)(0xe0 | (cp >> 12));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	} else {
-		*o++ = (char)(0xf0 | (cp >> 18));
-		*o++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-		*o++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*o++ = (char)(0x80 | (cp & 0x3f));
-	}
-	r->out = o;
-}
-
-/* The XXXX of a \uXXXX escape at r->p, with the low half that must follow
- * a high surrogate.  Six bytes become at most three, twelve at most four. */
-static int
-read_unicode(struct reader *r)
-{
-	unsigned cp, low;
-
-	if (r->end - r->p < 4 || hex4(r->p, &cp) != GW_OK)
-		return GW_ERR;
-	r->p += 4;
-	if (cp >= 0xdc00 && cp <= 0xdfff)
-		return GW_ERR;
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' ||
-		    hex4(r->p + 2, &low) != GW_OK || low < 0xdc00 ||
-		    low > 0xdfff)
-			return GW_ERR;
-		r->p += 6;
-		cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-	}
-	if (cp == 0)
-		return GW_ERR;
-	put_utf8(r, cp);
-	return GW_OK;
-}
-
-/* The string whose opening quote is at r->p, unescaped and NUL-terminated
- * at r->out; NULL if it is not a JSON string. */
+/* The quoted value whose opening quote is at r->p, unquoted and
+ * NUL-terminated at r->out; NULL if the quotes do not close as
+ * record_out closes them. */
 static const char *
-read_string(struct reader *r)
+read_quoted(struct reader *r)
 {
 	const char *start = r->out;
 
@@ -117,74 +87,53 @@ read_string(struct reader *r)
 	for (;;) {
 		const char *run = r->p;
 
-		/* Most of a row is plain text: copy it in runs, up to a
-		 * byte a string cannot hold as it is (RFC 8259). */
+		/* Copy plain text in runs, up to a quote, a backslash or a
+		 * control character (the scan the JSON writer uses). */
 		r->p = gw_json_next_special_before(r->p, r->end);
 		memcpy(r->out, run, (size_t)(r->p - run));
 		r->out += r->p - run;
 		if (r->p == r->end)
 			return NULL;
-		if (take(r, '"')) {
+		switch (*r->p) {
+		case '"':
+			if (r->end - r->p >= 2 && r->p[1] == '"') {
+				*r->out++ = '"';
+				r->p += 2;
+				break;
+			}
+			r->p++;
 			*r->out++ = '\0';
 			return start;
-		}
-		if (!take(r, '\\') || r->p == r->end)
-			return NULL; /* a raw control character, or a lone \ */
-		switch (*r->p++) {
-		case '"': *r->out++ = '"'; break;
-		case '\\': *r->out++ = '\\'; break;
-		case '/': *r->out++ = '/'; break;
-		case 'b': *r->out++ = '\b'; break;
-		case 'f': *r->out++ = '\f'; break;
-		case 'n': *r->out++ = '\n'; break;
-		case 'r': *r->out++ = '\r'; break;
-		case 't': *r->out++ = '\t'; break;
-		case 'u':
-			if (read_unicode(r) != GW_OK)
+		case '\\':
+			if (r->end - r->p < 2 || r->p[1] != '\\')
 				return NULL;
+			*r->out++ = '\\';
+			r->p += 2;
 			break;
-		default:
+		case '\0':
 			return NULL;
+		default: /* a control character: text may hold one */
+			*r->out++ = *r->p++;
+			break;
 		}
 	}
 }
 
-static bool
-digit_at(const struct reader *r, const char *p)
-{
-	return p < r->end && *p >= '0' && *p <= '9';
-}
-
-/* A JSON number at r->p, copied as it is and NUL-terminated; NULL if the
- * text there is not one (RFC 8259: no leading zeros, no bare '.', no '+'). */
+/* The unquoted value at r->p, up to the ',' or ')' after it; NULL if it
+ * holds a byte that record_out would have quoted. */
 static const char *
-read_number(struct reader *r)
+read_plain(struct reader *r)
 {
-	const char *p = r->p, *start = r->out;
+	const char *start = r->out;
+	const char *p = r->p;
 
-	if (p < r->end && *p == '-')
-		p++;
-	if (!digit_at(r, p))
-		return NULL;
-	if (*p == '0')
-		p++;
-	else
-		while (digit_at(r, p))
-			p++;
-	if (p < r->end && *p == '.') {
-		if (!digit_at(r, ++p))
+	while (p < r->end && *p != ',' && *p != ')') {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '"' || c == '\\' || c == '(' || c == ' ' ||
+		    (c >= '\t' && c <= '\r') || c == '\0')
 			return NULL;
-		while (digit_at(r, p))
-			p++;
-	}
-	if (p < r->end && (*p == 'e' || *p == 'E')) {
 		p++;
-		if (p < r->end && (*p == '+' || *p == '-'))
-			p++;
-		if (!digit_at(r, p))
-			return NULL;
-		while (digit_at(r, p))
-			p++;
 	}
 	memcpy(r->out, r->p, (size_t)(p - r->p));
 	r->out += p - r->p;
@@ -193,97 +142,56 @@ read_number(struct reader *r)
 	return start;
 }
 
-/* Consume the literal word if it is next. */
-static bool
-take_word(struct reader *r, const char *word, size_t n)
-{
-	if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
-		return false;
-	r->p += n;
-	return true;
-}
-
-/* The value at r->p into f; GW_ERR for anything but a scalar. */
-static int
-read_value(struct reader *r, struct gw_row_field *f)
-{
-	f->text = "";
-	if (r->p == r->end)
-		return GW_ERR;
-	switch (*r->p) {
-	case '"':
-		f->kind = GW_ROW_STRING;
-		f->text = read_string(r);
-		return f->text != NULL ? GW_OK : GW_ERR;
-	case 't':
-		f->kind = GW_ROW_TRUE;
-		return take_word(r, "true", 4) ? GW_OK : GW_ERR;
-	case 'f':
-		f->kind = GW_ROW_FALSE;
-		return take_word(r, "false", 5) ? GW_OK : GW_ERR;
-	case 'n':
-		f->kind = GW_ROW_NULL;
-		return take_word(r, "null", 4) ? GW_OK : GW_ERR;
-	default:
-		f->kind = GW_ROW_NUMBER;
-		f->text = read_number(r);
-		return f->text != NULL ? GW_OK : GW_ERR;
-	}
-}
-
 static void
-add_field(struct gw_row *row, const struct gw_row_field *f)
+fields_room(struct gw_row *row, int n)
 {
-	if (row->n == row->field_cap) {
-		row->field_cap = row->field_cap ? 2 * row->field_cap : 32;
-		row->field = gw_realloc(row->field,
-		    (size_t)row->field_cap * sizeof(row->field[0]));
-	}
-	row->field[row->n++] = *f;
+	if (n <= row->field_cap)
+		return;
+	free(row->field);
+	row->field_cap = n;
+	row->field = gw_malloc((size_t)n * sizeof(row->field[0]));
 }
 
 int
-gw_row_parse(struct gw_row *row, const char *json, size_t len)
+gw_row_parse(struct gw_row *row, const struct gw_row_columns *cols,
+    const char *rec, size_t len)
 {
-	struct reader r = { .p = json, .end = json + len };
+	struct reader r = { .p = rec, .end = rec + len };
 
 	row->n = 0;
+	if (cols->n < 1)
+		return GW_ERR;
 	if (len >= row->text_cap) {
 		if (row->text != NULL)
 			gw_free_zero(row->text, row->text_cap);
 		row->text_cap = len + 1;
 		row->text = gw_malloc(row->text_cap);
 	}
+	fields_room(row, cols->n);
 	r.out = row->text;
-	skip_space(&r);
-	if (!take(&r, '{'))
+	if (len < 2 || *r.p++ != '(')
 		goto err;
-	skip_space(&r);
-	if (!take(&r, '}')) {
-		for (;;) {
-			struct gw_row_field f;
+	for (int i = 0; i < cols->n; i++) {
+		struct gw_row_field *f = &row->field[i];
 
-			if (r.p == r.end || *r.p != '"' ||
-			    (f.name = read_string(&r)) == NULL)
+		f->name = cols->name[i];
+		if (r.p == r.end)
+			goto err;
+		if (*r.p == ',' || *r.p == ')') {
+			f->kind = GW_ROW_NULL;
+			f->text = "";
+		} else {
+			f->kind = GW_ROW_TEXT;
+			f->text = *r.p == '"' ? read_quoted(&r) : read_plain(&r);
+			if (f->text == NULL)
 				goto err;
-			skip_space(&r);
-			if (!take(&r, ':'))
-				goto err;
-			skip_space(&r);
-			if (read_value(&r, &f) != GW_OK)
-				goto err;
-			add_field(row, &f);
-			skip_space(&r);
-			if (take(&r, '}'))
-				break;
-			if (!take(&r, ','))
-				goto err;
-			skip_space(&r);
 		}
+		if (r.p == r.end || *r.p++ != (i + 1 < cols->n ? ',' : ')'))
+			goto err;
 	}
-	skip_space(&r);
 	if (r.p != r.end)
 		goto err;
+	row->n = cols->n;
 	return GW_OK;
 err:
 	row->n = 0;

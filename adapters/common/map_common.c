@@ -25,12 +25,45 @@
 
 /* ---- reading native fields ---- */
 
+/* s is a number as RFC 8259 writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?
+ * ([eE][+-]?[0-9]+)?, which is also how PostgreSQL writes every finite
+ * value of its number types. */
+static bool
+json_number(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return false;
+	if (*s == '.') {
+		if (*++s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
 const char *
 gw_map_str(const struct gw_row *doc, const char *name)
 {
 	const struct gw_row_field *v = gw_row_get(doc, name);
 
-	if (v == NULL || v->kind != GW_ROW_STRING || v->text[0] == '\0')
+	if (v == NULL || v->kind != GW_ROW_TEXT || v->text[0] == '\0')
 		return NULL;
 	return v->text;
 }
@@ -41,10 +74,11 @@ gw_map_num(const struct gw_row *doc, const char *name, double *out)
 	const struct gw_row_field *v = gw_row_get(doc, name);
 	double d;
 
-	/* The text is a JSON number (gw_row_parse checked), which strtod
-	 * reads whole, as cJSON did; one too large for a double is not
+	/* A number column's text (integer, numeric, double precision) in
+	 * the strict JSON form only, so "NaN", "Infinity", " 1" or "0x10"
+	 * are refused rather than read; one too large for a double is not
 	 * finite. */
-	if (v == NULL || v->kind != GW_ROW_NUMBER)
+	if (v == NULL || v->kind != GW_ROW_TEXT || !json_number(v->text))
 		return false;
 	d = strtod(v->text, NULL);
 	if (!isfinite(d))
@@ -61,7 +95,7 @@ gw_map_key(const struct gw_row *doc, const char *name, long long *out)
 	long long k = 0;
 	double v;
 
-	if (f == NULL || f->kind != GW_ROW_NUMBER)
+	if (f == NULL || f->kind != GW_ROW_TEXT)
 		return GW_ERR;
 	/* Every row has two keys, and PostgreSQL writes a bigint as plain
 	 * digits: those are read here, not by strtod (2 % of a $summary's

@@ -12,8 +12,9 @@
  * system without a translation is counted on /metrics.
  *
  * Strings in the structs are borrowed for the call.  Dates and timestamps
- * are the registry's text ("YYYY-MM-DD", or a PostgreSQL timestamptz as
- * row_to_json writes it); the builders convert them (gw_map_datetime).
+ * are the registry's text ("YYYY-MM-DD", or a PostgreSQL timestamptz in
+ * the ISO DateStyle the gateway's sessions set, "2024-05-01 10:00:00+00");
+ * the builders convert them (gw_map_datetime).
  * A builder returns a new resource (caller frees) or NULL when a required
  * field is missing or a value cannot be written as valid FHIR.
  */

@@ -2,6 +2,7 @@
  * registry.c: the table of compiled-in country adapters and the look-ups
  * the router uses.  Adding a country is one line here plus its folder.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "adapters/adapter.h"
@@ -17,6 +18,71 @@ const struct gw_adapter *const gw_adapters[] = {
 	&adapter_se,
 	NULL,
 };
+
+#define ADAPTERS_MAX 8
+#define TABLES_MAX 8
+
+/* Every adapter's column lists, split once (gw_adapter_columns); a list
+ * that does not split stays empty, and gw_adapters_check refuses it. */
+static struct gw_row_columns columns[ADAPTERS_MAX][TABLES_MAX];
+static pthread_once_t columns_once = PTHREAD_ONCE_INIT;
+
+static void
+split_columns(void)
+{
+	for (size_t i = 0; i < ADAPTERS_MAX && gw_adapters[i] != NULL; i++) {
+		const struct gw_native_table *t = gw_adapters[i]->tables;
+
+		for (size_t j = 0; t != NULL && j < TABLES_MAX &&
+		     t[j].kind != NULL; j++)
+			(void)gw_row_columns_parse(&columns[i][j],
+			    t[j].columns);
+	}
+}
+
+/* Whether a's tables are listed, each once, within the bounds above, and
+ * every column list split. */
+static bool
+tables_ok(size_t i, const struct gw_adapter *a)
+{
+	size_t n = 0;
+
+	if (i >= ADAPTERS_MAX || a->tables == NULL)
+		return false;
+	pthread_once(&columns_once, split_columns);
+	for (; a->tables[n].kind != NULL; n++) {
+		if (n == TABLES_MAX || columns[i][n].n == 0)
+			return false;
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(a->tables[j].kind, a->tables[n].kind) == 0)
+				return false;
+	}
+	return n > 0;
+}
+
+const struct gw_row_columns *
+gw_adapter_columns(const struct gw_adapter *a, const char *kind)
+{
+	pthread_once(&columns_once, split_columns);
+	for (size_t i = 0; i < ADAPTERS_MAX && gw_adapters[i] != NULL; i++) {
+		const struct gw_native_table *t = gw_adapters[i]->tables;
+
+		if (gw_adapters[i] != a || t == NULL)
+			continue;
+		for (size_t j = 0; j < TABLES_MAX && t[j].kind != NULL; j++)
+			if (strcmp(t[j].kind, kind) == 0)
+				return columns[i][j].n > 0 ? &columns[i][j] :
+				    NULL;
+	}
+	return NULL;
+}
+
+const struct gw_row_columns *
+gw_adapter_patient_columns(const struct gw_adapter *a)
+{
+	return a->tables != NULL && a->tables[0].kind != NULL ?
+	    gw_adapter_columns(a, a->tables[0].kind) : NULL;
+}
 
 int
 gw_adapters_check(void)
@@ -35,6 +101,12 @@ gw_adapters_check(void)
 		    a->patient_identity == NULL || a->ids == NULL ||
 		    a->sql_read[GW_RT_PATIENT] == NULL) {
 			gw_error("adapter %s: incomplete", a->country);
+			return GW_ERR;
+		}
+		if (!tables_ok(i, a)) {
+			gw_error("adapter %s: its tables' column lists are "
+			    "missing, repeated or not plain names",
+			    a->country);
 			return GW_ERR;
 		}
 		for (int t = GW_RT_CONDITION; t < GW_RT_COUNT; t++) {

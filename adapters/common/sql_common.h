@@ -26,21 +26,30 @@
 	"(CASE WHEN " p "::text ~ '^[1-9][0-9]{0,17}$' THEN " p               \
 	"::text::bigint END)"
 
+/* A row's doc: its columns `cols` ("id, henkilo_id, ...", unqualified, so
+ * the query level has the one table in FROM) as one record text
+ * (gateway/row.h). */
+#define GW_SQL_DOC(cols) "ROW(" cols ")::text"
+
 /* Read the patient row whose token column equals $1 (kind, doc,
  * patient_doc = doc). */
-#define GW_SQL_READ_PATIENT(kind, schema, table, token)                       \
+#define GW_SQL_READ_PATIENT(kind, schema, table, cols, token)                 \
 	"SELECT '" kind "'::text AS kind, s.j AS doc, s.j AS patient_doc "    \
-	"FROM (SELECT row_to_json(h)::text AS j "                             \
+	"FROM (SELECT " GW_SQL_DOC(cols) " AS j "                             \
 	"FROM " schema "." table " h "                                        \
 	"WHERE h." token " = $1::text) s"
 
-/* Read one clinical row by id, with its owner (kind, doc, patient_doc). */
-#define GW_SQL_READ(kind, schema, table, owner_table, owner, cond)           \
-	"SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "      \
-	"row_to_json(h)::text AS patient_doc "                                \
+/* Read one clinical row by id, with its owner (kind, doc, patient_doc).
+ * Each table's doc is made in a subquery of its own, where its columns
+ * are the only ones in scope; PostgreSQL flattens both into one join. */
+#define GW_SQL_READ(kind, schema, table, cols, owner_table, owner_cols,      \
+    owner, cond)                                                              \
+	"SELECT '" kind "'::text AS kind, r.doc, h.doc AS patient_doc "       \
+	"FROM (SELECT " GW_SQL_DOC(cols) " AS doc, r." owner " AS owner_key " \
 	"FROM " schema "." table " r "                                        \
-	"JOIN " schema "." owner_table " h ON h.id = r." owner " "            \
-	"WHERE r.id = " GW_SQL_KEY("$1") cond
+	"WHERE r.id = " GW_SQL_KEY("$1") cond ") r "                          \
+	"JOIN (SELECT " GW_SQL_DOC(owner_cols) " AS doc, h.id "               \
+	"FROM " schema "." owner_table " h) h ON h.id = r.owner_key"
 
 /*
  * One patient's rows of a table, newest first (ties by id: a stable order
@@ -48,8 +57,8 @@
  * the row's change time (the changed column) to [$4, $5), each an instant
  * or "" for no bound: _lastUpdated.
  */
-#define GW_SQL_SEARCH(kind, schema, table, owner, date, changed, cond)        \
-	"SELECT '" kind "'::text AS kind, row_to_json(r)::text AS doc, "      \
+#define GW_SQL_SEARCH(kind, schema, table, cols, owner, date, changed, cond)  \
+	"SELECT '" kind "'::text AS kind, " GW_SQL_DOC(cols) " AS doc, "      \
 	"count(*) OVER () AS total "                                          \
 	"FROM " schema "." table " r "                                        \
 	"WHERE r." owner " = " GW_SQL_KEY("$1") cond " "                      \
@@ -75,14 +84,14 @@
  * show.
  */
 #define GW_SQL_SUMMARY_LIMIT "100"
-#define GW_SQL_SUMMARY_PATIENT(kind, schema, table, token)                    \
+#define GW_SQL_SUMMARY_PATIENT(kind, schema, table, cols, token)              \
 	"WITH p AS MATERIALIZED (SELECT h.* FROM " schema "." table " h "    \
 	"WHERE h." token " = $1::text) "                                      \
 	"SELECT s.kind, s.doc FROM ("                                         \
-	"SELECT '" kind "'::text AS kind, row_to_json(p)::text AS doc, "      \
+	"SELECT '" kind "'::text AS kind, " GW_SQL_DOC(cols) " AS doc, "      \
 	"0 AS osio, NULL::timestamptz AS pvm, p.id FROM p"
-#define GW_SQL_SECTION(kind, schema, table, owner, date, n, cond)             \
-	" UNION ALL (SELECT '" kind "'::text, row_to_json(r)::text, "         \
+#define GW_SQL_SECTION(kind, schema, table, cols, owner, date, n, cond)       \
+	" UNION ALL (SELECT '" kind "'::text, " GW_SQL_DOC(cols) ", "         \
 	n ", r." date "::timestamptz, r.id "                                  \
 	"FROM " schema "." table " r "                                        \
 	"WHERE r." owner " = (SELECT p.id FROM p)" cond " "                   \
@@ -113,18 +122,22 @@
 #define GW_SQL_FRESH(col)                                                     \
 	"(" col " > coalesce(nullif($3::text, '')::timestamptz, "             \
 	"'-infinity'::timestamptz))"
-#define GW_SQL_EXPORT_PATIENTS(kind, schema, table, changed)                  \
+#define GW_SQL_EXPORT_PATIENTS(kind, schema, table, cols, changed)            \
 	"WITH p AS (SELECT h.* FROM " schema "." table " h "                  \
 	"WHERE h.id > coalesce(" GW_SQL_KEY("$1") ", 0) "                     \
 	"ORDER BY h.id LIMIT $2::text::bigint) "                              \
 	"SELECT s.kind, s.doc, s.pkey::text, s.fresh::text FROM ("            \
-	"SELECT '" kind "'::text AS kind, row_to_json(p)::text AS doc, "      \
+	"SELECT '" kind "'::text AS kind, " GW_SQL_DOC(cols) " AS doc, "      \
 	"p.id AS pkey, 0 AS n, 0::bigint AS rid, "                            \
 	GW_SQL_FRESH("p." changed) " AS fresh FROM p"
-#define GW_SQL_EXPORT_ROWS(kind, schema, table, owner, changed, n, cond)      \
-	" UNION ALL SELECT '" kind "'::text, row_to_json(r)::text, p.id, "    \
-	n ", r.id, " GW_SQL_FRESH("r." changed) " FROM " schema "." table     \
-	" r JOIN p ON r." owner " = p.id WHERE true" cond
+#define GW_SQL_EXPORT_ROWS(kind, schema, table, cols, owner, changed, n,     \
+    cond)                                                                     \
+	" UNION ALL SELECT '" kind "'::text, r.doc, p.id, " n ", r.id, "      \
+	GW_SQL_FRESH("r.changed_at") " "                                      \
+	"FROM (SELECT " GW_SQL_DOC(cols) " AS doc, r.id, "                    \
+	"r." owner " AS owner_key, r." changed " AS changed_at "              \
+	"FROM " schema "." table " r WHERE true" cond ") r "                  \
+	"JOIN p ON r.owner_key = p.id"
 #define GW_SQL_EXPORT(patients, a, b, c, d, e)                                \
 	patients a b c d e ") s ORDER BY s.pkey, s.n, s.rid"
 

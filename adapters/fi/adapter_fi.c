@@ -17,12 +17,53 @@
 
 /* Table names and the columns the shared SQL shapes need. */
 #define FI_SCHEMA "fi_rekisteri"
-#define FI_READ(kind)                                                          \
-	GW_SQL_READ(kind, FI_SCHEMA, kind, "henkilo", "henkilo_id", "")
-#define FI_SEARCH(kind, date)                                                  \
-	GW_SQL_SEARCH(kind, FI_SCHEMA, kind, "henkilo_id", date, "muutettu", "")
-#define FI_SECTION(kind, date, n)                                              \
-	GW_SQL_SECTION(kind, FI_SCHEMA, kind, "henkilo_id", date, n, "")
+
+/* Every column of each table, in the table's order: a doc's fields
+ * (adapters/adapter.h).  map_fi.c reads them by these names. */
+#define FI_COLS_henkilo                                                        \
+	"id, hetu, fhir_tunniste, sukunimi, etunimet, kutsumanimi, "           \
+	"sukupuoli, syntymaaika, kotikunta, kotikunta_nimi, lahiosoite, "      \
+	"postinumero, postitoimipaikka, puhelin, aidinkieli, kuolinpaiva, "    \
+	"muutettu"
+#define FI_COLS_allergia                                                       \
+	"id, henkilo_id, aiheuttaja_koodi, aiheuttaja_nimi, reaktio, "         \
+	"vakavuus, kriittisyys, todettu, muutettu"
+#define FI_COLS_diagnoosi                                                      \
+	"id, henkilo_id, icd10, nimi_fi, tila, pysyvyys, todettu, kirjattu, "  \
+	"muutettu"
+#define FI_COLS_laakitys                                                       \
+	"id, henkilo_id, atc, vnr, valmiste, vahvuus, annostus, aloitettu, "   \
+	"lopetettu, tila, muutettu"
+#define FI_COLS_rokotus                                                        \
+	"id, henkilo_id, rokote_atc, rokote_nimi, annettu, annos_nro, erä, "  \
+	"muutettu"
+#define FI_COLS_laboratoriotulos                                               \
+	"id, henkilo_id, tutkimus_koodi, tutkimus_lyhenne, tutkimus_nimi, "    \
+	"loinc, tulos, yksikko, viitevali_ala, viitevali_yla, otettu, "        \
+	"muutettu"
+
+#define FI_READ(t)                                                             \
+	GW_SQL_READ(#t, FI_SCHEMA, #t, FI_COLS_##t, "henkilo",                 \
+	    FI_COLS_henkilo, "henkilo_id", "")
+#define FI_SEARCH(t, date)                                                     \
+	GW_SQL_SEARCH(#t, FI_SCHEMA, #t, FI_COLS_##t, "henkilo_id", date,      \
+	    "muutettu", "")
+#define FI_SECTION(t, date, n)                                                 \
+	GW_SQL_SECTION(                                                        \
+	    #t, FI_SCHEMA, #t, FI_COLS_##t, "henkilo_id", date, n, "")
+#define FI_EXPORT_ROWS(t, n)                                                   \
+	GW_SQL_EXPORT_ROWS(                                                    \
+	    #t, FI_SCHEMA, #t, FI_COLS_##t, "henkilo_id", "muutettu", n, "")
+
+static const struct gw_native_table fi_tables[] = {
+    {"henkilo", FI_COLS_henkilo},
+    {"allergia", FI_COLS_allergia},
+    {"diagnoosi", FI_COLS_diagnoosi},
+    {"laakitys", FI_COLS_laakitys},
+    {"rokotus", FI_COLS_rokotus},
+    {"laboratoriotulos", FI_COLS_laboratoriotulos},
+    {NULL, NULL},
+};
 
 static const struct gw_id_system fi_ids[] = {
     {.system = ADAPTER_FI_HETU_SYSTEM,
@@ -44,55 +85,54 @@ const struct gw_adapter adapter_fi = {
 	.country = "FI",
 	.id_prefix = "fi",
 	.ids = fi_ids,
+	.tables = fi_tables,
 
 	/* Only the HETU system, and the value exactly as written: the sign
 	 * is part of the identity and the check character is uppercase. */
 	.sql_patient_by_identifier =
-	    "SELECT 'henkilo'::text AS kind, row_to_json(h)::text AS doc "
+	    "SELECT 'henkilo'::text AS kind, " GW_SQL_DOC(FI_COLS_henkilo)
+	    " AS doc "
 	    "FROM fi_rekisteri.henkilo h "
 	    "WHERE $1::text = '" ADAPTER_FI_HETU_SYSTEM "' "
 	    "AND h.hetu = $2::text",
 
 	.sql_read = {
 		[GW_RT_PATIENT] = GW_SQL_READ_PATIENT("henkilo", FI_SCHEMA,
-		    "henkilo", "fhir_tunniste"),
-		[GW_RT_CONDITION] = FI_READ("diagnoosi"),
-		[GW_RT_ALLERGY_INTOLERANCE] = FI_READ("allergia"),
-		[GW_RT_MEDICATION_STATEMENT] = FI_READ("laakitys"),
-		[GW_RT_IMMUNIZATION] = FI_READ("rokotus"),
-		[GW_RT_OBSERVATION] = FI_READ("laboratoriotulos"),
+		    "henkilo", FI_COLS_henkilo, "fhir_tunniste"),
+		[GW_RT_CONDITION] = FI_READ(diagnoosi),
+		[GW_RT_ALLERGY_INTOLERANCE] = FI_READ(allergia),
+		[GW_RT_MEDICATION_STATEMENT] = FI_READ(laakitys),
+		[GW_RT_IMMUNIZATION] = FI_READ(rokotus),
+		[GW_RT_OBSERVATION] = FI_READ(laboratoriotulos),
 	},
 
 	.sql_search = {
 		[GW_RT_PATIENT] = NULL,
-		[GW_RT_CONDITION] = FI_SEARCH("diagnoosi", "todettu"),
-		[GW_RT_ALLERGY_INTOLERANCE] = FI_SEARCH("allergia", "todettu"),
-		[GW_RT_MEDICATION_STATEMENT] = FI_SEARCH("laakitys",
+		[GW_RT_CONDITION] = FI_SEARCH(diagnoosi, "todettu"),
+		[GW_RT_ALLERGY_INTOLERANCE] = FI_SEARCH(allergia, "todettu"),
+		[GW_RT_MEDICATION_STATEMENT] = FI_SEARCH(laakitys,
 		    "aloitettu"),
-		[GW_RT_IMMUNIZATION] = FI_SEARCH("rokotus", "annettu"),
-		[GW_RT_OBSERVATION] = FI_SEARCH("laboratoriotulos", "otettu"),
+		[GW_RT_IMMUNIZATION] = FI_SEARCH(rokotus, "annettu"),
+		[GW_RT_OBSERVATION] = FI_SEARCH(laboratoriotulos, "otettu"),
 	},
 
 	.sql_summary = GW_SQL_SUMMARY(
-	    GW_SQL_SUMMARY_PATIENT("henkilo", FI_SCHEMA, "henkilo", "fhir_tunniste"),
-	    FI_SECTION("allergia", "todettu", "1"),
-	    FI_SECTION("diagnoosi", "todettu", "2"),
-	    FI_SECTION("laakitys", "aloitettu", "3"),
-	    FI_SECTION("rokotus", "annettu", "4"),
-	    FI_SECTION("laboratoriotulos", "otettu", "5")),
+	    GW_SQL_SUMMARY_PATIENT("henkilo", FI_SCHEMA, "henkilo",
+	        FI_COLS_henkilo, "fhir_tunniste"),
+	    FI_SECTION(allergia, "todettu", "1"),
+	    FI_SECTION(diagnoosi, "todettu", "2"),
+	    FI_SECTION(laakitys, "aloitettu", "3"),
+	    FI_SECTION(rokotus, "annettu", "4"),
+	    FI_SECTION(laboratoriotulos, "otettu", "5")),
 
 	.sql_export = GW_SQL_EXPORT(
-	    GW_SQL_EXPORT_PATIENTS("henkilo", FI_SCHEMA, "henkilo", "muutettu"),
-	    GW_SQL_EXPORT_ROWS("diagnoosi", FI_SCHEMA, "diagnoosi",
-	        "henkilo_id", "muutettu", "1", ""),
-	    GW_SQL_EXPORT_ROWS("allergia", FI_SCHEMA, "allergia",
-	        "henkilo_id", "muutettu", "2", ""),
-	    GW_SQL_EXPORT_ROWS("laakitys", FI_SCHEMA, "laakitys",
-	        "henkilo_id", "muutettu", "3", ""),
-	    GW_SQL_EXPORT_ROWS("rokotus", FI_SCHEMA, "rokotus",
-	        "henkilo_id", "muutettu", "4", ""),
-	    GW_SQL_EXPORT_ROWS("laboratoriotulos", FI_SCHEMA, "laboratoriotulos",
-	        "henkilo_id", "muutettu", "5", "")),
+	    GW_SQL_EXPORT_PATIENTS("henkilo", FI_SCHEMA, "henkilo",
+	        FI_COLS_henkilo, "muutettu"),
+	    FI_EXPORT_ROWS(diagnoosi, "1"),
+	    FI_EXPORT_ROWS(allergia, "2"),
+	    FI_EXPORT_ROWS(laakitys, "3"),
+	    FI_EXPORT_ROWS(rokotus, "4"),
+	    FI_EXPORT_ROWS(laboratoriotulos, "5")),
 
 	.patient_identity = adapter_fi_patient_identity,
 	.map = adapter_fi_map,

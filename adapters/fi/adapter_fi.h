@@ -17,7 +17,7 @@
 extern const struct gw_adapter adapter_fi;
 
 /*
- * Fill *p from a native henkilo doc (row_to_json of fi_rekisteri.henkilo):
+ * Fill *p from a native henkilo doc (a record of fi_rekisteri.henkilo):
  * logical_id "fi-" + fhir_tunniste, system urn:oid:1.2.246.21, national_id
  * the HETU as written, registry_key henkilo.id in decimal.  doc borrowed.
  * GW_OK, or GW_ERR when a field is missing or does not fit (*p is then

@@ -1,5 +1,5 @@
 /*
- * map_fi.c: native fi_rekisteri rows (row_to_json) to FHIR R4 resources.
+ * map_fi.c: native fi_rekisteri rows (records of their columns) to FHIR R4 resources.
  * One function per kind reads the row's Finnish fields and status words
  * and hands plain values to the shared builders of
  * adapters/common/map_common.c, which own the resource shapes (FI Base

@@ -18,7 +18,7 @@
 extern const struct gw_adapter adapter_no;
 
 /*
- * Fill *p from a native pasient doc (row_to_json of no_register.pasient):
+ * Fill *p from a native pasient doc (a record of no_register.pasient):
  * logical_id "no-" + fhir_id, system the fødselsnummer or D-nummer system
  * (from identtype), national_id the number, registry_key pasient.id in
  * decimal.  doc borrowed.  GW_OK, or GW_ERR when a field is missing or

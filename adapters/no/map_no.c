@@ -1,5 +1,5 @@
 /*
- * map_no.c: native no_register rows (row_to_json) to FHIR R4 resources.
+ * map_no.c: native no_register rows (records of their columns) to FHIR R4 resources.
  * One function per kind reads the row's Norwegian fields and status words
  * and hands plain values to the shared builders of
  * adapters/common/map_common.c.  The Patient follows no-basis-Patient

@@ -20,12 +20,53 @@
 #define SE_SCHEMA "se_register"
 /* Only hypersensitivity signals are allergies (see the migration). */
 #define SE_ALLERGY_ONLY " AND r.signaltyp = 'överkänslighet'"
-#define SE_READ(kind, cond)                                                    \
-	GW_SQL_READ(kind, SE_SCHEMA, kind, "patient", "patient_id", cond)
-#define SE_SEARCH(kind, date, cond)                                            \
-	GW_SQL_SEARCH(kind, SE_SCHEMA, kind, "patient_id", date, "andrad", cond)
-#define SE_SECTION(kind, date, n, cond)                                        \
-	GW_SQL_SECTION(kind, SE_SCHEMA, kind, "patient_id", date, n, cond)
+/* Every column of each table, in the table's order: a doc's fields
+ * (adapters/adapter.h).  map_se.c reads them by these names. */
+#define SE_COLS_patient                                                        \
+	"id, personid, personid_typ, fhir_id, fornamn, "                       \
+	"tilltalsnamn, efternamn, kon, fodelsedatum, kommunkod, "              \
+	"kommun, kommun_samiskt_namn, kommun_samiskt_sprak, "                  \
+	"gatuadress, postnummer, postort, telefon, sprak, "                    \
+	"avliden_datum, andrad"
+#define SE_COLS_uppmarksamhetssignal                                           \
+	"id, patient_id, signaltyp, agens_kod, agens_namn, "                   \
+	"reaktion, allvarlighetsgrad, kritikalitet, visshetsgrad, "            \
+	"beskrivning, registrerad, andrad"
+#define SE_COLS_diagnos                                                        \
+	"id, patient_id, kodverk, kod, benamning, status, "                    \
+	"diagnosdatum, registrerad, andrad"
+#define SE_COLS_lakemedel                                                      \
+	"id, patient_id, atc, lakemedelsnamn, styrka, dosering, "              \
+	"startdatum, slutdatum, status, andrad"
+#define SE_COLS_vaccination                                                    \
+	"id, patient_id, atc, vaccinnamn, vaccinationsdatum, "                 \
+	"dosnummer, batchnummer, andrad"
+#define SE_COLS_labbsvar                                                       \
+	"id, patient_id, analyskod, analysnamn, loinc, resultat, "             \
+	"enhet, ref_lag, ref_hog, provtagning, andrad"
+
+#define SE_READ(t, cond)                                                       \
+	GW_SQL_READ(#t, SE_SCHEMA, #t, SE_COLS_##t, "patient",                 \
+	    SE_COLS_patient, "patient_id", cond)
+#define SE_SEARCH(t, date, cond)                                               \
+	GW_SQL_SEARCH(#t, SE_SCHEMA, #t, SE_COLS_##t, "patient_id", date,      \
+	    "andrad", cond)
+#define SE_SECTION(t, date, n, cond)                                           \
+	GW_SQL_SECTION(                                                        \
+	    #t, SE_SCHEMA, #t, SE_COLS_##t, "patient_id", date, n, cond)
+#define SE_EXPORT_ROWS(t, n, cond)                                             \
+	GW_SQL_EXPORT_ROWS(                                                    \
+	    #t, SE_SCHEMA, #t, SE_COLS_##t, "patient_id", "andrad", n, cond)
+
+static const struct gw_native_table se_tables[] = {
+    {"patient", SE_COLS_patient},
+    {"uppmarksamhetssignal", SE_COLS_uppmarksamhetssignal},
+    {"diagnos", SE_COLS_diagnos},
+    {"lakemedel", SE_COLS_lakemedel},
+    {"vaccination", SE_COLS_vaccination},
+    {"labbsvar", SE_COLS_labbsvar},
+    {NULL, NULL},
+};
 
 static const struct gw_id_system se_ids[] = {
     {.system = ADAPTER_SE_PNR_SYSTEM,
@@ -67,11 +108,13 @@ const struct gw_adapter adapter_se = {
 	.country = "SE",
 	.id_prefix = "se",
 	.ids = se_ids,
+	.tables = se_tables,
 
 	/* Either system of a kind of number finds it; $2 is already the
 	 * 12-digit form (se_ids' normalize). */
 	.sql_patient_by_identifier =
-	    "SELECT 'patient'::text AS kind, row_to_json(p)::text AS doc "
+	    "SELECT 'patient'::text AS kind, " GW_SQL_DOC(SE_COLS_patient)
+	    " AS doc "
 	    "FROM se_register.patient p "
 	    "WHERE p.personid = $2::text "
 	    "AND ((p.personid_typ = 'personnummer' AND $1::text IN ('"
@@ -81,48 +124,45 @@ const struct gw_adapter adapter_se = {
 
 	.sql_read = {
 		[GW_RT_PATIENT] = GW_SQL_READ_PATIENT("patient", SE_SCHEMA,
-		    "patient", "fhir_id"),
-		[GW_RT_CONDITION] = SE_READ("diagnos", ""),
-		[GW_RT_ALLERGY_INTOLERANCE] = SE_READ("uppmarksamhetssignal",
+		    "patient", SE_COLS_patient, "fhir_id"),
+		[GW_RT_CONDITION] = SE_READ(diagnos, ""),
+		[GW_RT_ALLERGY_INTOLERANCE] = SE_READ(uppmarksamhetssignal,
 		    SE_ALLERGY_ONLY),
-		[GW_RT_MEDICATION_STATEMENT] = SE_READ("lakemedel", ""),
-		[GW_RT_IMMUNIZATION] = SE_READ("vaccination", ""),
-		[GW_RT_OBSERVATION] = SE_READ("labbsvar", ""),
+		[GW_RT_MEDICATION_STATEMENT] = SE_READ(lakemedel, ""),
+		[GW_RT_IMMUNIZATION] = SE_READ(vaccination, ""),
+		[GW_RT_OBSERVATION] = SE_READ(labbsvar, ""),
 	},
 
 	.sql_search = {
 		[GW_RT_PATIENT] = NULL,
-		[GW_RT_CONDITION] = SE_SEARCH("diagnos", "diagnosdatum", ""),
-		[GW_RT_ALLERGY_INTOLERANCE] = SE_SEARCH("uppmarksamhetssignal",
+		[GW_RT_CONDITION] = SE_SEARCH(diagnos, "diagnosdatum", ""),
+		[GW_RT_ALLERGY_INTOLERANCE] = SE_SEARCH(uppmarksamhetssignal,
 		    "registrerad", SE_ALLERGY_ONLY),
-		[GW_RT_MEDICATION_STATEMENT] = SE_SEARCH("lakemedel",
+		[GW_RT_MEDICATION_STATEMENT] = SE_SEARCH(lakemedel,
 		    "startdatum", ""),
-		[GW_RT_IMMUNIZATION] = SE_SEARCH("vaccination",
+		[GW_RT_IMMUNIZATION] = SE_SEARCH(vaccination,
 		    "vaccinationsdatum", ""),
-		[GW_RT_OBSERVATION] = SE_SEARCH("labbsvar", "provtagning", ""),
+		[GW_RT_OBSERVATION] = SE_SEARCH(labbsvar, "provtagning", ""),
 	},
 
 	.sql_summary = GW_SQL_SUMMARY(
-	    GW_SQL_SUMMARY_PATIENT("patient", SE_SCHEMA, "patient", "fhir_id"),
-	    SE_SECTION("uppmarksamhetssignal", "registrerad", "1",
+	    GW_SQL_SUMMARY_PATIENT("patient", SE_SCHEMA, "patient",
+	        SE_COLS_patient, "fhir_id"),
+	    SE_SECTION(uppmarksamhetssignal, "registrerad", "1",
 	        SE_ALLERGY_ONLY),
-	    SE_SECTION("diagnos", "diagnosdatum", "2", ""),
-	    SE_SECTION("lakemedel", "startdatum", "3", ""),
-	    SE_SECTION("vaccination", "vaccinationsdatum", "4", ""),
-	    SE_SECTION("labbsvar", "provtagning", "5", "")),
+	    SE_SECTION(diagnos, "diagnosdatum", "2", ""),
+	    SE_SECTION(lakemedel, "startdatum", "3", ""),
+	    SE_SECTION(vaccination, "vaccinationsdatum", "4", ""),
+	    SE_SECTION(labbsvar, "provtagning", "5", "")),
 
 	.sql_export = GW_SQL_EXPORT(
-	    GW_SQL_EXPORT_PATIENTS("patient", SE_SCHEMA, "patient", "andrad"),
-	    GW_SQL_EXPORT_ROWS("diagnos", SE_SCHEMA, "diagnos",
-	        "patient_id", "andrad", "1", ""),
-	    GW_SQL_EXPORT_ROWS("uppmarksamhetssignal", SE_SCHEMA, "uppmarksamhetssignal",
-	        "patient_id", "andrad", "2", SE_ALLERGY_ONLY),
-	    GW_SQL_EXPORT_ROWS("lakemedel", SE_SCHEMA, "lakemedel",
-	        "patient_id", "andrad", "3", ""),
-	    GW_SQL_EXPORT_ROWS("vaccination", SE_SCHEMA, "vaccination",
-	        "patient_id", "andrad", "4", ""),
-	    GW_SQL_EXPORT_ROWS("labbsvar", SE_SCHEMA, "labbsvar",
-	        "patient_id", "andrad", "5", "")),
+	    GW_SQL_EXPORT_PATIENTS("patient", SE_SCHEMA, "patient",
+	        SE_COLS_patient, "andrad"),
+	    SE_EXPORT_ROWS(diagnos, "1", ""),
+	    SE_EXPORT_ROWS(uppmarksamhetssignal, "2", SE_ALLERGY_ONLY),
+	    SE_EXPORT_ROWS(lakemedel, "3", ""),
+	    SE_EXPORT_ROWS(vaccination, "4", ""),
+	    SE_EXPORT_ROWS(labbsvar, "5", "")),
 
 	.patient_identity = adapter_se_patient_identity,
 	.map = adapter_se_map,

@@ -23,7 +23,7 @@
 extern const struct gw_adapter adapter_se;
 
 /*
- * Fill *p from a native patient doc (row_to_json of se_register.patient):
+ * Fill *p from a native patient doc (a record of se_register.patient):
  * logical_id "se-" + fhir_id, system the personnummer or samordningsnummer
  * system written on output (from personid_typ), national_id the 12-digit
  * personid, registry_key patient.id in decimal.  doc borrowed.  GW_OK, or

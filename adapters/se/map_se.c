@@ -1,5 +1,5 @@
 /*
- * map_se.c: native se_register rows (row_to_json) to FHIR R4 resources.
+ * map_se.c: native se_register rows (records of their columns) to FHIR R4 resources.
  * One function per kind reads the row's Swedish fields and status words
  * and hands plain values to the shared builders of
  * adapters/common/map_common.c.  The Patient follows SEBasePatient (the

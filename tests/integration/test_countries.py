@@ -11,6 +11,9 @@ test patient gets an explicit treatment permit first."""
 
 import datetime
 import json
+import os
+import re
+import time
 import unittest
 
 import harness
@@ -369,6 +372,85 @@ class TestClinicalSE(ClinicalMixin, CountryCase):
         self.assertStatus(GW.get("se", "/fhir/AllergyIntolerance/se-" + sid), 404)
         b = self.assertOk(GW.get("se", "/fhir/AllergyIntolerance?patient=" + pid), "Bundle")
         self.assertNotIn("se-" + sid, [e["resource"]["id"] for e in b.get("entry") or []])
+
+
+class TestRegistryText(CountryCase):
+    """Registry rows arrive as record text (gateway/row.h): values that
+    record_out quotes, and dates and timestamps, reach the API unchanged,
+    whatever DateStyle the cluster's sessions default to."""
+
+    def _diagnosis(self):
+        """(row id, todettu, kirjattu as an instant) of a dated diagnosis."""
+        return rows("select id, todettu::text, to_char(kirjattu at time zone 'UTC', "
+                    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') from fi_rekisteri.diagnoosi "
+                    "where todettu is not null and date_trunc('second', kirjattu) = kirjattu "
+                    "order by id limit 1")[0]
+
+    def _condition(self, did, wait=0.0):
+        deadline = time.monotonic() + wait
+        while True:
+            r = GW.get("fi", "/fhir/Condition/fi-" + did)
+            if r.status == 200 or time.monotonic() >= deadline:
+                return self.assertOk(r, "Condition")
+            time.sleep(0.2)
+
+    def test_column_lists_name_every_column(self):
+        # Each adapter's docs list a table's columns (FI_COLS_diagnoosi, ...):
+        # every column of the migrated table, in its order, so a column the
+        # mapping reads cannot be left out of the list and read as missing.
+        for cc, c in COUNTRIES.items():
+            src = open(os.path.join(harness.SOURCE_DIR, "adapters", cc,
+                                    "adapter_%s.c" % cc), encoding="utf-8").read()
+            lists = {m.group(1): "".join(re.findall(r'"([^"]*)"', m.group(2)))
+                     for m in re.finditer(r"#define %s_COLS_(\w+)((?:[^\n]*\\\n)*[^\n]*)"
+                                          % cc.upper(), src)}
+            tables = [c["patient"]] + sorted(c["types"].values())
+            self.assertEqual(sorted(lists), sorted(tables), cc)
+            for table in tables:
+                want = rows("select string_agg(attname, ', ' order by attnum) "
+                            "from pg_attribute where attrelid = '%s.%s'::regclass "
+                            "and attnum > 0 and not attisdropped"
+                            % (c["schema"], table))[0][0]
+                self.assertEqual(lists[table], want, "%s.%s" % (c["schema"], table))
+
+    def test_text_that_record_out_quotes(self):
+        did = self._diagnosis()[0]
+        old = rows("select nimi_fi from fi_rekisteri.diagnoosi where id = " + did)[0][0]
+        self.addCleanup(CLUSTER.psql, "update fi_rekisteri.diagnoosi set nimi_fi = %s "
+                        "where id = %s" % (sql_literal(old), did))
+        for text in (' lead, "quoted" and \\ back\\\\slashes (paren) ',
+                     'tab\there\nnewline', '""', '\\', 'a,b)c(d', 'äö, ŋ'):
+            CLUSTER.psql("update fi_rekisteri.diagnoosi set nimi_fi = %s where id = %s"
+                         % (sql_literal(text), did))
+            c = self._condition(did)
+            validate_r4(c)
+            self.assertEqual(c["code"]["text"], text)
+
+    def test_dates_whatever_the_datestyle(self):
+        did, onset, recorded = self._diagnosis()
+        want = self._condition(did)
+        self.assertEqual(want["onsetDateTime"], onset)
+        self.assertEqual(want["recordedDate"], recorded)
+
+        def reconnect():
+            # New sessions take the database's default; the gateway's pools
+            # reconnect after their backends end.
+            CLUSTER.psql("select pg_terminate_backend(pid) from pg_stat_activity "
+                         "where usename = 'fhirgw_app'")
+
+        def restore():
+            CLUSTER.psql("alter database fhirgw reset datestyle")
+            reconnect()
+            self._condition(did, wait=20)
+
+        CLUSTER.psql("alter database fhirgw set datestyle = 'SQL, DMY'")
+        self.addCleanup(restore)
+        self.assertEqual(rows("select current_date::text ~ '^[0-9]{2}/'")[0][0], "t")
+        reconnect()
+        got = self._condition(did, wait=20)
+        self.assertEqual(got["onsetDateTime"], onset)
+        self.assertEqual(got["recordedDate"], recorded)
+        self.assertEqual(without_meta(got), without_meta(want))
 
 
 class TestSami(CountryCase):

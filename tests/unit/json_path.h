@@ -12,9 +12,11 @@
 
 #include "gateway/row.h"
 
-/* doc as the gateway reads a registry row: printed, as row_to_json would
- * write it, and parsed by gw_row_parse into a row this helper keeps until
- * its next call.  Fails the test (fatally) if doc is not a flat object. */
+/* doc, a flat object of a native row's columns, as the gateway reads a
+ * registry row: written as record_out would write ROW(<its keys>)::text
+ * (booleans as t and f) and parsed by gw_row_parse against its keys, into
+ * a row this helper keeps until its next call.  Fails the test (fatally)
+ * if doc is not a flat object of names the parser takes. */
 const struct gw_row *test_row_of(const cJSON *doc);
 
 /* The string at path below root, or NULL if absent or not a string. */

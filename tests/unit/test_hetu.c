@@ -322,7 +322,7 @@ test_patient_identity(void)
 	CU_ASSERT_EQUAL(adapter_fi.patient_identity(
 	    test_row_of(d), &p), GW_ERR);
 	CU_ASSERT_STRING_EQUAL(p.logical_id, "");
-	cJSON_AddStringToObject(d, "id", "42");
+	cJSON_AddStringToObject(d, "id", "42x"); /* not a registry key */
 	CU_ASSERT_EQUAL(adapter_fi.patient_identity(
 	    test_row_of(d), &p), GW_ERR);
 	cJSON_Delete(d);
