@@ -143,6 +143,9 @@ class TestEveryRequestRecordedOnce(AuditCase):
             ("fi", "/fhir/Condition?patient=%s&color=red" % pid, "TREAT", {}, 400, True),
             ("fi", "/fhir/Patient/fi-aaaaaaaaaaaaaaaaaaaaaaaaaa", "TREAT", {}, 404, True),
             ("fi", "/fhir/Patient/xx-nobody", "TREAT", {}, 404, True),
+            # a patient that is not a plain FHIR id (its column is read back
+            # from the record by the database)
+            ("fi", "/fhir/Condition?patient=fi-not%2Aan%20id", "TREAT", {}, (400, 404), True),
             # reading the audit is audited too, allowed or not
             ("auditor", "/fhir/AuditEvent?patient=" + pid, None, {}, 200, True),
             ("portal", "/fhir/AuditEvent?patient=" + pid, None, {}, 200, True),
@@ -178,6 +181,8 @@ class TestEveryRequestRecordedOnce(AuditCase):
                          ("deny", "consent_rule/%d" % rule))
         self.assertEqual(denied["patient_national_id"], denied_hetu)
         self.assertEqual(denied["returned_count"], 0)
+        raw = by_request_id(sent[15][0])[0]
+        self.assertEqual(raw["patient_logical_id"], "fi-not*an id")
         permitted = by_request_id(sent[0][0])[0]
         self.assertEqual((permitted["decision"], permitted["rule"]),
                          ("permit", "consent_default/FI/TREAT"))
