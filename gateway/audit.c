@@ -575,8 +575,7 @@ gw_audit_entry_free(struct gw_audit_entry *e)
 	forget_returned(e);
 	free(e->content_type);
 	free(e->extra);
-	if (e->body.mem != NULL)
-		gw_free_zero(e->body.mem, e->body.room + e->body.len);
+	gw_body_free(&e->body);
 	if (e->canonical != NULL)
 		gw_free_zero(e->canonical, e->canonical_len);
 	gw_free_zero(e, sizeof(*e));
@@ -598,13 +597,12 @@ release(struct gw_audit_entry *e, bool committed)
 	 * is, never audited again. */
 	req->audit = NULL;
 	req->pending = false;
-	e->body.mem = NULL;
+	e->body = (struct gw_body){0};
 	if (committed) {
 		gw_req_deliver(req, e->status, e->content_type, body,
 		    e->extra);
 	} else {
-		if (body.mem != NULL)
-			gw_free_zero(body.mem, body.room + body.len);
+		gw_body_free(&body);
 		gw_req_reply_error(req, 503, "transient",
 		    "the audit record could not be written; no data released");
 	}

@@ -204,7 +204,7 @@ gw_req_deliver(struct gw_req *req, int status, const char *content_type,
 	struct conn_state *cs;
 
 	if (c == NULL) {
-		free(body.mem);
+		gw_body_free(&body);
 		gw_req_free(req);
 		return;
 	}

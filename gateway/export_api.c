@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+
 #include "gateway/export.h"
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
@@ -23,7 +25,6 @@
 
 #define TYPES_MAX 512
 /* A file is served from memory; export.batch_patients bounds it. */
-#define FILE_MAX ((off_t)512 * 1024 * 1024)
 
 const struct gw_db_statement gw_export_statements[] = {
     /* $1 permit, $2 node key, $3 node name, $4 types ("" = the
@@ -368,10 +369,9 @@ static void
 file_found(const PGresult *res, const char *error, void *arg)
 {
 	struct gw_req *req = arg;
-	char path[1024], *body;
+	struct evbuffer_file_segment *seg = NULL;
+	char path[1024];
 	struct stat st;
-	ssize_t got;
-	size_t off = 0;
 	int fd;
 
 	if (!gw_req_query_ok(req, res, error, "export file lookup failed",
@@ -386,28 +386,37 @@ file_found(const PGresult *res, const char *error, void *arg)
 	    req->worker->server->cfg->export_dir, req->path_args[0],
 	    req->path_args[1]);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0 || st.st_size > FILE_MAX) {
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		if (fd >= 0)
 			close(fd);
 		gw_req_reply_error(
 		    req, 404, "not-found", "export file expired or removed");
 		return;
 	}
-	body = gw_malloc((size_t)st.st_size + 1);
-	while (off < (size_t)st.st_size &&
-	       ((got = read(fd, body + off, (size_t)st.st_size - off)) > 0 ||
-	           (got < 0 && errno == EINTR)))
-		if (got > 0)
-			off += (size_t)got;
-	close(fd);
-	if (off != (size_t)st.st_size) {
-		gw_free_zero(body, (size_t)st.st_size + 1);
+	if (st.st_size == 0) { /* the runner writes none, and mmap takes none */
+		close(fd);
+		gw_req_reply(req, 200, "application/fhir+ndjson",
+		    gw_body_text(NULL, 0), NULL);
+		return;
+	}
+	/*
+	 * Mapped, not read into memory (gateway/http.h): the file is sent
+	 * from the page cache as the client takes it.  A mapping would fault
+	 * if the file shrank under it; the runner never rewrites a file in
+	 * place (it renames a new one over it, and expiry unlinks), so the
+	 * mapping keeps the bytes it was made with.  The segment closes fd.
+	 */
+	seg = evbuffer_file_segment_new(fd, 0, st.st_size,
+	    EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_SENDFILE |
+	    EVBUF_FS_DISABLE_LOCKING);
+	if (seg == NULL) {
+		close(fd);
 		gw_req_reply_error(
 		    req, 500, "exception", "export file unreadable");
 		return;
 	}
 	gw_req_reply(req, 200, "application/fhir+ndjson",
-	    gw_body_text(body, off), NULL);
+	    gw_body_file(seg, (size_t)st.st_size), NULL);
 }
 
 void

@@ -1054,6 +1054,51 @@ free_answer(const void *data, size_t len, void *mem)
 	free(mem);
 }
 
+void
+gw_body_free(struct gw_body *b)
+{
+	if (b->mem != NULL)
+		gw_free_zero(b->mem, b->room + b->len);
+	if (b->file != NULL)
+		evbuffer_file_segment_free(b->file);
+	*b = (struct gw_body){0};
+}
+
+/* The head, then the file's segment: out keeps the segment until its
+ * bytes have gone. */
+static int
+write_file_response(struct evbuffer *out, int status,
+    const char *content_type, const char *extra_headers,
+    struct gw_body body, bool keep_alive)
+{
+	/* Both or neither: a head without its body would leave the client
+	 * waiting for bytes that never come. */
+	struct evbuffer *both = evbuffer_new();
+	int rc = GW_ERR;
+	char *head;
+	size_t n;
+
+	if (both != NULL &&
+	    valid_response(status, content_type, extra_headers, NULL, 0) &&
+	    !no_content(status)) {
+		n = format_head(NULL, 0, status, content_type, extra_headers,
+		    body.len, keep_alive);
+		head = gw_malloc(n);
+		format_head(head, n, status, content_type, extra_headers,
+		    body.len, keep_alive);
+		if (evbuffer_add(both, head, n) == 0 &&
+		    evbuffer_add_file_segment(both, body.file, 0,
+			(ev_off_t)body.len) == 0 &&
+		    evbuffer_add_buffer(out, both) == 0)
+			rc = GW_OK;
+		free(head);
+	}
+	if (both != NULL)
+		evbuffer_free(both);
+	evbuffer_file_segment_free(body.file);
+	return rc;
+}
+
 int
 gw_http_write_response_in_place(struct evbuffer *out, int status,
     const char *content_type, const char *extra_headers,
@@ -1061,6 +1106,10 @@ gw_http_write_response_in_place(struct evbuffer *out, int status,
 {
 	char *content = body.mem != NULL ? body.mem + body.room : NULL;
 	size_t n;
+
+	if (body.file != NULL)
+		return write_file_response(out, status, content_type,
+		    extra_headers, body, keep_alive);
 
 	if (!valid_response(status, content_type, extra_headers, content,
 		body.len)) {

@@ -129,16 +129,24 @@ int gw_http_write_response(struct evbuffer *out, int status,
     const char *content_type, const char *extra_headers, const char *body,
     size_t body_len, bool keep_alive);
 
+struct evbuffer_file_segment;
+
 /*
  * An answer's body in a malloc'd block that keeps room before it for the
  * response's head: the body is mem[room .. room + len).  The JSON answers
  * are printed this way (gw_fhir_print_body), so that their head is written
  * into the room and head and body leave as one block, without being copied
  * into the output (docs/architecture.md).
+ *
+ * Or a file's first len bytes (gw_body_file, mem NULL): an export file is
+ * mapped, not read, so the pages it occupies are the kernel's page cache,
+ * read as the peer takes them and given back under memory pressure,
+ * however large the file and however many are being downloaded.
  */
 struct gw_body {
-	char *mem; /* NULL: no body */
+	char *mem; /* NULL: no body in memory */
 	size_t room, len;
+	struct evbuffer_file_segment *file;
 };
 
 /* A body in a plain malloc'd string (or NULL, 0), without room. */
@@ -148,6 +156,18 @@ gw_body_text(char *s, size_t len)
 	return (struct gw_body){.mem = s, .room = 0, .len = len};
 }
 
+/* The body is file, len bytes long (libevent's segment, which the body
+ * now owns). */
+static inline struct gw_body
+gw_body_file(struct evbuffer_file_segment *file, size_t len)
+{
+	return (struct gw_body){.len = len, .file = file};
+}
+
+/* Let go of a body that will not be sent (wiped: it may hold patient
+ * data); *b is left empty. */
+void gw_body_free(struct gw_body *b);
+
 /* Room that covers the head of any answer but one with long extra
  * headers (those take gw_http_write_response's copy). */
 #define GW_HTTP_HEAD_ROOM 512
@@ -155,8 +175,9 @@ gw_body_text(char *s, size_t len)
 /*
  * As gw_http_write_response, but takes body.mem: the head is written into
  * its room and the block is handed to out by reference, freed once sent.
- * A head that does not fit is copied with the body instead.  body.mem is
- * out's or freed in every case, GW_ERR included.
+ * A head that does not fit is copied with the body instead.  A file body
+ * follows the head as the file's segment.  The body is out's or freed in
+ * every case, GW_ERR included.
  */
 int gw_http_write_response_in_place(struct evbuffer *out, int status,
     const char *content_type, const char *extra_headers,
