@@ -8,7 +8,6 @@
  * another node's job is indistinguishable from no job (404).  The routes
  * are audited (router.c, `.audit`).  The work is the runner's (export.c).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +23,6 @@
 #include "gateway/server.h"
 
 #define TYPES_MAX 512
-/* A file is served from memory; export.batch_patients bounds it. */
 
 const struct gw_db_statement gw_export_statements[] = {
     /* $1 permit, $2 node key, $3 node name, $4 types ("" = the

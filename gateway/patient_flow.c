@@ -111,11 +111,10 @@ gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
 	/* The worker's scratch row: the resource mapped from it copies
 	 * what it keeps, so the next row may overwrite it. */
 	struct gw_row *doc = &req->worker->row;
-	cJSON *out;
-
 	const char *kind = PQgetvalue(res, row, 0);
 	const struct gw_row_columns *cols =
 	    gw_adapter_columns(req->adapter, kind);
+	cJSON *out;
 
 	*category = NULL;
 	if (cols == NULL || gw_row_parse(doc, cols,
