@@ -40,12 +40,18 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cluster_cpu(cluster):
+def cluster_cpu(cluster, reaped=False):
     """CPU seconds of the postmaster and every process under it (backends come and go:
-    one that exited during a round is missed, so rounds keep their connections open)."""
+    one that exited during a round is missed, so rounds keep their connections open).
+    With reaped, also those of the postmaster's children that have exited and been
+    reaped (statement_cost.py's pgbench backends, one per run)."""
     with open(os.path.join(cluster.data, "postmaster.pid")) as f:
         postmaster = int(f.readline())
     total = 0.0
+    if reaped:
+        with open("/proc/%d/stat" % postmaster) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
     for pid in [postmaster] + list(bench._descendants(postmaster)):
         try:
             total += cpu_seconds(pid)

@@ -39,37 +39,20 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import alternate  # noqa: E402
 import bench  # noqa: E402  (also puts tests/integration on sys.path)
 from bench import harness  # noqa: E402
 
 PARSE = re.compile(r"parse (\w+): (.*)$")
 
 
-def cluster_cpu(cluster):
-    """CPU seconds of the postmaster, its live children and its reaped ones."""
-    tck = os.sysconf("SC_CLK_TCK")
-    with open(os.path.join(cluster.data, "postmaster.pid")) as f:
-        postmaster = int(f.readline())
-    with open("/proc/%d/stat" % postmaster) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    total = sum(int(x) for x in fields[11:15]) / tck
-    for pid in bench._descendants(postmaster):
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tck
-    return total
-
-
 def settled_cpu(cluster):
     """cluster_cpu once the backend of a pgbench run that just ended has been reaped (its
     time moves into the postmaster's children's only then): read until it stops moving."""
-    last = cluster_cpu(cluster)
+    last = alternate.cluster_cpu(cluster, reaped=True)
     for _ in range(40):
         time.sleep(0.1)
-        now = cluster_cpu(cluster)
+        now = alternate.cluster_cpu(cluster, reaped=True)
         if now == last:
             return now
         last = now

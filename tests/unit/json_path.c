@@ -31,13 +31,30 @@ test_json_str_at(const cJSON *root, const char *path)
 	return cJSON_IsString(cur) ? cur->valuestring : NULL;
 }
 
-/* One value as record_out writes it (gateway/row.c). */
+void
+test_record_value(char *out, size_t cap, size_t *len, const char *text)
+{
+	bool quote = text[0] == '\0' ||
+	    strpbrk(text, "\"\\(), \t\n\v\f\r") != NULL;
+
+	if (quote)
+		out[(*len)++] = '"';
+	for (const char *c = text; *c != '\0'; c++) {
+		CU_ASSERT_FATAL(*len + 4 < cap);
+		if (quote && (*c == '"' || *c == '\\'))
+			out[(*len)++] = *c;
+		out[(*len)++] = *c;
+	}
+	if (quote)
+		out[(*len)++] = '"';
+}
+
+/* One value of a test doc as record_out writes it (gateway/row.c). */
 static void
 put_value(char *out, size_t cap, size_t *len, const cJSON *v)
 {
 	char *num = NULL;
 	const char *text;
-	bool quote;
 
 	if (cJSON_IsNull(v))
 		return;
@@ -50,17 +67,7 @@ put_value(char *out, size_t cap, size_t *len, const cJSON *v)
 		num = cJSON_PrintUnformatted(v);
 		text = num;
 	}
-	quote = text[0] == '\0' || strpbrk(text, "\"\\(), \t\n\v\f\r") != NULL;
-	if (quote)
-		out[(*len)++] = '"';
-	for (const char *c = text; *c != '\0'; c++) {
-		CU_ASSERT_FATAL(*len + 4 < cap);
-		if (quote && (*c == '"' || *c == '\\'))
-			out[(*len)++] = *c;
-		out[(*len)++] = *c;
-	}
-	if (quote)
-		out[(*len)++] = '"';
+	test_record_value(out, cap, len, text);
 	cJSON_free(num);
 }
 

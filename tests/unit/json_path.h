@@ -19,6 +19,12 @@
  * if doc is not a flat object of names the parser takes. */
 const struct gw_row *test_row_of(const cJSON *doc);
 
+/* text as record_out writes a value that is not NULL (quoted when empty
+ * or holding a quote, a backslash, a parenthesis, a comma or white space;
+ * each quote and backslash inside doubled), appended at out[*len] of a
+ * buffer of cap bytes. */
+void test_record_value(char *out, size_t cap, size_t *len, const char *text);
+
 /* The string at path below root, or NULL if absent or not a string. */
 const char *test_json_str_at(const cJSON *root, const char *path);
 

@@ -14,6 +14,7 @@
 #include "gateway/gw.h"
 #include "gateway/json_scan.h"
 #include "gateway/row.h"
+#include "tests/unit/json_path.h"
 
 static struct gw_row_columns cols;
 
@@ -156,24 +157,6 @@ test_refused(void)
 	gw_row_free(&row);
 }
 
-/* value as record_out writes it, appended at out[*len]. */
-static void
-write_value(char *out, size_t *len, const char *v)
-{
-	bool quote = v[0] == '\0' ||
-	    strpbrk(v, "\"\\(), \t\n\v\f\r") != NULL;
-
-	if (quote)
-		out[(*len)++] = '"';
-	for (; *v != '\0'; v++) {
-		if (quote && (*v == '"' || *v == '\\'))
-			out[(*len)++] = *v;
-		out[(*len)++] = *v;
-	}
-	if (quote)
-		out[(*len)++] = '"';
-}
-
 /* Random values of every byte but NUL, NULLs among them, written as
  * record_out writes them and read back unchanged, into one reused row. */
 static void
@@ -205,7 +188,8 @@ test_round_trip(void)
 			if (c > 0)
 				rec[len++] = ',';
 			if (!null[c])
-				write_value(rec, &len, values[c]);
+				test_record_value(rec, sizeof(rec), &len,
+				    values[c]);
 		}
 		rec[len++] = ')';
 		if (gw_row_parse(&row, &cols, rec, len) != GW_OK) {
