@@ -25,17 +25,10 @@
 #include "gateway/audit.h"
 #include "gateway/gw.h"
 #include "gateway/patient_flow.h"
-#include "gateway/registry_read.h"
 #include "gateway/server.h"
 
 /* At most this many records in one append; the rest wait for the next. */
 #define AUDIT_BATCH_MAX 256
-
-/* The longest an append waits for records still being produced (us);
- * -DAUDIT_GATHER_US=0 builds the batcher without the wait, to compare. */
-#ifndef AUDIT_GATHER_US
-#define AUDIT_GATHER_US 250
-#endif
 
 /* Status recorded for a request whose client left before its answer. */
 #define AUDIT_STATUS_CLIENT_GONE 499
@@ -108,8 +101,6 @@ struct gw_audit {
 	struct entry_queue inflight; /* in the append under way */
 	bool busy;
 	struct event *kick;
-	struct event *gather;	     /* the wait for records still coming */
-	bool gathered;		     /* that wait is over: append now */
 };
 
 /* --- canonical text ----------------------------------------------------- */
@@ -649,40 +640,19 @@ appended(const PGresult *res, const char *error, void *arg)
 static void append(struct gw_audit *a);
 
 /*
- * Append what is queued, unless this worker still has registry queries
- * under way: their answers become records within a query's time, and
- * every append costs the database a fixed ~0.15 ms of CPU besides its
- * records (docs/benchmarks.md).  Then wait for them, at most
- * AUDIT_GATHER_US.  Never when nothing is under way: the records queued
- * are all that can come, and waiting would only idle the worker.
+ * Append what is queued, now: whatever arrives meanwhile waits for the
+ * next append.  Not waiting for records still being produced costs the
+ * database more appends (each about 0.1 ms of CPU besides its records),
+ * but an answer held for them idles its client, and on the benchmark
+ * machine that waiting lost more req/s than the appends it saved
+ * (docs/benchmarks.md, "the audit batcher's wait").
  */
 static void
 flush(struct gw_audit *a)
 {
 	if (a->busy || TAILQ_EMPTY(&a->queue))
 		return;
-	if (AUDIT_GATHER_US > 0 && !a->gathered &&
-	    gw_worker_queries_pending(a->worker) > 0) {
-		static const struct timeval wait = { 0, AUDIT_GATHER_US };
-
-		if (!evtimer_pending(a->gather, NULL))
-			evtimer_add(a->gather, &wait);
-		return;
-	}
-	evtimer_del(a->gather);
-	a->gathered = false;
 	append(a);
-}
-
-static void
-gather_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct gw_audit *a = arg;
-
-	(void)fd;
-	(void)what;
-	a->gathered = true;
-	flush(a);
 }
 
 /* Element i of a joined argument: the separator first unless i is 0. */
@@ -754,11 +724,10 @@ gw_audit_new(struct gw_worker *w)
 	TAILQ_INIT(&a->queue);
 	TAILQ_INIT(&a->inflight);
 	a->kick = event_new(w->base, -1, 0, kick_cb, a);
-	a->gather = evtimer_new(w->base, gather_cb, a);
 	snprintf(name, sizeof(name), "fhirgw audit %d", w->id);
 	a->db = gw_db_new(w->base, w->server->cfg->db_conninfo, 1,
 	    append_statements, name, w->server->cfg->db_statement_timeout_ms);
-	if (a->kick == NULL || a->gather == NULL || a->db == NULL)
+	if (a->kick == NULL || a->db == NULL)
 		gw_fatal("audit: cannot set up the batcher");
 	return a;
 }
@@ -776,7 +745,6 @@ gw_audit_free(struct gw_audit *a)
 	fail_all(&a->inflight);
 	fail_all(&a->queue);
 	event_free(a->kick);
-	event_free(a->gather);
 	free(a);
 }
 

@@ -895,16 +895,6 @@ gw_db_query(struct gw_db *db, const char *name, int nparams,
 	return GW_OK;
 }
 
-int
-gw_db_pending(const struct gw_db *db)
-{
-	int n = db->queued;
-
-	for (int i = 0; i < db->size; i++)
-		n += db->conns[i].ninflight;
-	return n;
-}
-
 void
 gw_db_cancel(struct gw_db *db, void *arg)
 {

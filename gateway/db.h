@@ -60,9 +60,6 @@ struct gw_db *gw_db_new(struct event_base *base, const char *conninfo,
 /* Close every connection; pending queries complete with an error first. */
 void gw_db_free(struct gw_db *db);
 
-/* Queries queued or running: those whose callbacks are still to come. */
-int gw_db_pending(const struct gw_db *db);
-
 /*
  * Run the prepared statement `name` with text parameters (values borrowed
  * until this call returns).  cb is always called exactly once, later, from

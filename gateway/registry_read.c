@@ -169,10 +169,3 @@ gw_registry_query(struct gw_req *req, const char *name, int nparams,
 		c->outstanding--; /* the rows still come, later */
 	}
 }
-
-int
-gw_worker_queries_pending(const struct gw_worker *w)
-{
-	return gw_db_pending(w->db) +
-	       (w->replica != NULL ? gw_db_pending(w->replica) : 0);
-}

@@ -43,7 +43,4 @@
 void gw_registry_query(struct gw_req *req, const char *name, int nparams,
     const char *const *values, bool with_generation, gw_db_cb cb);
 
-/* Queries queued or running on the worker's pools, primary and replica. */
-int gw_worker_queries_pending(const struct gw_worker *w);
-
 #endif
