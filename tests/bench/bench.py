@@ -228,6 +228,24 @@ def _fd_count(pid):
         return 0
 
 
+def _cpu_ticks():
+    """(busy, total) clock ticks so far of each CPU, from /proc/stat."""
+    out = []
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *vals = line.split()
+            if name.startswith("cpu") and name != "cpu":
+                v = [int(x) for x in vals[:8]]
+                out.append((sum(v) - v[3] - v[4], sum(v)))  # idle and iowait
+    return out
+
+
+def _busy_shares(before, after):
+    """Each CPU's busy share between two _cpu_ticks() samples."""
+    return [(b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
+            for (b0, t0), (b1, t1) in zip(before, after)]
+
+
 def _cpu_seconds(pid):
     """(user, system) CPU seconds of pid and all its threads so far."""
     with open("/proc/%d/stat" % pid) as f:
@@ -939,10 +957,12 @@ class Bench:
         url = "https://127.0.0.1:%d%s" % (port, self.paths[kind])
         backends = self._backend_names() if side == "gateway" else {}
         before = self._cpu_sample(side, backends)
+        ticks = _cpu_ticks()
         if self.client == "ab":
             r = run_ab(url, c, n, keepalive, self.pem, self.client_cpu, self.tmp)
         else:
             r = run_mtls_load(self.mtls_load, url, c, n, keepalive, self.pem, self.client_cpu)
+        r["cpu_busy"] = _busy_shares(ticks, _cpu_ticks())
         after = self._cpu_sample(side, backends)
         r["cpu_us"] = {k: (after[k] - before[k]) * 1e6 / n for k in before}
         self.validate(side, kind, c, n, keepalive, r)
@@ -1545,6 +1565,9 @@ class Bench:
                                   for k in ("server", "database", "db_pool", "db_audit",
                                             "replica", "client")}
                            for side in ("gateway", "nginx")},
+                "cpu_busy": {side: [_median(list(x)) for x in
+                                    zip(*[r[side]["cpu_busy"] for r in rs])]
+                             for side in ("gateway", "nginx")},
             }
             t = TARGETS.get(key)
             if t:
@@ -1585,6 +1608,22 @@ class Bench:
                              " %.0f |" % rd if rep else "",
                              u["gateway"]["client"], x, u["nginx"]["client"],
                              x / g if g else 0, x / (g + d + rd) if g + d + rd else 0))
+        return "\n".join(lines)
+
+    def busy_table(self):
+        """Each CPU's busy share during the runs: below 1.0 on the server's CPU, the
+        requests in flight were waiting on something, not queued for that CPU."""
+        n = max((len(r["cpu_busy"]["gateway"]) for r in self.rows), default=0)
+        cpus = " / ".join("CPU %d" % i for i in range(n))
+        lines = ["Busy share of each CPU during the runs (medians over rounds; /proc/stat):", "",
+                 "| test | c | gateway side: %s | nginx side: %s |" % (cpus, cpus),
+                 "|---|---:|---:|---:|"]
+        for r in self.rows:
+            b = r["cpu_busy"]
+            lines.append("| %s | %d | %s | %s |" % (
+                r["label"], r["concurrency"],
+                " / ".join("%.2f" % x for x in b["gateway"]),
+                " / ".join("%.2f" % x for x in b["nginx"])))
         return "\n".join(lines)
 
     def table(self):
@@ -1669,6 +1708,11 @@ class Bench:
                 "both had to share what nginx uses. Queries: the backends of the gateway's "
                 "query pools; audit: those of its audit batchers; rest: every other "
                 "PostgreSQL process (WAL writer, checkpointer, autovacuum, the postmaster).")
+            say()
+            say(self.busy_table())
+            say()
+            say("A server CPU below 1.00 means the requests in flight were waiting (on "
+                "PostgreSQL, the audit commit, the client), not queued for that CPU.")
             say()
         extra = self.extra_tables()
         if extra:
