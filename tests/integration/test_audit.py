@@ -737,7 +737,14 @@ class TestRuntimeRole(AuditCase):
             "insert into gw.audit (seq, recorded_at, patient_logical_id, canonical,"
             " prev_hash, hash) select seq + 1000000, recorded_at, patient_logical_id,"
             " canonical, prev_hash, hash from gw.audit limit 1")
-        self.assertIn("only from gw.audit_append", err)
+        self.assertIn("violates row-level security policy", err)
+
+    def test_no_direct_copy(self):
+        # COPY is the other way rows enter a table; the runtime role has
+        # INSERT (the append switch), so only the policy stands in its way.
+        err = self.as_app("copy gw.audit (seq, recorded_at, patient_logical_id, canonical,"
+                          " prev_hash, hash) from stdin")
+        self.assertIn("row-level security", err)
 
     def test_gateway_is_not_the_owner(self):
         with open(GW.config_path) as f:

@@ -1,0 +1,25 @@
+-- 014_audit_guard_rls.sql: rows enter gw.audit only through gw.audit_append,
+-- now by row-level security instead of 010's statement trigger.
+--
+-- Why: the trigger ran a PL/pgSQL function, with a catalog query, on every
+-- append: 9 % of the audit backend's CPU in a perf profile under $summary
+-- load (docs/benchmarks.md, "The audit guard").  Row-level security costs
+-- the append nothing: gw.audit_append runs as the table's owner, and the
+-- owner is not subject to the table's policies (the table does not FORCE
+-- them).
+--
+-- What it guards is the same.  The runtime role keeps INSERT on gw.audit,
+-- because that privilege is the switch gw.audit_append checks (revoke it
+-- and the gateway answers 503); with row-level security on and no INSERT
+-- policy, an INSERT or COPY of its own is refused ("new row violates
+-- row-level security policy"), so it still cannot put an unchained row into
+-- the table.  Reading is unchanged: one policy lets every row be read by any
+-- role that has SELECT.  UPDATE and DELETE stay ungranted.  Roles with
+-- BYPASSRLS, like superusers, are not held by it; the runtime role has
+-- neither (deploy/pg.sh init), and either could have dropped the trigger.
+
+alter table gw.audit enable row level security;
+create policy audit_read on gw.audit for select using (true);
+
+drop trigger audit_insert_guard on gw.audit;
+drop function gw.audit_insert_guard();
