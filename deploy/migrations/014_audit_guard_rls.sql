@@ -11,9 +11,10 @@
 -- What it guards is the same.  The runtime role keeps INSERT on gw.audit,
 -- because that privilege is the switch gw.audit_append checks (revoke it
 -- and the gateway answers 503); with row-level security on and no INSERT
--- policy, an INSERT or COPY of its own is refused ("new row violates
--- row-level security policy"), so it still cannot put an unchained row into
--- the table.  Reading is unchanged: one policy lets every row be read by any
+-- policy, an INSERT of its own is refused ("new row violates row-level
+-- security policy"), and so is a COPY ("COPY FROM not supported with
+-- row-level security"): it still cannot put an unchained row into the
+-- table.  Reading is unchanged: one policy lets every row be read by any
 -- role that has SELECT.  UPDATE and DELETE stay ungranted.  Roles with
 -- BYPASSRLS, like superusers, are not held by it; the runtime role has
 -- neither (deploy/pg.sh init), and either could have dropped the trigger.
