@@ -15,9 +15,10 @@
 -- security policy"), and so is a COPY ("COPY FROM not supported with
 -- row-level security"): it still cannot put an unchained row into the
 -- table.  Reading is unchanged: one policy lets every row be read by any
--- role that has SELECT.  UPDATE and DELETE stay ungranted.  Roles with
--- BYPASSRLS, like superusers, are not held by it; the runtime role has
--- neither (deploy/pg.sh init), and either could have dropped the trigger.
+-- role that has SELECT.  UPDATE and DELETE stay ungranted.  A superuser or
+-- a role with BYPASSRLS is not held by the policy, as a superuser was not
+-- held by the trigger (it could drop it); the runtime role is created as
+-- neither (deploy/pg.sh init).
 
 alter table gw.audit enable row level security;
 create policy audit_read on gw.audit for select using (true);
