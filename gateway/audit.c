@@ -637,24 +637,6 @@ appended(const PGresult *res, const char *error, void *arg)
 		flush(a);
 }
 
-static void append(struct gw_audit *a);
-
-/*
- * Append what is queued, now: whatever arrives meanwhile waits for the
- * next append.  Not waiting for records still being produced costs the
- * database more appends (each about 0.1 ms of CPU besides its records),
- * but an answer held for them idles its client, and on the benchmark
- * machine that waiting lost more req/s than the appends it saved
- * (docs/benchmarks.md, "the audit batcher's wait").
- */
-static void
-flush(struct gw_audit *a)
-{
-	if (a->busy || TAILQ_EMPTY(&a->queue))
-		return;
-	append(a);
-}
-
 /* Element i of a joined argument: the separator first unless i is 0. */
 static void
 put_element(struct buf *b, int i, const char *text, size_t len)
@@ -704,6 +686,22 @@ append(struct gw_audit *a)
 	}
 	for (int k = 0; k < NARGS; k++)
 		gw_free_zero(args[k].p, args[k].cap);
+}
+
+/*
+ * Append what is queued, now: whatever arrives meanwhile waits for the
+ * next append.  Not waiting for records still being produced costs the
+ * database more appends (each about 0.1 ms of CPU besides its records),
+ * but an answer held for them idles its client, and on the benchmark
+ * machine that waiting lost more req/s than the appends it saved
+ * (docs/benchmarks.md, "the audit batcher's wait").
+ */
+static void
+flush(struct gw_audit *a)
+{
+	if (a->busy || TAILQ_EMPTY(&a->queue))
+		return;
+	append(a);
 }
 
 static void
