@@ -508,29 +508,37 @@ forget_returned(struct gw_audit_entry *e)
 	e->count = 0;
 }
 
+/* One returned resource: its type counted (and listed once), its
+ * "Type/id" listed while there is room. */
+static void
+note_resource(struct gw_audit_entry *e, const char *type, const char *id)
+{
+	bool known = false;
+
+	e->count++;
+	for (int i = 0; i < e->ntypes && !known; i++)
+		known = strcmp(e->types[i], type) == 0;
+	if (!known && e->ntypes < GW_AUDIT_MAX_TYPES)
+		e->types[e->ntypes++] = gw_strdup(type);
+	if (id != NULL && e->nids < GW_AUDIT_MAX_IDS) {
+		size_t n = strlen(type) + strlen(id) + 2;
+
+		e->ids[e->nids] = gw_malloc(n);
+		gw_concat(e->ids[e->nids++], n, type, "/", id, (char *)NULL);
+	}
+}
+
 static void
 note(struct gw_audit_entry *e, const cJSON *resource)
 {
 	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(resource,
 	    "resourceType");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(resource, "id");
-	bool known = false;
 
 	if (!cJSON_IsString(rt))
 		return;
-	e->count++;
-	for (int i = 0; i < e->ntypes && !known; i++)
-		known = strcmp(e->types[i], rt->valuestring) == 0;
-	if (!known && e->ntypes < GW_AUDIT_MAX_TYPES)
-		e->types[e->ntypes++] = gw_strdup(rt->valuestring);
-	if (cJSON_IsString(id) && e->nids < GW_AUDIT_MAX_IDS) {
-		size_t n = strlen(rt->valuestring) + strlen(id->valuestring) +
-		    2;
-
-		e->ids[e->nids] = gw_malloc(n);
-		gw_concat(e->ids[e->nids++], n, rt->valuestring, "/",
-		    id->valuestring, (char *)NULL);
-	}
+	note_resource(e, rt->valuestring,
+	    cJSON_IsString(id) ? id->valuestring : NULL);
 }
 
 void
@@ -556,6 +564,20 @@ gw_audit_note_returned(struct gw_req *req, const cJSON *body)
 	cJSON_ArrayForEach(entry, cJSON_GetObjectItemCaseSensitive(body,
 	    "entry"))
 		note(e, cJSON_GetObjectItemCaseSensitive(entry, "resource"));
+}
+
+void
+gw_audit_forget_returned(struct gw_req *req)
+{
+	if (req->audit != NULL)
+		forget_returned(req->audit);
+}
+
+void
+gw_audit_note_resource(struct gw_req *req, const char *type, const char *id)
+{
+	if (req->audit != NULL)
+		note_resource(req->audit, type, id);
 }
 
 void

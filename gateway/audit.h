@@ -107,6 +107,17 @@ void gw_audit_begin(struct gw_req *req);
 void gw_audit_note_returned(struct gw_req *req, const cJSON *body);
 
 /*
+ * The same for an answer written as text (json_out.h), one resource at a
+ * time in the order the answer holds them, as gw_audit_note_returned
+ * walks a tree: forget what was noted, then note a Bundle that has an id,
+ * then each entry's resource.  id may be NULL (a searchset Bundle).  Both
+ * do nothing for a request that is not audited.
+ */
+void gw_audit_forget_returned(struct gw_req *req);
+void gw_audit_note_resource(struct gw_req *req, const char *type,
+    const char *id);
+
+/*
  * Hold the answer of an audited request until its record commits, then
  * write it (gw_req_deliver), or a 503 instead if the record could not be
  * written.  Takes body.mem and the request; copies content_type and

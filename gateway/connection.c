@@ -226,6 +226,34 @@ gw_req_deliver(struct gw_req *req, int status, const char *content_type,
 	event_active(&cs->timer, EV_READ, 0);
 }
 
+#ifdef GW_VALIDATE_OUTPUT
+/* Test builds check everything they emit against profiles/: a successful
+ * answer that violates them becomes a 500 OperationOutcome naming the
+ * violation (returned; body is left to the caller), so the tests see it.
+ * NULL when body passes. */
+static cJSON *
+profile_violation(int status, const cJSON *body)
+{
+	cJSON *issues, *oo;
+	char *why;
+
+	if (status >= 300 || gw_output_profiles == NULL)
+		return NULL;
+	issues = cJSON_CreateArray();
+	if (gw_profiles_validate(gw_output_profiles, body, issues) == 0) {
+		cJSON_Delete(issues);
+		return NULL;
+	}
+	why = gw_fhir_print(issues);
+	gw_error("emitted resource violates profiles: %s", why);
+	free(why);
+	oo = cJSON_CreateObject();
+	cJSON_AddStringToObject(oo, "resourceType", "OperationOutcome");
+	cJSON_AddItemToObject(oo, "issue", issues);
+	return oo;
+}
+#endif
+
 void
 gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
     const char *extra_headers)
@@ -233,25 +261,12 @@ gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
 	struct gw_body text;
 
 #ifdef GW_VALIDATE_OUTPUT
-	/* Test builds check everything they emit against profiles/; a
-	 * violation becomes a 500 that names it, so the tests see it. */
-	if (status < 300 && gw_output_profiles != NULL) {
-		cJSON *issues = cJSON_CreateArray();
+	cJSON *violation = profile_violation(status, body);
 
-		if (gw_profiles_validate(gw_output_profiles, body, issues) > 0) {
-			char *why = gw_fhir_print(issues);
-
-			gw_error("emitted resource violates profiles: %s", why);
-			free(why);
-			cJSON_Delete(body);
-			body = cJSON_CreateObject();
-			cJSON_AddStringToObject(body, "resourceType",
-			    "OperationOutcome");
-			cJSON_AddItemToObject(body, "issue", issues);
-			status = 500;
-		} else {
-			cJSON_Delete(issues);
-		}
+	if (violation != NULL) {
+		cJSON_Delete(body);
+		body = violation;
+		status = 500;
 	}
 #endif
 	if (req->audit != NULL)
@@ -259,6 +274,28 @@ gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
 	text = gw_fhir_print_body(body);
 	cJSON_Delete(body);
 	gw_req_reply(req, status, "application/fhir+json; charset=utf-8", text,
+	    extra_headers);
+}
+
+void
+gw_req_reply_json_text(struct gw_req *req, int status, struct gw_body body,
+    const char *extra_headers)
+{
+#ifdef GW_VALIDATE_OUTPUT
+	/* What was written is read back as the tree a client would parse. */
+	cJSON *tree = cJSON_ParseWithLength(body.mem + body.room, body.len);
+	cJSON *violation = tree == NULL ? NULL : profile_violation(status, tree);
+
+	if (tree == NULL)
+		gw_fatal("a JSON answer written as text does not parse");
+	cJSON_Delete(tree);
+	if (violation != NULL) {
+		gw_body_free(&body);
+		gw_req_reply_json(req, 500, violation, NULL);
+		return;
+	}
+#endif
+	gw_req_reply(req, status, "application/fhir+json; charset=utf-8", body,
 	    extra_headers);
 }
 

@@ -204,18 +204,30 @@ gw_fhir_print_scratch(const cJSON *json, size_t *len)
  * doubling and copying up to it again. */
 static _Thread_local size_t handed_over_cap;
 
-struct gw_body
-gw_fhir_print_body(const cJSON *json)
-{
-	struct gw_body body = {.room = GW_HTTP_HEAD_ROOM};
-	char *before = scratch.p;
+/* The print buffer the body is being written into since
+ * gw_fhir_body_open, and where it was before (to tell the exit hook when
+ * it moved). */
+static _Thread_local char *body_before;
 
+struct gw_jbuf *
+gw_fhir_body_open(void)
+{
+	body_before = scratch.p;
 	if (scratch.p == NULL && handed_over_cap > 0)
 		gw_jbuf_reserve(&scratch, handed_over_cap - 1);
 	scratch.len = 0;
-	gw_jbuf_reserve(&scratch, body.room);
-	scratch.len = body.room;
-	gw_json_write(&scratch, json);
+	gw_jbuf_reserve(&scratch, GW_HTTP_HEAD_ROOM);
+	scratch.len = GW_HTTP_HEAD_ROOM;
+	return &scratch;
+}
+
+struct gw_body
+gw_fhir_body_close(void)
+{
+	struct gw_body body = {.room = GW_HTTP_HEAD_ROOM};
+	char *before = body_before;
+
+	body_before = NULL;
 	body.len = scratch.len - body.room;
 	if (body.len <= BODY_COPY_MAX) {
 		if (scratch.p != before)
@@ -234,6 +246,13 @@ gw_fhir_print_body(const cJSON *json)
 	if (before != NULL)
 		scratch_moved();
 	return body;
+}
+
+struct gw_body
+gw_fhir_print_body(const cJSON *json)
+{
+	gw_json_write(gw_fhir_body_open(), json);
+	return gw_fhir_body_close();
 }
 
 char *

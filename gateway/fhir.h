@@ -11,6 +11,8 @@
 
 #include "gateway/http.h"
 
+struct gw_jbuf;
+
 /* The resource types an adapter serves. */
 enum gw_rtype {
 	GW_RT_PATIENT,
@@ -93,6 +95,15 @@ char *gw_fhir_print(const cJSON *json);
  * .mem (free()).
  */
 struct gw_body gw_fhir_print_body(const cJSON *json);
+
+/*
+ * The same for a body written as text (json_out.h): open returns this
+ * thread's print buffer with the head room taken, for the body to be
+ * appended to; close hands it over as gw_fhir_print_body does.  Nothing
+ * else may print on the thread in between.
+ */
+struct gw_jbuf *gw_fhir_body_open(void);
+struct gw_body gw_fhir_body_close(void);
 
 /*
  * Print compactly into this thread's reusable buffer and set *len: the text

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gateway/gw.h"
+#include "gateway/json_out.h"
 #include "gateway/patient_flow.h"
 #include "gateway/registry_read.h"
 
@@ -38,160 +39,247 @@ static const struct ips_section sections[] = {
 	    "Relevant diagnostic tests/laboratory data Narrative" },
 };
 
-static cJSON *
-narrative(const char *text)
+/* {"status":"generated","div":...} around text. */
+static void
+write_narrative(struct gw_jout *o, const char *text)
 {
-	cJSON *n = cJSON_CreateObject();
 	char div[256];
 
 	gw_concat(div, sizeof(div), "<div xmlns=\"http://www.w3.org/1999/xhtml\">",
 	    text, "</div>", (char *)NULL);
-	GW_JSON_ADD_STRING(n, "status", "generated");
-	GW_JSON_ADD_STRING(n, "div", div);
-	return n;
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "status", "generated");
+	GW_JOUT_STRING(o, "div", div);
+	gw_jout_end_object(o);
 }
 
-static cJSON *
-author_organization(const struct gw_req *req, char *id, size_t idsz)
+/* A CodeableConcept of one coding, every part given. */
+static void
+write_concept(struct gw_jout *o, const char *system, const char *code,
+    const char *display)
 {
-	cJSON *org = cJSON_CreateObject();
-	char name[96];
-
-	gw_concat(id, idsz, "fhirgw-", req->adapter->id_prefix, (char *)NULL);
-	gw_concat(name, sizeof(name), "fhirgw ", req->adapter->country,
-	    " data holder gateway", (char *)NULL);
-	GW_JSON_ADD_STRING(org, "resourceType", "Organization");
-	GW_JSON_ADD_STRING(org, "id", id);
-	GW_JSON_ADD_STRING(org, "name", name);
-	return org;
+	gw_jout_object(o);
+	GW_JOUT_ARRAY(o, "coding");
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "system", system);
+	GW_JOUT_STRING(o, "code", code);
+	GW_JOUT_STRING(o, "display", display);
+	gw_jout_end_object(o);
+	gw_jout_end_array(o);
+	gw_jout_end_object(o);
 }
 
-static cJSON *
-section_json(const struct ips_section *s, cJSON *refs)
+/* {"reference":"type/id"}. */
+static void
+write_reference(struct gw_jout *o, const char *type, const char *id)
 {
-	cJSON *sec = cJSON_CreateObject();
-	int n = cJSON_GetArraySize(refs);
-	char text[96], count[GW_INT_TEXT];
+	char ref[160];
 
-	GW_JSON_ADD_STRING(sec, "title", s->title);
-	GW_JSON_ADD(sec, "code", gw_fhir_codeable(
-	    gw_fhir_coding(LOINC, s->code, s->display), NULL));
-	gw_fmt_int(count, n);
-	gw_concat(text, sizeof(text), s->title, ": ", count,
-	    n == 1 ? " entry" : " entries", (char *)NULL);
-	GW_JSON_ADD(sec, "text", narrative(text));
-	if (n > 0) {
-		GW_JSON_ADD(sec, "entry", refs);
-	} else {
-		cJSON_Delete(refs);
-		GW_JSON_ADD(sec, "emptyReason", gw_fhir_codeable(
-		    gw_fhir_coding("http://terminology.hl7.org/CodeSystem/"
-		    "list-empty-reason", "unavailable", "Unavailable"), NULL));
-	}
-	return sec;
+	gw_concat(ref, sizeof(ref), type, "/", id, (char *)NULL);
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "reference", ref);
+	gw_jout_end_object(o);
 }
 
 /* The mapped section rows between the registry's answer and the consent
  * decision: the resources in req->held_resource (an array, in the
  * answer's order), their types and sensitive categories here, in
- * req->ctx. */
+ * req->ctx; `kept` is filled once the decision is known. */
 struct summary_held {
 	int n;
 	struct {
 		enum gw_rtype type;
 		const char *category;
+		bool kept; /* the decision lets it out */
 	} row[];
 };
 
+/* The id of a mapped resource (every builder writes one). */
+static const char *
+resource_id(const cJSON *r)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "id"));
+}
+
+/* One section of the Composition: its entries are the kept resources of
+ * its type, in the registry's order. */
+static void
+write_section(struct gw_jout *o, const struct ips_section *s,
+    const struct summary_held *held, const cJSON *resources)
+{
+	const char *type = gw_fhir_type_name(s->type);
+	char text[96], count[GW_INT_TEXT];
+	const cJSON *r;
+	int n = 0, i;
+
+	for (i = 0; i < held->n; i++)
+		n += held->row[i].kept && held->row[i].type == s->type;
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "title", s->title);
+	GW_JOUT_KEY(o, "code");
+	write_concept(o, LOINC, s->code, s->display);
+	gw_fmt_int(count, n);
+	gw_concat(text, sizeof(text), s->title, ": ", count,
+	    n == 1 ? " entry" : " entries", (char *)NULL);
+	GW_JOUT_KEY(o, "text");
+	write_narrative(o, text);
+	if (n > 0) {
+		GW_JOUT_ARRAY(o, "entry");
+		i = 0;
+		cJSON_ArrayForEach(r, resources) {
+			if (held->row[i].kept && held->row[i].type == s->type)
+				write_reference(o, type, resource_id(r));
+			i++;
+		}
+		gw_jout_end_array(o);
+	} else {
+		GW_JOUT_KEY(o, "emptyReason");
+		write_concept(o, "http://terminology.hl7.org/CodeSystem/"
+		    "list-empty-reason", "unavailable", "Unavailable");
+	}
+	gw_jout_end_object(o);
+}
+
+/* One Bundle entry: {"fullUrl":base/type/id,"resource":...}, the
+ * resource either a tree or (tree NULL) written by the caller after
+ * this, who then closes the entry; noted for the audit record. */
+static void
+begin_entry(struct gw_req *req, struct gw_jout *o, const char *type,
+    const char *id)
+{
+	char url[512];
+
+	gw_concat(url, sizeof(url),
+	    req->worker->server->cfg->public_base_url, "/", type, "/", id,
+	    (char *)NULL);
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "fullUrl", url);
+	GW_JOUT_KEY(o, "resource");
+	gw_audit_note_resource(req, type, id);
+}
+
+static void
+write_tree_entry(struct gw_req *req, struct gw_jout *o, const char *type,
+    const cJSON *resource)
+{
+	begin_entry(req, o, type, resource_id(resource));
+	gw_jout_tree(o, resource);
+	gw_jout_end_object(o);
+}
+
+static void
+write_composition(struct gw_req *req, struct gw_jout *o, const char *uuid,
+    const char *now, const char *org_id)
+{
+	const struct summary_held *held = req->ctx;
+
+	begin_entry(req, o, "Composition", uuid);
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "resourceType", "Composition");
+	GW_JOUT_STRING(o, "id", uuid);
+	GW_JOUT_KEY(o, "text");
+	write_narrative(o, "International Patient Summary");
+	GW_JOUT_STRING(o, "status", "final");
+	GW_JOUT_KEY(o, "type");
+	write_concept(o, LOINC, "60591-5", "Patient summary Document");
+	GW_JOUT_KEY(o, "subject");
+	write_reference(o, "Patient", req->patient.logical_id);
+	GW_JOUT_STRING(o, "date", now);
+	GW_JOUT_ARRAY(o, "author");
+	write_reference(o, "Organization", org_id);
+	gw_jout_end_array(o);
+	GW_JOUT_STRING(o, "title", "International Patient Summary");
+	GW_JOUT_ARRAY(o, "section");
+	for (size_t i = 0; i < GW_ARRAY_LEN(sections); i++)
+		write_section(o, &sections[i], held, req->held_resource);
+	gw_jout_end_array(o);
+	gw_jout_end_object(o); /* the Composition */
+	gw_jout_end_object(o); /* its entry */
+}
+
+/* The authoring Organization: this gateway for its country. */
+static void
+write_organization(struct gw_req *req, struct gw_jout *o, const char *id)
+{
+	char name[96];
+
+	gw_concat(name, sizeof(name), "fhirgw ", req->adapter->country,
+	    " data holder gateway", (char *)NULL);
+	begin_entry(req, o, "Organization", id);
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "resourceType", "Organization");
+	GW_JOUT_STRING(o, "id", id);
+	GW_JOUT_STRING(o, "name", name);
+	gw_jout_end_object(o);
+	gw_jout_end_object(o);
+}
+
+/*
+ * The document, written as text straight into the answer's body: the
+ * Bundle's own members and the Composition are known shapes, and the
+ * mapped resources are written from their trees in place, so no tree of
+ * the whole document is built, printed and freed (docs/benchmarks.md).
+ */
 static void
 summary_permitted(struct gw_req *req)
 {
-	const char *base = req->worker->server->cfg->public_base_url;
 	const struct gw_map_ctx ctx = { .patient = &req->patient };
-	const struct summary_held *held = req->ctx;
-	cJSON *entries[GW_RT_COUNT] = { NULL }, *refs[GW_RT_COUNT] = { NULL };
-	cJSON *bundle, *comp, *secs, *patient, *org, *ident, *r;
-	char uuid[37], now[32], org_id[64];
+	struct summary_held *held = req->ctx;
+	struct gw_jout o;
+	cJSON *patient;
+	const cJSON *r;
+	char uuid[37], now[32], org_id[64], urn[48];
 	enum gw_rtype t;
 	const char *category;
 
 	patient = req->adapter->map(req->held_kind, &req->held, &ctx, &t,
 	    &category);
-	if (patient == NULL) {
+	if (patient == NULL || resource_id(patient) == NULL) {
+		cJSON_Delete(patient);
 		gw_req_reply_error(req, 500, NULL, "patient not mappable");
 		return;
 	}
-	for (int i = 0; i < GW_RT_COUNT; i++) {
-		entries[i] = cJSON_CreateArray();
-		refs[i] = cJSON_CreateArray();
-	}
-	for (int i = 0; i < held->n; i++) {
-		const cJSON *id;
-
-		r = cJSON_DetachItemFromArray(req->held_resource, 0);
-		t = held->row[i].type;
-		if (gw_consent_excludes(&req->decision,
-		    held->row[i].category)) {
-			cJSON_Delete(r);
-			continue;
-		}
-		id = cJSON_GetObjectItemCaseSensitive(r, "id");
-		cJSON_AddItemToArray(refs[t], gw_fhir_reference(
-		    gw_fhir_type_name(t), id->valuestring));
-		cJSON_AddItemToArray(entries[t], r);
-	}
-
+	for (int i = 0; i < held->n; i++)
+		held->row[i].kept = !gw_consent_excludes(&req->decision,
+		    held->row[i].category);
 	gw_fhir_now(now, sizeof(now));
-	org = author_organization(req, org_id, sizeof(org_id));
 	gw_fhir_uuid4(uuid);
-	comp = cJSON_CreateObject();
-	GW_JSON_ADD_STRING(comp, "resourceType", "Composition");
-	GW_JSON_ADD_STRING(comp, "id", uuid);
-	GW_JSON_ADD(comp, "text", narrative(
-	    "International Patient Summary"));
-	GW_JSON_ADD_STRING(comp, "status", "final");
-	GW_JSON_ADD(comp, "type", gw_fhir_codeable(
-	    gw_fhir_coding(LOINC, "60591-5", "Patient summary Document"),
-	    NULL));
-	GW_JSON_ADD(comp, "subject", gw_fhir_reference("Patient",
-	    req->patient.logical_id));
-	GW_JSON_ADD_STRING(comp, "date", now);
-	cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(comp, "author"),
-	    gw_fhir_reference("Organization", org_id));
-	GW_JSON_ADD_STRING(comp, "title", "International Patient Summary");
-	secs = GW_JSON_ADD_ARRAY(comp, "section");
-	for (size_t i = 0; i < GW_ARRAY_LEN(sections); i++) {
-		cJSON_AddItemToArray(secs, section_json(&sections[i],
-		    refs[sections[i].type]));
-		refs[sections[i].type] = NULL;
-	}
+	gw_concat(urn, sizeof(urn), "urn:uuid:", uuid, (char *)NULL);
+	gw_concat(org_id, sizeof(org_id), "fhirgw-", req->adapter->id_prefix,
+	    (char *)NULL);
 
-	bundle = gw_fhir_bundle_new("document");
-	GW_JSON_ADD_STRING(bundle, "id", uuid);
-	ident = GW_JSON_ADD_OBJECT(bundle, "identifier");
-	GW_JSON_ADD_STRING(ident, "system", "urn:ietf:rfc:3986");
-	{
-		char urn[48];
+	gw_audit_forget_returned(req);
+	gw_audit_note_resource(req, "Bundle", uuid);
+	o = (struct gw_jout){ .b = gw_fhir_body_open() };
+	gw_jout_object(&o);
+	GW_JOUT_STRING(&o, "resourceType", "Bundle");
+	GW_JOUT_STRING(&o, "type", "document");
+	GW_JOUT_STRING(&o, "id", uuid);
+	GW_JOUT_OBJECT(&o, "identifier");
+	GW_JOUT_STRING(&o, "system", "urn:ietf:rfc:3986");
+	GW_JOUT_STRING(&o, "value", urn);
+	gw_jout_end_object(&o);
+	GW_JOUT_STRING(&o, "timestamp", now);
+	GW_JOUT_ARRAY(&o, "entry");
+	write_composition(req, &o, uuid, now, org_id);
+	write_tree_entry(req, &o, "Patient", patient);
+	write_organization(req, &o, org_id);
+	for (size_t s = 0; s < GW_ARRAY_LEN(sections); s++) {
+		int i = 0;
 
-		gw_concat(urn, sizeof(urn), "urn:uuid:", uuid, (char *)NULL);
-		GW_JSON_ADD_STRING(ident, "value", urn);
+		cJSON_ArrayForEach(r, req->held_resource) {
+			if (held->row[i].kept &&
+			    held->row[i].type == sections[s].type)
+				write_tree_entry(req, &o,
+				    gw_fhir_type_name(sections[s].type), r);
+			i++;
+		}
 	}
-	GW_JSON_ADD_STRING(bundle, "timestamp", now);
-	gw_fhir_bundle_add(bundle, base, comp, NULL);
-	gw_fhir_bundle_add(bundle, base, patient, NULL);
-	gw_fhir_bundle_add(bundle, base, org, NULL);
-	for (size_t i = 0; i < GW_ARRAY_LEN(sections); i++) {
-		cJSON *list = entries[sections[i].type];
-
-		while ((r = cJSON_DetachItemFromArray(list, 0)) != NULL)
-			gw_fhir_bundle_add(bundle, base, r, NULL);
-	}
-	for (int i = 0; i < GW_RT_COUNT; i++) {
-		cJSON_Delete(entries[i]);
-		cJSON_Delete(refs[i]);
-	}
-	gw_req_reply_json(req, 200, bundle, req->decision.break_glass ?
-	    "X-Break-Glass: true\r\n" : NULL);
+	gw_jout_end_array(&o);
+	gw_jout_end_object(&o);
+	cJSON_Delete(patient);
+	gw_req_reply_json_text(req, 200, gw_fhir_body_close(),
+	    req->decision.break_glass ? "X-Break-Glass: true\r\n" : NULL);
 }
 
 static void

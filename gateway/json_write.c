@@ -69,8 +69,8 @@ put_escaped(struct gw_jbuf *b, unsigned char c)
  * one of the bytes gw_json_next_special stops at) and it is copied with its quotes in one
  * reservation; the first byte that needs an escape sends the rest down the
  * slow path. */
-static void
-put_string(struct gw_jbuf *b, const char *s)
+void
+gw_json_write_string(struct gw_jbuf *b, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)(s != NULL ? s : "");
 	const unsigned char *p = u;
@@ -155,7 +155,7 @@ gw_json_write(struct gw_jbuf *b, const cJSON *item)
 			put(b, item->valuestring, strlen(item->valuestring));
 		return;
 	case cJSON_String:
-		put_string(b, item->valuestring);
+		gw_json_write_string(b, item->valuestring);
 		return;
 	case cJSON_Array:
 		put_char(b, '[');
@@ -169,7 +169,7 @@ gw_json_write(struct gw_jbuf *b, const cJSON *item)
 	case cJSON_Object:
 		put_char(b, '{');
 		for (child = item->child; child != NULL; child = child->next) {
-			put_string(b, child->string);
+			gw_json_write_string(b, child->string);
 			put_char(b, ':');
 			gw_json_write(b, child);
 			if (child->next != NULL)

@@ -33,4 +33,8 @@ void gw_jbuf_reserve(struct gw_jbuf *b, size_t n);
  */
 void gw_json_write(struct gw_jbuf *b, const cJSON *item);
 
+/* Append s (NULL: "") to b as a JSON string, quoted and escaped as
+ * gw_json_write writes string values and keys. */
+void gw_json_write_string(struct gw_jbuf *b, const char *s);
+
 #endif

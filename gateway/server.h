@@ -207,6 +207,11 @@ void gw_req_deliver(struct gw_req *req, int status, const char *content_type,
     struct gw_body body, const char *extra_headers);
 void gw_req_reply_json(struct gw_req *req, int status, cJSON *body,
     const char *extra_headers);
+/* A FHIR JSON answer already written as text (gw_fhir_body_open/close),
+ * whose returned resources the caller noted for the audit
+ * (gw_audit_note_resource).  Takes body.mem. */
+void gw_req_reply_json_text(struct gw_req *req, int status,
+    struct gw_body body, const char *extra_headers);
 void gw_req_reply_error(struct gw_req *req, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void gw_conn_accept_tls(struct gw_worker *w, evutil_socket_t fd);

@@ -1,7 +1,9 @@
 /*
  * test_json_write.c: gw_json_write against cJSON's own printer, on the
  * public fixtures, on numbers at the edges of cJSON's rules and on strings
- * with every byte that needs escaping; and on random trees.
+ * with every byte that needs escaping; and on random trees.  The text
+ * writer of json_out.h against gw_json_write, on the same trees replayed
+ * member by member.
  */
 #include <float.h>
 #include <math.h>
@@ -13,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "gateway/gw.h"
+#include "gateway/json_out.h"
 #include "gateway/json_write.h"
 
 /* The two printers agree on item; reports the first difference. */
@@ -197,6 +200,99 @@ test_appends(void)
 	cJSON_Delete(one);
 }
 
+/*
+ * Write item with the text writer, as code that knows its shape would:
+ * containers opened and closed, each key as its quoted text, strings as
+ * values; the rest (numbers, booleans, null) and, where *seed says so,
+ * whole subtrees handed over as trees.
+ */
+static void
+replay(struct gw_jout *o, const cJSON *item, unsigned *seed)
+{
+	const cJSON *child;
+
+	if (rand_r(seed) % 4 == 0 || !(cJSON_IsObject(item) ||
+	    cJSON_IsArray(item) || cJSON_IsString(item))) {
+		gw_jout_tree(o, item);
+		return;
+	}
+	if (cJSON_IsString(item)) {
+		gw_jout_string(o, item->valuestring);
+		return;
+	}
+	if (cJSON_IsArray(item)) {
+		gw_jout_array(o);
+		cJSON_ArrayForEach(child, item)
+			replay(o, child, seed);
+		gw_jout_end_array(o);
+		return;
+	}
+	gw_jout_object(o);
+	cJSON_ArrayForEach(child, item) {
+		struct gw_jbuf key = { 0 };
+
+		gw_json_write_string(&key, child->string);
+		gw_jbuf_reserve(&key, 1);
+		key.p[key.len++] = ':';
+		gw_jout_key_text(o, key.p, key.len);
+		free(key.p);
+		replay(o, child, seed);
+	}
+	gw_jout_end_object(o);
+}
+
+/* The text writer and the tree writer agree, byte for byte, on random
+ * trees and the fixtures, after text already in the buffer. */
+static void
+test_text_writer(void)
+{
+	unsigned seed = 20261125, shape = 7;
+
+	for (int i = 0; i < 2000; i++) {
+		cJSON *item = random_item(&seed, 0);
+		struct gw_jbuf tree = { 0 }, text = { 0 };
+		struct gw_jout o = { .b = &text };
+
+		gw_json_write(&tree, item);
+		replay(&o, item, &shape);
+		CU_ASSERT_EQUAL(text.len, tree.len);
+		CU_ASSERT_STRING_EQUAL(text.p, tree.p);
+		free(tree.p);
+		free(text.p);
+		cJSON_Delete(item);
+	}
+}
+
+/* The literal-key members, nested, write exactly the JSON they name. */
+static void
+test_text_writer_members(void)
+{
+	struct gw_jbuf b = { 0 };
+	struct gw_jout o = { .b = &b };
+	cJSON *n = cJSON_CreateNumber(2);
+
+	gw_jout_object(&o);
+	GW_JOUT_STRING(&o, "resourceType", "Bundle");
+	GW_JOUT_OBJECT(&o, "identifier");
+	GW_JOUT_STRING(&o, "value", "a\"b");
+	gw_jout_end_object(&o);
+	GW_JOUT_ARRAY(&o, "entry");
+	gw_jout_object(&o);
+	gw_jout_end_object(&o);
+	gw_jout_tree(&o, n);
+	gw_jout_array(&o);
+	gw_jout_end_array(&o);
+	gw_jout_end_array(&o);
+	GW_JOUT_KEY(&o, "total");
+	gw_jout_tree(&o, n);
+	gw_jout_end_object(&o);
+	CU_ASSERT_STRING_EQUAL(b.p, "{\"resourceType\":\"Bundle\","
+	    "\"identifier\":{\"value\":\"a\\\"b\"},"
+	    "\"entry\":[{},2,[]],\"total\":2}");
+	free(b.p);
+	cJSON_Delete(n);
+}
+
 CU_TestInfo test_json_write_cases[] = {
 	{ "fixtures", test_fixtures },
 	{ "numbers", test_numbers },
@@ -204,5 +300,7 @@ CU_TestInfo test_json_write_cases[] = {
 	{ "escape positions", test_escape_positions },
 	{ "random trees", test_random_trees },
 	{ "appends", test_appends },
+	{ "text writer", test_text_writer },
+	{ "text writer members", test_text_writer_members },
 	CU_TEST_INFO_NULL,
 };
