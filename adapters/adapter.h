@@ -27,12 +27,14 @@
 
 #include "gateway/db.h"
 #include "gateway/fhir.h"
+#include "gateway/json_out.h"
 #include "gateway/row.h"
 
-#define GW_ADAPTER_ABI 5 /* 2: sql_export takes _since, returns fresh;
+#define GW_ADAPTER_ABI 6 /* 2: sql_export takes _since, returns fresh;
 			    3: sql_search takes a change-time range;
 			    4: rows are read as struct gw_row, not cJSON;
-			    5: docs are record text of listed columns */
+			    5: docs are record text of listed columns;
+			    6: map writes to a struct gw_jout */
 
 /* Room for "fi-" + a 26-character token and the NUL. */
 #define GW_LOGICAL_ID_MAX 64
@@ -67,6 +69,13 @@ struct gw_patient {
 /* What a mapping function may need besides the row. */
 struct gw_map_ctx {
 	const struct gw_patient *patient; /* owner of the row */
+};
+
+/* What a mapping tells besides the resource it wrote. */
+struct gw_mapped {
+	enum gw_rtype type;	    /* the resource's type */
+	const char *category;	    /* its sensitive category, or NULL */
+	char id[GW_LOGICAL_ID_MAX]; /* its id */
 };
 
 /* A native table the statements read: its kind (column 0 of a data row)
@@ -118,15 +127,16 @@ struct gw_adapter {
 	int (*patient_identity)(const struct gw_row *doc, struct gw_patient *p);
 
 	/*
-	 * Map one native row to a FHIR resource (caller frees), or NULL if the
-	 * row cannot be mapped (the gateway logs and skips it).  *rtype is set
-	 * to the resource's type; *category to a sensitive-data category
-	 * ("mental-health", "sexual-health", "genetic", "substance-abuse") or
-	 * NULL.
+	 * Map one native row to a FHIR resource, written as one value at out
+	 * (json_out.h: text into an answer, or a tree), and fill *m: its
+	 * type, id and sensitive-data category ("mental-health",
+	 * "sexual-health", "genetic", "substance-abuse") or NULL.  GW_OK, or
+	 * GW_ERR if the row cannot be mapped (the gateway logs and skips
+	 * it): out is then as it was.
 	 */
-	cJSON *(*map)(const char *kind, const struct gw_row *doc,
-	    const struct gw_map_ctx *ctx, enum gw_rtype *rtype,
-	    const char **category);
+	int (*map)(const char *kind, const struct gw_row *doc,
+	    const struct gw_map_ctx *ctx, struct gw_jout *out,
+	    struct gw_mapped *m);
 
 	/*
 	 * Write npatients deterministic synthetic patients (and their clinical
@@ -146,6 +156,12 @@ struct gw_adapter {
  */
 int gw_adapter_token(const unsigned char *key, size_t key_len,
     const char *country, const char *national_id, char *out, size_t outsz);
+
+/* a->map as a tree (caller frees), for code that reads the resource
+ * back; NULL if the row cannot be mapped.  m may be NULL. */
+cJSON *gw_adapter_map_tree(const struct gw_adapter *a, const char *kind,
+    const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_mapped *m);
 
 /* The adapter registration table, NULL-terminated. */
 extern const struct gw_adapter *const gw_adapters[];

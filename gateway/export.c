@@ -505,8 +505,7 @@ run_batch(struct runner *run, const struct permit *pm,
 		bool parsed = cols != NULL && gw_row_parse(&doc, cols,
 		    PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1)) == GW_OK;
 		struct gw_map_ctx mctx = {.patient = &pr.p};
-		enum gw_rtype t;
-		const char *cat = NULL;
+		struct gw_mapped m;
 		cJSON *res, *item;
 
 		if (strcmp(PQgetvalue(r, i, 2), last) != 0) {
@@ -524,19 +523,19 @@ run_batch(struct runner *run, const struct permit *pm,
 			pr.open = true;
 			pr.resources = cJSON_CreateArray();
 		}
-		res = parsed && pr.open
-		          ? a->map(PQgetvalue(r, i, 0), &doc, &mctx, &t, &cat)
-		          : NULL;
+		/* A tree: pseudonymisation rewrites the resource. */
+		res = parsed && pr.open ? gw_adapter_map_tree(a,
+		    PQgetvalue(r, i, 0), &doc, &mctx, &m) : NULL;
 		if (res == NULL)
 			continue;
 		item = cJSON_CreateObject();
 		cJSON_AddItemToObject(item, "r", res);
-		cJSON_AddNumberToObject(item, "t", t);
+		cJSON_AddNumberToObject(item, "t", m.type);
 		/* Old rows still count for the cohort, but are not written. */
 		cJSON_AddBoolToObject(
 		    item, "f", strcmp(PQgetvalue(r, i, 3), "true") == 0);
-		if (cat != NULL)
-			cJSON_AddStringToObject(item, "c", cat);
+		if (m.category != NULL)
+			cJSON_AddStringToObject(item, "c", m.category);
 		cJSON_AddItemToArray(pr.resources, item);
 	}
 	if (flush_patient(run, pm, a, job, &pr, bufs) != GW_OK)

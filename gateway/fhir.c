@@ -1,6 +1,6 @@
 /*
- * fhir.c: FHIR R4 JSON building blocks on cJSON.  Everything here builds
- * trees; serialisation is one cJSON_PrintUnformatted at the edge.
+ * fhir.c: FHIR R4 JSON building blocks: on cJSON trees, and the same
+ * shapes written in order (json_out.h); the print buffers of answers.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 
 #include "gateway/fhir.h"
 #include "gateway/gw.h"
+#include "gateway/json_out.h"
 #include "gateway/json_write.h"
 
 static const char *const type_names[GW_RT_COUNT] = {
@@ -95,6 +96,42 @@ gw_fhir_reference(const char *type, const char *id)
 	gw_concat(ref, sizeof(ref), type, "/", id, (char *)NULL);
 	GW_JSON_ADD_STRING(r, "reference", ref);
 	return r;
+}
+
+void
+gw_fhir_write_coding(struct gw_jout *o, const char *system, const char *code,
+    const char *display)
+{
+	gw_jout_object(o);
+	GW_JOUT_OPT_STRING(o, "system", system);
+	GW_JOUT_OPT_STRING(o, "code", code);
+	GW_JOUT_OPT_STRING(o, "display", display);
+	gw_jout_end_object(o);
+}
+
+void
+gw_fhir_write_codeable(struct gw_jout *o, const char *system,
+    const char *code, const char *display, const char *text)
+{
+	gw_jout_object(o);
+	if (system != NULL || code != NULL) {
+		GW_JOUT_ARRAY(o, "coding");
+		gw_fhir_write_coding(o, system, code, display);
+		gw_jout_end_array(o);
+	}
+	GW_JOUT_OPT_STRING(o, "text", text);
+	gw_jout_end_object(o);
+}
+
+void
+gw_fhir_write_reference(struct gw_jout *o, const char *type, const char *id)
+{
+	char ref[160];
+
+	gw_concat(ref, sizeof(ref), type, "/", id, (char *)NULL);
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "reference", ref);
+	gw_jout_end_object(o);
 }
 
 cJSON *

@@ -12,6 +12,7 @@
 #include "gateway/http.h"
 
 struct gw_jbuf;
+struct gw_jout;
 
 /* The resource types an adapter serves. */
 enum gw_rtype {
@@ -40,6 +41,17 @@ cJSON *gw_fhir_codeable(cJSON *coding, const char *text);
 
 /* {"reference": "Type/id"}.  Caller frees. */
 cJSON *gw_fhir_reference(const char *type, const char *id);
+
+/* The same three written as one value at o (json_out.h): a coding; a
+ * CodeableConcept of one coding (none when system and code are NULL) and
+ * text; a reference.  Parts that are NULL or empty are left out, as the
+ * tree builders leave them. */
+void gw_fhir_write_coding(struct gw_jout *o, const char *system,
+    const char *code, const char *display);
+void gw_fhir_write_codeable(struct gw_jout *o, const char *system,
+    const char *code, const char *display, const char *text);
+void gw_fhir_write_reference(struct gw_jout *o, const char *type,
+    const char *id);
 
 /*
  * Members under literal keys.  cJSON copies every key it is given unless it

@@ -62,10 +62,8 @@ patient_search_permitted(struct gw_req *req)
 	cJSON *bundle = gw_fhir_bundle_new("searchset");
 	const struct gw_map_ctx ctx = { .patient = &req->patient };
 	const struct gw_traits traits = search_traits(req);
-	enum gw_rtype t;
-	const char *category = NULL;
-	cJSON *patient = req->adapter->map(req->held_kind, &req->held, &ctx,
-	    &t, &category);
+	cJSON *patient = gw_adapter_map_tree(req->adapter, req->held_kind,
+	    &req->held, &ctx, NULL);
 
 	/* Demographic traits the registry does not agree with: no match.
 	 * Checked only after a permit, so a patient who denied access gets
@@ -158,20 +156,24 @@ gw_handle_patient_search(struct gw_req *req)
 
 /* --- Patient/{id} ------------------------------------------------------- */
 
+/* The Patient is written as text straight into the answer's body. */
 static void
 patient_read_permitted(struct gw_req *req)
 {
 	const struct gw_map_ctx ctx = { .patient = &req->patient };
-	enum gw_rtype t;
-	const char *category = NULL;
-	cJSON *patient = req->adapter->map(req->held_kind, &req->held, &ctx,
-	    &t, &category);
+	struct gw_jout o = gw_jout_text(gw_fhir_body_open());
+	struct gw_mapped m;
+	int rc = req->adapter->map(req->held_kind, &req->held, &ctx, &o, &m);
+	struct gw_body body = gw_fhir_body_close();
 
-	if (patient == NULL) {
+	if (rc != GW_OK) {
+		gw_body_free(&body);
 		gw_req_reply_error(req, 500, NULL, "patient not mappable");
 		return;
 	}
-	gw_req_reply_json(req, 200, patient, break_glass_header(req));
+	gw_audit_forget_returned(req);
+	gw_audit_note_resource(req, gw_fhir_type_name(m.type), m.id);
+	gw_req_reply_json_text(req, 200, body, break_glass_header(req));
 }
 
 void
@@ -490,27 +492,33 @@ gw_handle_type_search(struct gw_req *req)
 
 /* --- {Type}/{id} -------------------------------------------------------- */
 
+/* The resource, mapped as text when it was read, is copied into the
+ * answer's body. */
 static void
 read_permitted(struct gw_req *req)
 {
-	cJSON *r = req->held_resource;
+	struct gw_jout o;
 
-	req->held_resource = NULL;
 	/* Withheld data is answered as absent: a 403 would confirm that the
 	 * patient has a record in that category. */
-	if (gw_consent_excludes(&req->decision, req->held_category)) {
-		cJSON_Delete(r);
+	if (gw_consent_excludes(&req->decision, req->held_mapped.category)) {
 		gw_req_reply_error(req, 404, NULL, "no such resource");
 		return;
 	}
-	gw_req_reply_json(req, 200, r, break_glass_header(req));
+	o = gw_jout_text(gw_fhir_body_open());
+	gw_jout_raw(&o, req->held_text.p, req->held_text.len);
+	gw_audit_forget_returned(req);
+	gw_audit_note_resource(req, gw_fhir_type_name(req->held_mapped.type),
+	    req->held_mapped.id);
+	gw_req_reply_json_text(req, 200, gw_fhir_body_close(),
+	    break_glass_header(req));
 }
 
 static void
 resource_loaded(const PGresult *res, const char *error, void *arg)
 {
 	struct gw_req *req = arg;
-	enum gw_rtype t;
+	struct gw_jout o = gw_jout_text(&req->held_text);
 
 	if (!gw_req_query_ok(req, res, error, "read failed",
 	    "registry unavailable"))
@@ -524,9 +532,10 @@ resource_loaded(const PGresult *res, const char *error, void *arg)
 		return;
 	}
 	gw_flow_note_generation(req, res);
-	req->held_resource = gw_flow_map_row(req, res, 0, 1, &t,
-	    &req->held_category);
-	if (req->held_resource == NULL || t != req->rtype) {
+	/* Mapped now, while the registry's answer is at hand; nothing
+	 * leaves before the decision. */
+	if (gw_flow_write_row(req, res, 0, 1, &o, &req->held_mapped) !=
+	    GW_OK || req->held_mapped.type != req->rtype) {
 		gw_req_reply_error(req, 404, NULL, "no such resource");
 		return;
 	}

@@ -53,71 +53,39 @@ write_narrative(struct gw_jout *o, const char *text)
 	gw_jout_end_object(o);
 }
 
-/* A CodeableConcept of one coding, every part given. */
-static void
-write_concept(struct gw_jout *o, const char *system, const char *code,
-    const char *display)
-{
-	gw_jout_object(o);
-	GW_JOUT_ARRAY(o, "coding");
-	gw_jout_object(o);
-	GW_JOUT_STRING(o, "system", system);
-	GW_JOUT_STRING(o, "code", code);
-	GW_JOUT_STRING(o, "display", display);
-	gw_jout_end_object(o);
-	gw_jout_end_array(o);
-	gw_jout_end_object(o);
-}
-
-/* {"reference":"type/id"}. */
-static void
-write_reference(struct gw_jout *o, const char *type, const char *id)
-{
-	char ref[160];
-
-	gw_concat(ref, sizeof(ref), type, "/", id, (char *)NULL);
-	gw_jout_object(o);
-	GW_JOUT_STRING(o, "reference", ref);
-	gw_jout_end_object(o);
-}
-
-/* The mapped section rows between the registry's answer and the consent
- * decision: the resources in req->held_resource (an array, in the
- * answer's order), their types and sensitive categories here, in
- * req->ctx; `kept` is filled once the decision is known. */
+/*
+ * The mapped rows between the registry's answer and the consent decision:
+ * each resource written as JSON text into req->held_text (rows are
+ * mapped while the answer is at hand, and the answer does not outlive its
+ * callback), where it starts and ends, its type, id and sensitive
+ * category; `kept` is set once the decision is known.  Row 0 is the
+ * patient, mapped after the decision.
+ */
 struct summary_held {
 	int n;
 	struct {
-		enum gw_rtype type;
-		const char *category;
+		size_t at, len;
+		struct gw_mapped m;
 		bool kept; /* the decision lets it out */
 	} row[];
 };
-
-/* The id of a mapped resource (every builder writes one). */
-static const char *
-resource_id(const cJSON *r)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "id"));
-}
 
 /* One section of the Composition: its entries are the kept resources of
  * its type, in the registry's order. */
 static void
 write_section(struct gw_jout *o, const struct ips_section *s,
-    const struct summary_held *held, const cJSON *resources)
+    const struct summary_held *held)
 {
 	const char *type = gw_fhir_type_name(s->type);
 	char text[96], count[GW_INT_TEXT];
-	const cJSON *r;
-	int n = 0, i;
+	int n = 0;
 
-	for (i = 0; i < held->n; i++)
-		n += held->row[i].kept && held->row[i].type == s->type;
+	for (int i = 1; i < held->n; i++)
+		n += held->row[i].kept && held->row[i].m.type == s->type;
 	gw_jout_object(o);
 	GW_JOUT_STRING(o, "title", s->title);
 	GW_JOUT_KEY(o, "code");
-	write_concept(o, LOINC, s->code, s->display);
+	gw_fhir_write_codeable(o, LOINC, s->code, s->display, NULL);
 	gw_fmt_int(count, n);
 	gw_concat(text, sizeof(text), s->title, ": ", count,
 	    n == 1 ? " entry" : " entries", (char *)NULL);
@@ -125,24 +93,23 @@ write_section(struct gw_jout *o, const struct ips_section *s,
 	write_narrative(o, text);
 	if (n > 0) {
 		GW_JOUT_ARRAY(o, "entry");
-		i = 0;
-		cJSON_ArrayForEach(r, resources) {
-			if (held->row[i].kept && held->row[i].type == s->type)
-				write_reference(o, type, resource_id(r));
-			i++;
-		}
+		for (int i = 1; i < held->n; i++)
+			if (held->row[i].kept && held->row[i].m.type == s->type)
+				gw_fhir_write_reference(o, type,
+				    held->row[i].m.id);
 		gw_jout_end_array(o);
 	} else {
 		GW_JOUT_KEY(o, "emptyReason");
-		write_concept(o, "http://terminology.hl7.org/CodeSystem/"
-		    "list-empty-reason", "unavailable", "Unavailable");
+		gw_fhir_write_codeable(o, "http://terminology.hl7.org/"
+		    "CodeSystem/list-empty-reason", "unavailable", "Unavailable",
+		    NULL);
 	}
 	gw_jout_end_object(o);
 }
 
-/* One Bundle entry: {"fullUrl":base/type/id,"resource":...}, the
- * resource either a tree or (tree NULL) written by the caller after
- * this, who then closes the entry; noted for the audit record. */
+/* One Bundle entry, {"fullUrl":base/type/id,"resource":...}, noted for
+ * the audit record: the caller writes the resource and closes the
+ * entry. */
 static void
 begin_entry(struct gw_req *req, struct gw_jout *o, const char *type,
     const char *id)
@@ -158,12 +125,15 @@ begin_entry(struct gw_req *req, struct gw_jout *o, const char *type,
 	gw_audit_note_resource(req, type, id);
 }
 
+/* The entry of held row i, its text copied as it was written. */
 static void
-write_tree_entry(struct gw_req *req, struct gw_jout *o, const char *type,
-    const cJSON *resource)
+write_held_entry(struct gw_req *req, struct gw_jout *o, int i)
 {
-	begin_entry(req, o, type, resource_id(resource));
-	gw_jout_tree(o, resource);
+	const struct summary_held *held = req->ctx;
+
+	begin_entry(req, o, gw_fhir_type_name(held->row[i].m.type),
+	    held->row[i].m.id);
+	gw_jout_raw(o, req->held_text.p + held->row[i].at, held->row[i].len);
 	gw_jout_end_object(o);
 }
 
@@ -181,17 +151,18 @@ write_composition(struct gw_req *req, struct gw_jout *o, const char *uuid,
 	write_narrative(o, "International Patient Summary");
 	GW_JOUT_STRING(o, "status", "final");
 	GW_JOUT_KEY(o, "type");
-	write_concept(o, LOINC, "60591-5", "Patient summary Document");
+	gw_fhir_write_codeable(o, LOINC, "60591-5", "Patient summary Document",
+	    NULL);
 	GW_JOUT_KEY(o, "subject");
-	write_reference(o, "Patient", req->patient.logical_id);
+	gw_fhir_write_reference(o, "Patient", req->patient.logical_id);
 	GW_JOUT_STRING(o, "date", now);
 	GW_JOUT_ARRAY(o, "author");
-	write_reference(o, "Organization", org_id);
+	gw_fhir_write_reference(o, "Organization", org_id);
 	gw_jout_end_array(o);
 	GW_JOUT_STRING(o, "title", "International Patient Summary");
 	GW_JOUT_ARRAY(o, "section");
 	for (size_t i = 0; i < GW_ARRAY_LEN(sections); i++)
-		write_section(o, &sections[i], held, req->held_resource);
+		write_section(o, &sections[i], held);
 	gw_jout_end_array(o);
 	gw_jout_end_object(o); /* the Composition */
 	gw_jout_end_object(o); /* its entry */
@@ -216,32 +187,28 @@ write_organization(struct gw_req *req, struct gw_jout *o, const char *id)
 
 /*
  * The document, written as text straight into the answer's body: the
- * Bundle's own members and the Composition are known shapes, and the
- * mapped resources are written from their trees in place, so no tree of
- * the whole document is built, printed and freed (docs/benchmarks.md).
+ * Bundle's own members and the Composition are shapes this code knows,
+ * and the resources are the text their mapping wrote, so no tree of any
+ * of it is built (docs/architecture.md, "JSON on the hot path").
  */
 static void
 summary_permitted(struct gw_req *req)
 {
 	const struct gw_map_ctx ctx = { .patient = &req->patient };
 	struct summary_held *held = req->ctx;
-	struct gw_jout o;
-	cJSON *patient;
-	const cJSON *r;
+	struct gw_jout o = gw_jout_text(&req->held_text);
 	char uuid[37], now[32], org_id[64], urn[48];
-	enum gw_rtype t;
-	const char *category;
 
-	patient = req->adapter->map(req->held_kind, &req->held, &ctx, &t,
-	    &category);
-	if (patient == NULL || resource_id(patient) == NULL) {
-		cJSON_Delete(patient);
+	held->row[0].at = req->held_text.len;
+	if (req->adapter->map(req->held_kind, &req->held, &ctx, &o,
+	    &held->row[0].m) != GW_OK) {
 		gw_req_reply_error(req, 500, NULL, "patient not mappable");
 		return;
 	}
-	for (int i = 0; i < held->n; i++)
+	held->row[0].len = req->held_text.len - held->row[0].at;
+	for (int i = 1; i < held->n; i++)
 		held->row[i].kept = !gw_consent_excludes(&req->decision,
-		    held->row[i].category);
+		    held->row[i].m.category);
 	gw_fhir_now(now, sizeof(now));
 	gw_fhir_uuid4(uuid);
 	gw_concat(urn, sizeof(urn), "urn:uuid:", uuid, (char *)NULL);
@@ -250,7 +217,7 @@ summary_permitted(struct gw_req *req)
 
 	gw_audit_forget_returned(req);
 	gw_audit_note_resource(req, "Bundle", uuid);
-	o = (struct gw_jout){ .b = gw_fhir_body_open() };
+	o = gw_jout_text(gw_fhir_body_open());
 	gw_jout_object(&o);
 	GW_JOUT_STRING(&o, "resourceType", "Bundle");
 	GW_JOUT_STRING(&o, "type", "document");
@@ -262,22 +229,15 @@ summary_permitted(struct gw_req *req)
 	GW_JOUT_STRING(&o, "timestamp", now);
 	GW_JOUT_ARRAY(&o, "entry");
 	write_composition(req, &o, uuid, now, org_id);
-	write_tree_entry(req, &o, "Patient", patient);
+	write_held_entry(req, &o, 0);
 	write_organization(req, &o, org_id);
-	for (size_t s = 0; s < GW_ARRAY_LEN(sections); s++) {
-		int i = 0;
-
-		cJSON_ArrayForEach(r, req->held_resource) {
+	for (size_t s = 0; s < GW_ARRAY_LEN(sections); s++)
+		for (int i = 1; i < held->n; i++)
 			if (held->row[i].kept &&
-			    held->row[i].type == sections[s].type)
-				write_tree_entry(req, &o,
-				    gw_fhir_type_name(sections[s].type), r);
-			i++;
-		}
-	}
+			    held->row[i].m.type == sections[s].type)
+				write_held_entry(req, &o, i);
 	gw_jout_end_array(&o);
 	gw_jout_end_object(&o);
-	cJSON_Delete(patient);
 	gw_req_reply_json_text(req, 200, gw_fhir_body_close(),
 	    req->decision.break_glass ? "X-Break-Glass: true\r\n" : NULL);
 }
@@ -301,24 +261,24 @@ summary_loaded(const PGresult *res, const char *error, void *arg)
 		return;
 	/* Mapping before the decision releases nothing: the resources stay
 	 * on the request until summary_permitted. */
-	held = gw_malloc(sizeof(*held) + (size_t)rows * sizeof(held->row[0]));
-	held->n = 0;
+	held = gw_calloc(1, sizeof(*held) +
+	    (size_t)rows * sizeof(held->row[0]));
+	held->n = 1; /* row 0: the patient, mapped once permitted */
 	req->ctx = held;
-	req->held_resource = cJSON_CreateArray();
 	for (int i = 1; i < rows; i++) {
-		enum gw_rtype t;
-		const char *category;
-		cJSON *r = gw_flow_map_row(req, res, i, 1, &t, &category);
+		struct gw_jout o = gw_jout_text(&req->held_text);
+		struct gw_jout_mark mark = gw_jout_mark(&o);
+		size_t at = req->held_text.len;
 
-		if (r == NULL)
+		if (gw_flow_write_row(req, res, i, 1, &o,
+		    &held->row[held->n].m) != GW_OK)
 			continue;
-		if (t == GW_RT_PATIENT) {
-			cJSON_Delete(r);
+		if (held->row[held->n].m.type == GW_RT_PATIENT) {
+			gw_jout_rollback(&o, mark);
 			continue;
 		}
-		cJSON_AddItemToArray(req->held_resource, r);
-		held->row[held->n].type = t;
-		held->row[held->n].category = category;
+		held->row[held->n].at = at;
+		held->row[held->n].len = req->held_text.len - at;
 		held->n++;
 	}
 	gw_flow_decide(req, summary_permitted);

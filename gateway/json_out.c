@@ -1,8 +1,10 @@
 /*
- * json_out.c: JSON written in document order (see json_out.h).
+ * json_out.c: JSON written in document order, as text or as a tree (see
+ * json_out.h).
  */
 #include <string.h>
 
+#include "gateway/gw.h"
 #include "gateway/json_out.h"
 
 static inline void
@@ -13,7 +15,7 @@ put_char(struct gw_jbuf *b, char c)
 	b->p[b->len] = '\0';
 }
 
-/* Before a value or a key: the comma owed to the one before it. */
+/* Text: before a value or a key, the comma owed to the one before it. */
 static inline void
 separate(struct gw_jout *o)
 {
@@ -21,9 +23,77 @@ separate(struct gw_jout *o)
 		put_char(o->b, ',');
 }
 
-void
-gw_jout_key_text(struct gw_jout *o, const char *text, size_t n)
+/* Tree: item becomes the next value, under the pending key in an object
+ * or as the next element of an array; the first value is the root. */
+static void
+add(struct gw_jout *o, cJSON *item)
 {
+	cJSON *parent;
+
+	if (o->depth == 0) {
+		if (o->root != NULL)
+			gw_fatal("json_out: a second value at the top level");
+		o->root = item;
+		return;
+	}
+	parent = o->open[o->depth - 1];
+	if (cJSON_IsObject(parent)) {
+		if (o->key == NULL)
+			gw_fatal("json_out: a member without a key");
+		cJSON_AddItemToObjectCS(parent, o->key, item);
+		o->key = NULL;
+	} else {
+		cJSON_AddItemToArray(parent, item);
+	}
+}
+
+cJSON *
+gw_jout_take_tree(struct gw_jout *o)
+{
+	cJSON *root = o->root;
+
+	if (o->b != NULL || o->depth != 0)
+		gw_fatal("json_out: no whole tree to take");
+	o->root = NULL;
+	return root;
+}
+
+struct gw_jout_mark
+gw_jout_mark(const struct gw_jout *o)
+{
+	return (struct gw_jout_mark){
+		.len = o->b != NULL ? o->b->len : 0,
+		.comma = o->comma,
+		.depth = o->depth,
+		.had_root = o->root != NULL,
+	};
+}
+
+void
+gw_jout_rollback(struct gw_jout *o, struct gw_jout_mark m)
+{
+	if (o->b != NULL) {
+		o->b->len = m.len;
+		if (o->b->p != NULL)
+			o->b->p[m.len] = '\0';
+		o->comma = m.comma;
+		return;
+	}
+	if (m.depth != 0 || m.had_root)
+		gw_fatal("json_out: a tree rolls back only to its start");
+	cJSON_Delete(o->root);
+	o->root = NULL;
+	o->depth = 0;
+	o->key = NULL;
+}
+
+void
+gw_jout_key(struct gw_jout *o, const char *text, size_t n, const char *name)
+{
+	if (o->b == NULL) {
+		o->key = name;
+		return;
+	}
 	separate(o);
 	gw_jbuf_reserve(o->b, n);
 	memcpy(o->b->p + o->b->len, text, n);
@@ -35,16 +105,32 @@ gw_jout_key_text(struct gw_jout *o, const char *text, size_t n)
 static void
 open_container(struct gw_jout *o, char c)
 {
-	separate(o);
-	put_char(o->b, c);
-	o->comma = false;
+	cJSON *item;
+
+	if (o->b != NULL) {
+		separate(o);
+		put_char(o->b, c);
+		o->comma = false;
+		return;
+	}
+	if (o->depth == GW_JOUT_DEPTH)
+		gw_fatal("json_out: containers nested too deep");
+	item = c == '{' ? cJSON_CreateObject() : cJSON_CreateArray();
+	add(o, item);
+	o->open[o->depth++] = item;
 }
 
 static void
 close_container(struct gw_jout *o, char c)
 {
-	put_char(o->b, c);
-	o->comma = true;
+	if (o->b != NULL) {
+		put_char(o->b, c);
+		o->comma = true;
+		return;
+	}
+	if (o->depth == 0)
+		gw_fatal("json_out: a close without an open");
+	o->depth--;
 }
 
 void
@@ -74,15 +160,62 @@ gw_jout_end_array(struct gw_jout *o)
 void
 gw_jout_string(struct gw_jout *o, const char *s)
 {
+	if (o->b == NULL) {
+		add(o, cJSON_CreateString(s != NULL ? s : ""));
+		return;
+	}
 	separate(o);
 	gw_json_write_string(o->b, s);
 	o->comma = true;
 }
 
 void
-gw_jout_tree(struct gw_jout *o, const cJSON *item)
+gw_jout_number(struct gw_jout *o, double d)
 {
+	if (o->b == NULL) {
+		add(o, cJSON_CreateNumber(d));
+		return;
+	}
 	separate(o);
-	gw_json_write(o->b, item);
+	gw_json_write_number(o->b, d);
+	o->comma = true;
+}
+
+void
+gw_jout_bool(struct gw_jout *o, bool v)
+{
+	if (o->b == NULL) {
+		add(o, cJSON_CreateBool(v));
+		return;
+	}
+	separate(o);
+	if (v) {
+		gw_jbuf_reserve(o->b, 4);
+		memcpy(o->b->p + o->b->len, "true", 5);
+		o->b->len += 4;
+	} else {
+		gw_jbuf_reserve(o->b, 5);
+		memcpy(o->b->p + o->b->len, "false", 6);
+		o->b->len += 5;
+	}
+	o->comma = true;
+}
+
+void
+gw_jout_raw(struct gw_jout *o, const char *text, size_t n)
+{
+	if (o->b == NULL) {
+		cJSON *item = cJSON_ParseWithLength(text, n);
+
+		if (item == NULL)
+			gw_fatal("json_out: raw text is not one JSON value");
+		add(o, item);
+		return;
+	}
+	separate(o);
+	gw_jbuf_reserve(o->b, n);
+	memcpy(o->b->p + o->b->len, text, n);
+	o->b->len += n;
+	o->b->p[o->b->len] = '\0';
 	o->comma = true;
 }

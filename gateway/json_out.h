@@ -1,19 +1,22 @@
 /*
- * json_out.h: compact JSON written in document order, straight into a
- * buffer, for a document whose shape the code knows (the $summary Bundle
- * and its Composition), where a cJSON tree would be built only to be
- * printed and freed.  A tree the document holds (a mapped resource) is
- * written in place with gw_json_write.
+ * json_out.h: JSON written in document order, by code that knows the
+ * shape it writes (a resource's builder, the $summary Bundle), either as
+ * compact text straight into a buffer or as a cJSON tree, from the same
+ * calls; text written before (a resource held for a consent decision) is
+ * copied in with gw_jout_raw.
  *
- * The text is byte for byte what gw_json_write prints for a tree of the
- * same members in the same order: keys are string literals, written with
- * their quotes and colon as one constant (GW_JOUT_KEY pastes "" to them,
- * so anything but a literal fails to compile, and a literal FHIR element
- * name needs no escape); string values are escaped by gw_json_write_string.
+ * Text is what an answer needs: no tree is built only to be printed and
+ * freed.  A tree is what code that reads a resource back needs (search
+ * filters, export's pseudonymisation, the unit tests).  The text is byte
+ * for byte what gw_json_write prints for the tree the same calls build.
  *
- * The writer holds no stack: nesting is the caller's code, and a comma is
- * owed after any value until a container opens.  unit.json_out checks
- * documents written both ways against each other.
+ * Keys are string literals, written with their quotes and colon as one
+ * constant (GW_JOUT_KEY pastes "" to them, so anything but a literal fails
+ * to compile, and a literal FHIR element name needs no escape); string
+ * values are escaped by gw_json_write_string.  The text writer holds no
+ * stack: nesting is the caller's code, and a comma is owed after any value
+ * until a container opens.  unit.json_write checks both writers against
+ * gw_json_write on random trees.
  */
 #ifndef GW_JSON_OUT_H
 #define GW_JSON_OUT_H
@@ -25,16 +28,56 @@
 
 #include "gateway/json_write.h"
 
+/* Containers a tree may have open at once (a resource nests 6 deep). */
+#define GW_JOUT_DEPTH 16
+
 struct gw_jout {
-	struct gw_jbuf *b; /* borrowed; the text goes to its end */
-	bool comma;	   /* a value ended: the next member or element
+	struct gw_jbuf *b; /* text: borrowed, written at its end; NULL: tree */
+	bool comma;	   /* text: a value ended, the next member or element
 			      needs a comma first */
+	/* Tree: the first value written (caller frees), the containers not
+	 * yet closed, and the key of the next member (a literal). */
+	cJSON *root;
+	cJSON *open[GW_JOUT_DEPTH];
+	int depth;
+	const char *key;
 };
 
-/* A member's key: `text` is `"name":` (GW_JOUT_KEY builds it). */
-void gw_jout_key_text(struct gw_jout *o, const char *text, size_t n);
+/* A writer of text at b's end, or of a tree (gw_jout_take_tree). */
+static inline struct gw_jout
+gw_jout_text(struct gw_jbuf *b)
+{
+	return (struct gw_jout){ .b = b };
+}
+
+static inline struct gw_jout
+gw_jout_tree_builder(void)
+{
+	return (struct gw_jout){ .b = NULL };
+}
+
+/* The tree written (caller frees), leaving o empty; NULL if none. */
+cJSON *gw_jout_take_tree(struct gw_jout *o);
+
+/* Where o is, to go back to if what follows must not be written. */
+struct gw_jout_mark {
+	size_t len;
+	bool comma;
+	int depth;
+	bool had_root;
+};
+struct gw_jout_mark gw_jout_mark(const struct gw_jout *o);
+/* Undo everything written since mark m: text is cut back; a tree loses
+ * what was added (only a whole top-level value, which a tree writer's
+ * callers undo: a mark inside a tree is not supported and aborts). */
+void gw_jout_rollback(struct gw_jout *o, struct gw_jout_mark m);
+
+/* A member's key: `text` is `"name":` and `name` the bare literal
+ * (GW_JOUT_KEY gives both). */
+void gw_jout_key(struct gw_jout *o, const char *text, size_t n,
+    const char *name);
 #define GW_JOUT_KEY(o, key)                                                    \
-	gw_jout_key_text((o), "\"" key "\":", sizeof("\"" key "\":") - 1)
+	gw_jout_key((o), "\"" key "\":", sizeof("\"" key "\":") - 1, "" key "")
 
 /* Values: after a key, or as an array's elements. */
 void gw_jout_object(struct gw_jout *o);
@@ -42,13 +85,28 @@ void gw_jout_array(struct gw_jout *o);
 void gw_jout_end_object(struct gw_jout *o);
 void gw_jout_end_array(struct gw_jout *o);
 void gw_jout_string(struct gw_jout *o, const char *s);
-/* The tree item, as gw_json_write prints it (borrowed). */
-void gw_jout_tree(struct gw_jout *o, const cJSON *item);
+/* A number as cJSON 1.7.15 prints one (json_write.h). */
+void gw_jout_number(struct gw_jout *o, double d);
+void gw_jout_bool(struct gw_jout *o, bool v);
+
+/* n bytes of text that are one JSON value, written as they are (a tree
+ * writer parses them; text that is not one value aborts). */
+void gw_jout_raw(struct gw_jout *o, const char *text, size_t n);
 
 /* Members under literal keys. */
 #define GW_JOUT_STRING(o, key, s)                                              \
 	(GW_JOUT_KEY(o, key), gw_jout_string((o), (s)))
+#define GW_JOUT_NUMBER(o, key, d)                                              \
+	(GW_JOUT_KEY(o, key), gw_jout_number((o), (d)))
 #define GW_JOUT_OBJECT(o, key) (GW_JOUT_KEY(o, key), gw_jout_object(o))
 #define GW_JOUT_ARRAY(o, key) (GW_JOUT_KEY(o, key), gw_jout_array(o))
+/* A string member only when value is non-NULL and non-empty (FHIR has
+ * no empty strings). */
+#define GW_JOUT_OPT_STRING(o, key, value)                                      \
+	do {                                                                   \
+		const char *gw_jout_v_ = (value);                              \
+		if (gw_jout_v_ != NULL && gw_jout_v_[0] != '\0')               \
+			GW_JOUT_STRING(o, key, gw_jout_v_);                    \
+	} while (0)
 
 #endif

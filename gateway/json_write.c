@@ -14,7 +14,7 @@
 #include "gateway/json_write.h"
 
 void
-gw_jbuf_reserve(struct gw_jbuf *b, size_t n)
+gw_jbuf_grow(struct gw_jbuf *b, size_t n)
 {
 	size_t cap;
 
@@ -111,10 +111,10 @@ same_double(double a, double b)
  * digits come out of "%1.15g" as plain digits, so they take a shortcut
  * that skips printf and scanf (-0 keeps the slow path: it prints as "-0").
  */
-static void
-put_number(struct gw_jbuf *b, const cJSON *item)
+void
+gw_json_write_number(struct gw_jbuf *b, double d)
 {
-	double d = item->valuedouble, back;
+	double back;
 	char text[32];
 	int n;
 
@@ -148,7 +148,7 @@ gw_json_write(struct gw_jbuf *b, const cJSON *item)
 		put(b, "true", 4);
 		return;
 	case cJSON_Number:
-		put_number(b, item);
+		gw_json_write_number(b, item->valuedouble);
 		return;
 	case cJSON_Raw:
 		if (item->valuestring != NULL)

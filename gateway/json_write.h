@@ -20,9 +20,17 @@ struct gw_jbuf {
 	size_t len, cap;
 };
 
-/* Make room in b for n more bytes and a NUL (growing b->p by doubling,
- * from 256 bytes). */
-void gw_jbuf_reserve(struct gw_jbuf *b, size_t n);
+/* gw_jbuf_reserve's slow path: grow b->p by doubling, from 256 bytes. */
+void gw_jbuf_grow(struct gw_jbuf *b, size_t n);
+
+/* Make room in b for n more bytes and a NUL.  Inline: every write of
+ * every member asks, and almost always there is room. */
+static inline void
+gw_jbuf_reserve(struct gw_jbuf *b, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		gw_jbuf_grow(b, n);
+}
 
 /*
  * Append the compact JSON text of item to b (growing b->p with realloc;
@@ -36,5 +44,8 @@ void gw_json_write(struct gw_jbuf *b, const cJSON *item);
 /* Append s (NULL: "") to b as a JSON string, quoted and escaped as
  * gw_json_write writes string values and keys. */
 void gw_json_write_string(struct gw_jbuf *b, const char *s);
+
+/* Append d to b as gw_json_write writes a number item. */
+void gw_json_write_number(struct gw_jbuf *b, double d);
 
 #endif

@@ -103,20 +103,17 @@ gw_flow_patient_param(struct gw_req *req)
 	return patient;
 }
 
-cJSON *
-gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
-    enum gw_rtype *rtype, const char **category)
+/* Row's doc column read into the worker's scratch row (the resource
+ * mapped from it copies what it keeps, so the next row may overwrite it);
+ * NULL, logged, if it is not a record of its kind's columns. */
+static const struct gw_row *
+scratch_doc(struct gw_req *req, const PGresult *res, int row, int doc_col)
 {
-	const struct gw_map_ctx ctx = { .patient = &req->patient };
-	/* The worker's scratch row: the resource mapped from it copies
-	 * what it keeps, so the next row may overwrite it. */
 	struct gw_row *doc = &req->worker->row;
 	const char *kind = PQgetvalue(res, row, 0);
 	const struct gw_row_columns *cols =
 	    gw_adapter_columns(req->adapter, kind);
-	cJSON *out;
 
-	*category = NULL;
 	if (cols == NULL || gw_row_parse(doc, cols,
 	    PQgetvalue(res, row, doc_col),
 	    (size_t)PQgetlength(res, row, doc_col)) != GW_OK) {
@@ -124,11 +121,40 @@ gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
 		    "columns", req->adapter->country, kind);
 		return NULL;
 	}
-	out = req->adapter->map(kind, doc, &ctx, rtype, category);
-	if (out == NULL)
+	return doc;
+}
+
+int
+gw_flow_write_row(struct gw_req *req, const PGresult *res, int row,
+    int doc_col, struct gw_jout *o, struct gw_mapped *m)
+{
+	const struct gw_map_ctx ctx = { .patient = &req->patient };
+	const struct gw_row *doc = scratch_doc(req, res, row, doc_col);
+	const char *kind = PQgetvalue(res, row, 0);
+
+	if (doc == NULL)
+		return GW_ERR;
+	if (req->adapter->map(kind, doc, &ctx, o, m) != GW_OK) {
 		gw_warn("%s: unmappable %s row skipped", req->adapter->country,
 		    kind);
-	return out;
+		return GW_ERR;
+	}
+	return GW_OK;
+}
+
+cJSON *
+gw_flow_map_row(struct gw_req *req, const PGresult *res, int row, int doc_col,
+    enum gw_rtype *rtype, const char **category)
+{
+	struct gw_jout o = gw_jout_tree_builder();
+	struct gw_mapped m;
+
+	*category = NULL;
+	if (gw_flow_write_row(req, res, row, doc_col, &o, &m) != GW_OK)
+		return NULL;
+	*rtype = m.type;
+	*category = m.category;
+	return gw_jout_take_tree(&o);
 }
 
 char *

@@ -29,9 +29,15 @@ bool gw_flow_only_params(struct gw_req *req, const char *const *allowed);
  * id, or NULL after answering 400 when the parameter is missing. */
 const char *gw_flow_patient_param(struct gw_req *req);
 
-/* Map row's doc column with req->adapter; new resource or NULL. */
+/* Map row's doc column with req->adapter, as a tree (new resource, or
+ * NULL) for code that reads the resource back. */
 cJSON *gw_flow_map_row(struct gw_req *req, const PGresult *res, int row,
     int doc_col, enum gw_rtype *rtype, const char **category);
+
+/* The same written as text at o (json_out.h), for an answer; GW_OK, or
+ * GW_ERR (logged) with o as it was. */
+int gw_flow_write_row(struct gw_req *req, const PGresult *res, int row,
+    int doc_col, struct gw_jout *o, struct gw_mapped *m);
 
 /* Note the consent generation the patient statements append as their
  * last column (see gw_flow_wrap_generation). */

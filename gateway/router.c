@@ -203,7 +203,7 @@ gw_req_free(struct gw_req *req)
 		free(req->params[i].value);
 	}
 	gw_row_free(&req->held);
-	cJSON_Delete(req->held_resource);
+	gw_free_zero(req->held_text.p, req->held_text.cap);
 	free(req->ctx);
 	gw_audit_entry_free(req->audit);
 	/* The patient's national id and key were on this request. */

@@ -140,8 +140,11 @@ struct gw_req {
 	long count, offset;	/* paging */
 	struct gw_row held;	/* the patient's native registry row */
 	char held_kind[32];	/* and its native kind */
-	cJSON *held_resource;	/* a resource awaiting its consent decision */
-	const char *held_category; /* its sensitive category, or NULL */
+	/* Resources mapped while the registry's answer was at hand, awaiting
+	 * the consent decision: their JSON text (wiped when freed), and for a
+	 * read, the one resource's type, id and sensitive category. */
+	struct gw_jbuf held_text;
+	struct gw_mapped held_mapped;
 	void (*next)(struct gw_req *req); /* continuation after consent */
 	void *ctx;		/* a handler's own state, freed with the request */
 	bool no_decision;	/* resolve the patient only (consent admin) */

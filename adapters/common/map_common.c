@@ -255,10 +255,12 @@ gw_map_datetime(const char *in, char *out, size_t outsz)
 	return GW_OK;
 }
 
-/* Add a date or dateTime member converted from a native value, when the
- * value is present; GW_ERR if present but not convertible. */
+/* A date or dateTime member converted from a native value, when the value
+ * is present; GW_ERR if present but not convertible.  The key is a
+ * literal (WRITE_DATETIME), as json_out.h wants it. */
 static int
-add_datetime(cJSON *obj, const char *name, const char *in)
+write_datetime(struct gw_jout *o, const char *key_text, size_t n,
+    const char *key, const char *in)
 {
 	char buf[GW_MAP_DATETIME_MAX];
 
@@ -266,9 +268,19 @@ add_datetime(cJSON *obj, const char *name, const char *in)
 		return GW_OK;
 	if (gw_map_datetime(in, buf, sizeof(buf)) != GW_OK)
 		return GW_ERR;
-	/* name is a literal at every call (GW_JSON_ADD's rule). */
-	gw_json_add_const(obj, name, cJSON_CreateString(buf));
+	gw_jout_key(o, key_text, n, key);
+	gw_jout_string(o, buf);
 	return GW_OK;
+}
+#define WRITE_DATETIME(o, key, in)                                             \
+	write_datetime((o), "\"" key "\":", sizeof("\"" key "\":") - 1,       \
+	    "" key "", (in))
+
+/* Present: non-NULL and not empty. */
+static bool
+present(const char *s)
+{
+	return s != NULL && s[0] != '\0';
 }
 
 bool
@@ -355,86 +367,85 @@ gw_map_row_read(const struct gw_row *doc, const char *prefix, const char *owner_
 
 /* ---- building blocks ---- */
 
-/* {"resourceType": type, "id": id, "meta": {"lastUpdated": changed,
- * "profile": [profile]}}; lastUpdated only for a changed that is a
- * timestamp (an instant needs the time). */
-static cJSON *
-resource_new(const char *type, const char *id, const char *profile,
-    const char *changed)
+/* Open the resource's object and write {"resourceType": type, "id": id,
+ * "meta": {"lastUpdated": changed, "profile": [profile]}}'s members;
+ * lastUpdated only for a changed that is a timestamp (an instant needs
+ * the time).  The caller writes the rest and closes the object. */
+static void
+begin_resource(struct gw_jout *o, const char *type, const char *id,
+    const char *profile, const char *changed)
 {
-	cJSON *r = cJSON_CreateObject();
-	cJSON *meta, *profiles;
 	char instant[40];
 
-	GW_JSON_ADD_STRING(r, "resourceType", type);
-	GW_JSON_ADD_STRING(r, "id", id);
-	meta = GW_JSON_ADD_OBJECT(r, "meta");
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "resourceType", type);
+	GW_JOUT_STRING(o, "id", id);
+	GW_JOUT_OBJECT(o, "meta");
 	if (changed != NULL && strlen(changed) > 10 &&
 	    gw_map_datetime(changed, instant, sizeof(instant)) == GW_OK)
-		GW_JSON_ADD_STRING(meta, "lastUpdated", instant);
-	profiles = GW_JSON_ADD_ARRAY(meta, "profile");
-	cJSON_AddItemToArray(profiles, cJSON_CreateString(profile));
-	return r;
+		GW_JOUT_STRING(o, "lastUpdated", instant);
+	GW_JOUT_ARRAY(o, "profile");
+	gw_jout_string(o, profile);
+	gw_jout_end_array(o);
+	gw_jout_end_object(o);
 }
 
-/* A status CodeableConcept from an HL7 terminology code system. */
-static cJSON *
-status_concept(const char *codesystem, const char *code)
-{
-	char system[128];
+/* A status CodeableConcept from an HL7 terminology code system (a
+ * literal name). */
+#define WRITE_STATUS(o, codesystem, code)                                      \
+	gw_fhir_write_codeable((o), GW_TERMINOLOGY codesystem, (code), NULL,   \
+	    NULL)
 
-	gw_concat(system, sizeof(system), GW_TERMINOLOGY, codesystem, NULL);
-	return gw_fhir_codeable(gw_fhir_coding(system, code, NULL), NULL);
-}
+/* The codings of a CodeableConcept, gathered before it is written: a
+ * translation may add a display to a coding already there. */
+#define CONCEPT_CODINGS 16
+struct concept {
+	struct gw_map_coding coding[CONCEPT_CODINGS];
+	int n;
+	bool overflow; /* more codings than fit: the resource is refused */
+};
 
-/* Append coding to concept.coding (creating the array). */
 static void
-add_coding(cJSON *concept, cJSON *coding)
+add_coding(struct concept *c, const char *system, const char *code,
+    const char *display)
 {
-	cJSON *arr = cJSON_GetObjectItemCaseSensitive(concept, "coding");
-
-	if (arr == NULL)
-		arr = GW_JSON_ADD_ARRAY(concept, "coding");
-	cJSON_AddItemToArray(arr, coding);
+	if (c->n == CONCEPT_CODINGS) {
+		c->overflow = true;
+		return;
+	}
+	c->coding[c->n++] = (struct gw_map_coding){ system, code, display };
 }
 
-/* Add one translation to concept: appended with its English display,
+/* Add one translation to the concept: appended with its English display,
  * unless the concept already has a coding of that system (the registry's
  * own LOINC, or the same translation reached from a second national
  * coding): the same code then gets the display if it has none, and a
  * different code is left as the registry wrote it. */
 static void
-add_translation(cJSON *concept, const struct gw_term_target *tg)
+add_translation(struct concept *c, const struct gw_term_target *tg)
 {
-	cJSON *arr = cJSON_GetObjectItemCaseSensitive(concept, "coding");
-	cJSON *c;
+	for (int i = 0; i < c->n; i++) {
+		struct gw_map_coding *k = &c->coding[i];
 
-	cJSON_ArrayForEach(c, arr)
-	{
-		const char *system = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(c, "system"));
-		const char *code = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(c, "code"));
-
-		if (system == NULL || strcmp(system, tg->system) != 0)
+		if (!present(k->system) || strcmp(k->system, tg->system) != 0)
 			continue;
-		if (code != NULL && strcmp(code, tg->code) == 0 &&
-		    cJSON_GetObjectItemCaseSensitive(c, "display") == NULL)
-			GW_JSON_ADD_STRING(c, "display", tg->display);
+		if (present(k->code) && strcmp(k->code, tg->code) == 0 &&
+		    !present(k->display))
+			k->display = tg->display;
 		return;
 	}
-	add_coding(concept, gw_fhir_coding(tg->system, tg->code, tg->display));
+	add_coding(c, tg->system, tg->code, tg->display);
 }
 
 /*
- * Translate the national codings of concept (the n codings, system NULL
+ * Translate the national codings of a concept (the n codings, system NULL
  * ends them early) for element with the installed maps
  * (profiles/terminology): every translation is added beside the original
  * codings.  A concept with a coding of a mapped system and no translation
  * at all stays as it is and is counted once, under the first such system.
  */
 static void
-translate(cJSON *concept, enum gw_term_element element,
+translate(struct concept *concept, enum gw_term_element element,
     const struct gw_map_coding *codings, int n)
 {
 	const struct gw_terminology *t = gw_terminology_installed();
@@ -459,17 +470,33 @@ translate(cJSON *concept, enum gw_term_element element,
 		gw_terminology_count_unmapped(t, unmapped);
 }
 
-/* A UCUM Quantity. */
-static cJSON *
-quantity(double value, const char *ucum)
+/* {"coding": [...], "text": text}: the array only when there are
+ * codings, text only when present. */
+static void
+write_concept(struct gw_jout *o, const struct concept *c, const char *text)
 {
-	cJSON *q = cJSON_CreateObject();
+	gw_jout_object(o);
+	if (c->n > 0) {
+		GW_JOUT_ARRAY(o, "coding");
+		for (int i = 0; i < c->n; i++)
+			gw_fhir_write_coding(o, c->coding[i].system,
+			    c->coding[i].code, c->coding[i].display);
+		gw_jout_end_array(o);
+	}
+	GW_JOUT_OPT_STRING(o, "text", text);
+	gw_jout_end_object(o);
+}
 
-	GW_JSON_ADD_NUMBER(q, "value", value);
-	GW_JSON_ADD_STRING(q, "unit", ucum);
-	GW_JSON_ADD_STRING(q, "system", GW_SYSTEM_UCUM);
-	GW_JSON_ADD_STRING(q, "code", ucum);
-	return q;
+/* A UCUM Quantity. */
+static void
+write_quantity(struct gw_jout *o, double value, const char *ucum)
+{
+	gw_jout_object(o);
+	GW_JOUT_NUMBER(o, "value", value);
+	GW_JOUT_STRING(o, "unit", ucum);
+	GW_JOUT_STRING(o, "system", GW_SYSTEM_UCUM);
+	GW_JOUT_STRING(o, "code", ucum);
+	gw_jout_end_object(o);
 }
 
 /*
@@ -498,15 +525,27 @@ clinical_frame(const struct gw_map_row *row, const struct gw_map_ctx *ctx,
 	return p->logical_id;
 }
 
+/* A builder's end: what it wrote stays on GW_OK and is undone on
+ * GW_ERR, so that o is as it was at mark (taken before the builder ran:
+ * in a statement of its own, since the order in which a call's arguments
+ * are evaluated is unspecified). */
+static int
+finish(struct gw_jout *o, struct gw_jout_mark mark, int rc)
+{
+	if (rc != GW_OK)
+		gw_jout_rollback(o, mark);
+	return rc;
+}
+
 /* ---- Patient ---- */
 
 /* Split space-separated given names into a "given" array. */
 static void
-add_given(cJSON *name, const char *names)
+write_given(struct gw_jout *o, const char *names)
 {
-	cJSON *given = GW_JSON_ADD_ARRAY(name, "given");
 	const char *p = names;
 
+	GW_JOUT_ARRAY(o, "given");
 	while (*p != '\0') {
 		const char *end;
 		char *one;
@@ -519,462 +558,516 @@ add_given(cJSON *name, const char *names)
 		if (end == NULL)
 			end = p + strlen(p);
 		one = gw_strndup(p, (size_t)(end - p));
-		cJSON_AddItemToArray(given, cJSON_CreateString(one));
+		gw_jout_string(o, one);
 		gw_free_zero(one, (size_t)(end - p) + 1);
 		p = end;
 	}
+	gw_jout_end_array(o);
 }
 
-static cJSON *
-coding_extension(const char *url, const struct gw_map_coding *c, bool display)
+static void
+write_coding_extension(struct gw_jout *o, const char *url,
+    const struct gw_map_coding *c, bool display)
 {
-	cJSON *ext = cJSON_CreateObject();
-
-	GW_JSON_ADD_STRING(ext, "url", url);
-	GW_JSON_ADD(ext, "valueCoding",
-	    gw_fhir_coding(c->system, c->code, display ? c->display : NULL));
-	return ext;
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "url", url);
+	GW_JOUT_KEY(o, "valueCoding");
+	gw_fhir_write_coding(o, c->system, c->code,
+	    display ? c->display : NULL);
+	gw_jout_end_object(o);
 }
 
-static cJSON *
-translation_extension(const char *lang, const char *content)
+static void
+write_translation_extension(struct gw_jout *o, const char *lang,
+    const char *content)
 {
-	cJSON *ext = cJSON_CreateObject();
-	cJSON *parts = cJSON_CreateArray();
-	cJSON *part;
-
-	GW_JSON_ADD_STRING(ext, "url", EXT_TRANSLATION);
-	part = cJSON_CreateObject();
-	GW_JSON_ADD_STRING(part, "url", "lang");
-	GW_JSON_ADD_STRING(part, "valueCode", lang);
-	cJSON_AddItemToArray(parts, part);
-	part = cJSON_CreateObject();
-	GW_JSON_ADD_STRING(part, "url", "content");
-	GW_JSON_ADD_STRING(part, "valueString", content);
-	cJSON_AddItemToArray(parts, part);
-	GW_JSON_ADD(ext, "extension", parts);
-	return ext;
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "url", EXT_TRANSLATION);
+	GW_JOUT_ARRAY(o, "extension");
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "url", "lang");
+	GW_JOUT_STRING(o, "valueCode", lang);
+	gw_jout_end_object(o);
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "url", "content");
+	GW_JOUT_STRING(o, "valueString", content);
+	gw_jout_end_object(o);
+	gw_jout_end_array(o);
+	gw_jout_end_object(o);
 }
 
-/* The home address, or NULL when the registry has none.  Takes
- * p->address_extension in every case. */
-static cJSON *
-patient_address(const struct gw_map_patient *p)
+/* The home address, when the registry has one. */
+static void
+write_address(struct gw_jout *o, const struct gw_map_patient *p)
 {
-	cJSON *ext = p->address_extension, *obj, *arr;
 	bool district = p->municipality_at == GW_MUNI_DISTRICT &&
 	                p->municipality.display != NULL;
+	bool muni_code = p->municipality_url != NULL &&
+	                 p->municipality.system != NULL &&
+	                 p->municipality.code != NULL;
+	bool translation = p->district_lang != NULL &&
+	                   p->district_translation != NULL;
 
 	if (p->line == NULL && p->postal == NULL && p->city == NULL &&
-	    !district) {
-		cJSON_Delete(ext);
-		return NULL;
+	    !district)
+		return;
+	GW_JOUT_ARRAY(o, "address");
+	gw_jout_object(o);
+	if (p->address_extension != NULL) {
+		GW_JOUT_ARRAY(o, "extension");
+		p->address_extension(o);
+		gw_jout_end_array(o);
 	}
-	obj = cJSON_CreateObject();
-	if (ext != NULL)
-		cJSON_AddItemToArray(
-		    GW_JSON_ADD_ARRAY(obj, "extension"), ext);
-	GW_JSON_ADD_STRING(obj, "use", "home");
-	if (p->line != NULL)
-		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(obj, "line"),
-		    cJSON_CreateString(p->line));
-	GW_FHIR_ADD_STRING(obj, "city", p->city);
+	GW_JOUT_STRING(o, "use", "home");
+	if (p->line != NULL) {
+		GW_JOUT_ARRAY(o, "line");
+		gw_jout_string(o, p->line);
+		gw_jout_end_array(o);
+	}
+	GW_JOUT_OPT_STRING(o, "city", p->city);
 	if (district) {
-		GW_JSON_ADD_STRING(
-		    obj, "district", p->municipality.display);
-		arr = cJSON_CreateArray();
-		if (p->municipality_url != NULL &&
-		    p->municipality.system != NULL &&
-		    p->municipality.code != NULL)
-			cJSON_AddItemToArray(
-			    arr, coding_extension(p->municipality_url,
-			             &p->municipality, false));
-		if (p->district_lang != NULL && p->district_translation != NULL)
-			cJSON_AddItemToArray(
-			    arr, translation_extension(p->district_lang,
-			             p->district_translation));
-		if (cJSON_GetArraySize(arr) > 0)
-			GW_JSON_ADD(
-			    GW_JSON_ADD_OBJECT(obj, "_district"),
-			    "extension", arr);
-		else
-			cJSON_Delete(arr);
+		GW_JOUT_STRING(o, "district", p->municipality.display);
+		if (muni_code || translation) {
+			GW_JOUT_OBJECT(o, "_district");
+			GW_JOUT_ARRAY(o, "extension");
+			if (muni_code)
+				write_coding_extension(o, p->municipality_url,
+				    &p->municipality, false);
+			if (translation)
+				write_translation_extension(o,
+				    p->district_lang, p->district_translation);
+			gw_jout_end_array(o);
+			gw_jout_end_object(o);
+		}
 	}
-	GW_FHIR_ADD_STRING(obj, "postalCode", p->postal);
-	GW_FHIR_ADD_STRING(obj, "country", p->address_country);
-	return obj;
+	GW_JOUT_OPT_STRING(o, "postalCode", p->postal);
+	GW_JOUT_OPT_STRING(o, "country", p->address_country);
+	gw_jout_end_object(o);
+	gw_jout_end_array(o);
 }
 
-cJSON *
-gw_map_patient(const struct gw_map_patient *p)
+static int
+write_patient(const struct gw_map_patient *p, struct gw_jout *o,
+    struct gw_mapped *m)
 {
-	char id[GW_LOGICAL_ID_MAX], text[256];
-	cJSON *r, *arr, *obj, *name, *address;
+	char text[256];
 
 	if (p->id_system == NULL || p->id_value == NULL ||
 	    !gw_map_is_token(p->token) || p->prefix == NULL ||
-	    p->profile == NULL) {
-		cJSON_Delete(p->address_extension);
-		return NULL;
-	}
-	if (gw_concat(id, sizeof(id), p->prefix, "-", p->token,
-		(char *)NULL) != GW_OK || strlen(id) > 64) {
-		cJSON_Delete(p->address_extension);
-		return NULL;
-	}
-	r = resource_new("Patient", id, p->profile, p->changed);
+	    p->profile == NULL || !present(p->birth_date))
+		return GW_ERR;
+	if (gw_concat(m->id, sizeof(m->id), p->prefix, "-", p->token,
+		(char *)NULL) != GW_OK || strlen(m->id) > 64)
+		return GW_ERR;
+	begin_resource(o, "Patient", m->id, p->profile, p->changed);
 
 	if (p->municipality_at == GW_MUNI_EXTENSION &&
-	    p->municipality.code != NULL && p->municipality_url != NULL)
-		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "extension"),
-		    coding_extension(
-		        p->municipality_url, &p->municipality, true));
+	    p->municipality.code != NULL && p->municipality_url != NULL) {
+		GW_JOUT_ARRAY(o, "extension");
+		write_coding_extension(o, p->municipality_url,
+		    &p->municipality, true);
+		gw_jout_end_array(o);
+	}
 
-	arr = GW_JSON_ADD_ARRAY(r, "identifier");
-	obj = cJSON_CreateObject();
-	GW_JSON_ADD_STRING(obj, "use", "official");
-	if (p->id_type != NULL)
-		GW_JSON_ADD(obj, "type",
-		    gw_fhir_codeable(gw_fhir_coding(GW_TERMINOLOGY "v2-0203",
-		                         p->id_type, NULL),
-		        NULL));
-	GW_JSON_ADD_STRING(obj, "system", p->id_system);
-	GW_JSON_ADD_STRING(obj, "value", p->id_value);
-	cJSON_AddItemToArray(arr, obj);
+	GW_JOUT_ARRAY(o, "identifier");
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "use", "official");
+	if (p->id_type != NULL) {
+		GW_JOUT_KEY(o, "type");
+		WRITE_STATUS(o, "v2-0203", p->id_type);
+	}
+	GW_JOUT_STRING(o, "system", p->id_system);
+	GW_JOUT_STRING(o, "value", p->id_value);
+	gw_jout_end_object(o);
+	gw_jout_end_array(o);
 
-	GW_JSON_ADD(r, "active", cJSON_CreateTrue());
+	GW_JOUT_KEY(o, "active");
+	gw_jout_bool(o, true);
 
 	if (p->family != NULL || p->given != NULL) {
-		arr = GW_JSON_ADD_ARRAY(r, "name");
-		name = cJSON_CreateObject();
-		GW_JSON_ADD_STRING(name, "use", "official");
+		GW_JOUT_ARRAY(o, "name");
+		gw_jout_object(o);
+		GW_JOUT_STRING(o, "use", "official");
 		gw_concat(text, sizeof(text), p->given ? p->given : "",
 		    p->given && p->family ? " " : "",
 		    p->family ? p->family : "", NULL);
-		GW_JSON_ADD_STRING(name, "text", text);
-		GW_FHIR_ADD_STRING(name, "family", p->family);
+		GW_JOUT_STRING(o, "text", text);
+		GW_JOUT_OPT_STRING(o, "family", p->family);
 		if (p->given != NULL)
-			add_given(name, p->given);
-		cJSON_AddItemToArray(arr, name);
+			write_given(o, p->given);
+		gw_jout_end_object(o);
 		if (p->nickname != NULL) {
-			name = cJSON_CreateObject();
-			GW_JSON_ADD_STRING(name, "use", "usual");
-			GW_FHIR_ADD_STRING(name, "family", p->family);
-			add_given(name, p->nickname);
-			cJSON_AddItemToArray(arr, name);
+			gw_jout_object(o);
+			GW_JOUT_STRING(o, "use", "usual");
+			GW_JOUT_OPT_STRING(o, "family", p->family);
+			write_given(o, p->nickname);
+			gw_jout_end_object(o);
 		}
+		gw_jout_end_array(o);
 	}
 
 	if (p->phone != NULL) {
-		obj = cJSON_CreateObject();
-		GW_JSON_ADD_STRING(obj, "system", "phone");
-		GW_JSON_ADD_STRING(obj, "value", p->phone);
-		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "telecom"), obj);
+		GW_JOUT_ARRAY(o, "telecom");
+		gw_jout_object(o);
+		GW_JOUT_STRING(o, "system", "phone");
+		GW_JOUT_STRING(o, "value", p->phone);
+		gw_jout_end_object(o);
+		gw_jout_end_array(o);
 	}
 
-	GW_FHIR_ADD_STRING(r, "gender", p->gender);
-	if (add_datetime(r, "birthDate", p->birth_date) != GW_OK ||
-	    cJSON_GetObjectItemCaseSensitive(r, "birthDate") == NULL)
-		goto err;
-	if (add_datetime(r, "deceasedDateTime", p->deceased) != GW_OK)
-		goto err;
+	GW_JOUT_OPT_STRING(o, "gender", p->gender);
+	if (WRITE_DATETIME(o, "birthDate", p->birth_date) != GW_OK ||
+	    WRITE_DATETIME(o, "deceasedDateTime", p->deceased) != GW_OK)
+		return GW_ERR;
 
-	if ((address = patient_address(p)) != NULL)
-		cJSON_AddItemToArray(
-		    GW_JSON_ADD_ARRAY(r, "address"), address);
+	write_address(o, p);
 
 	if (p->language != NULL) {
-		obj = cJSON_CreateObject();
-		GW_JSON_ADD(obj, "language",
-		    gw_fhir_codeable(
-		        gw_fhir_coding(GW_SYSTEM_BCP47, p->language, NULL),
-		        NULL));
-		cJSON_AddItemToArray(
-		    GW_JSON_ADD_ARRAY(r, "communication"), obj);
+		GW_JOUT_ARRAY(o, "communication");
+		gw_jout_object(o);
+		GW_JOUT_KEY(o, "language");
+		gw_fhir_write_codeable(o, GW_SYSTEM_BCP47, p->language, NULL,
+		    NULL);
+		gw_jout_end_object(o);
+		gw_jout_end_array(o);
 	}
-	return r;
-err:
-	cJSON_Delete(p->address_extension);
-	cJSON_Delete(r);
-	return NULL;
+	gw_jout_end_object(o);
+	return GW_OK;
+}
+
+int
+gw_map_patient(const struct gw_map_patient *p, struct gw_jout *o,
+    struct gw_mapped *m)
+{
+	struct gw_jout_mark mark = gw_jout_mark(o);
+
+	return finish(o, mark, write_patient(p, o, m));
 }
 
 /* ---- Condition ---- */
 
-cJSON *
-gw_map_condition(const struct gw_map_condition *c, const struct gw_map_ctx *ctx,
-    const char **category)
+static int
+write_condition(const struct gw_map_condition *c,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m)
 {
-	const char *subject, *cat = NULL;
-	char id[GW_LOGICAL_ID_MAX];
-	cJSON *r, *concept;
+	const char *subject;
+	struct concept concept = { .n = 0 };
 
-	if ((subject = clinical_frame(&c->row, ctx, id, sizeof(id))) == NULL ||
+	if ((subject = clinical_frame(&c->row, ctx, m->id, sizeof(m->id))) ==
+	        NULL ||
 	    c->clinical_status == NULL || c->code[0].system == NULL ||
 	    c->code[0].code == NULL)
-		return NULL;
-	r = resource_new("Condition", id, GW_IPS_PROFILE("Condition-uv-ips"),
-	    c->row.changed);
-	GW_JSON_ADD(r, "clinicalStatus",
-	    status_concept("condition-clinical", c->clinical_status));
-	GW_JSON_ADD(r, "verificationStatus",
-	    status_concept("condition-ver-status", "confirmed"));
-	cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "category"),
-	    gw_fhir_codeable(gw_fhir_coding(GW_TERMINOLOGY "condition-category",
-	                         "problem-list-item", "Problem List Item"),
-	        NULL));
-	concept = gw_fhir_codeable(gw_fhir_coding(c->code[0].system,
-	                               c->code[0].code, c->code[0].display),
-	    c->text);
+		return GW_ERR;
+	add_coding(&concept, c->code[0].system, c->code[0].code,
+	    c->code[0].display);
 	for (int i = 1; i < GW_MAP_CODINGS && c->code[i].system != NULL; i++)
 		if (c->code[i].code != NULL)
-			add_coding(
-			    concept, gw_fhir_coding(c->code[i].system,
-			                 c->code[i].code, c->code[i].display));
-	translate(concept, GW_TERM_CONDITION, c->code, GW_MAP_CODINGS);
-	GW_JSON_ADD(r, "code", concept);
-	GW_JSON_ADD(
-	    r, "subject", gw_fhir_reference("Patient", subject));
-	if (add_datetime(r, "onsetDateTime", c->onset) != GW_OK ||
-	    add_datetime(r, "recordedDate", c->recorded) != GW_OK) {
-		cJSON_Delete(r);
-		return NULL;
-	}
+			add_coding(&concept, c->code[i].system,
+			    c->code[i].code, c->code[i].display);
+	translate(&concept, GW_TERM_CONDITION, c->code, GW_MAP_CODINGS);
+	if (concept.overflow)
+		return GW_ERR;
+
+	begin_resource(o, "Condition", m->id,
+	    GW_IPS_PROFILE("Condition-uv-ips"), c->row.changed);
+	GW_JOUT_KEY(o, "clinicalStatus");
+	WRITE_STATUS(o, "condition-clinical", c->clinical_status);
+	GW_JOUT_KEY(o, "verificationStatus");
+	WRITE_STATUS(o, "condition-ver-status", "confirmed");
+	GW_JOUT_ARRAY(o, "category");
+	gw_fhir_write_codeable(o, GW_TERMINOLOGY "condition-category",
+	    "problem-list-item", "Problem List Item", NULL);
+	gw_jout_end_array(o);
+	GW_JOUT_KEY(o, "code");
+	write_concept(o, &concept, c->text);
+	GW_JOUT_KEY(o, "subject");
+	gw_fhir_write_reference(o, "Patient", subject);
+	if (WRITE_DATETIME(o, "onsetDateTime", c->onset) != GW_OK ||
+	    WRITE_DATETIME(o, "recordedDate", c->recorded) != GW_OK)
+		return GW_ERR;
+	gw_jout_end_object(o);
 	/* Every coding is looked at: a sensitive code in any system makes the
 	 * record sensitive (fail secure). */
-	for (int i = 0;
-	     i < GW_MAP_CODINGS && c->code[i].system != NULL && cat == NULL;
-	     i++)
-		cat = gw_category_of_coding(c->code[i].system, c->code[i].code);
-	if (category != NULL)
-		*category = cat;
-	return r;
+	m->category = NULL;
+	for (int i = 0; i < GW_MAP_CODINGS && c->code[i].system != NULL &&
+	     m->category == NULL; i++)
+		m->category = gw_category_of_coding(c->code[i].system,
+		    c->code[i].code);
+	return GW_OK;
+}
+
+int
+gw_map_condition(const struct gw_map_condition *c,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m)
+{
+	struct gw_jout_mark mark = gw_jout_mark(o);
+
+	return finish(o, mark, write_condition(c, ctx, o, m));
 }
 
 /* ---- MedicationStatement ---- */
 
-cJSON *
-gw_map_medication(
-    const struct gw_map_medication *m, const struct gw_map_ctx *ctx)
+static int
+write_medication(const struct gw_map_medication *med,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m)
 {
 	const char *subject;
-	char id[GW_LOGICAL_ID_MAX], text[256];
-	cJSON *r, *med, *period;
+	char text[256];
+	struct concept concept = { .n = 0 };
 
-	if ((subject = clinical_frame(&m->row, ctx, id, sizeof(id))) == NULL ||
-	    !gw_map_is_atc(m->atc) || m->status == NULL)
-		return NULL;
-	gw_concat(text, sizeof(text), m->product ? m->product : m->atc,
-	    m->strength ? " " : "", m->strength ? m->strength : "", NULL);
-	r = resource_new("MedicationStatement", id,
-	    GW_IPS_PROFILE("MedicationStatement-uv-ips"), m->row.changed);
-	GW_JSON_ADD_STRING(r, "status", m->status);
-	med =
-	    gw_fhir_codeable(gw_fhir_coding(GW_SYSTEM_ATC, m->atc, NULL), text);
-	if (m->product_system != NULL && m->product_code != NULL)
-		add_coding(med,
-		    gw_fhir_coding(m->product_system, m->product_code, text));
-	GW_JSON_ADD(r, "medicationCodeableConcept", med);
-	GW_JSON_ADD(
-	    r, "subject", gw_fhir_reference("Patient", subject));
-	period = GW_JSON_ADD_OBJECT(r, "effectivePeriod");
-	if (add_datetime(period, "start", m->start) != GW_OK ||
-	    add_datetime(period, "end", m->end) != GW_OK ||
-	    cJSON_GetObjectItemCaseSensitive(period, "start") == NULL) {
-		cJSON_Delete(r);
-		return NULL;
-	}
-	if (m->dosage != NULL) {
-		cJSON *dosage = cJSON_CreateObject();
+	if ((subject = clinical_frame(&med->row, ctx, m->id,
+	         sizeof(m->id))) == NULL ||
+	    !gw_map_is_atc(med->atc) || med->status == NULL ||
+	    !present(med->start))
+		return GW_ERR;
+	gw_concat(text, sizeof(text), med->product ? med->product : med->atc,
+	    med->strength ? " " : "", med->strength ? med->strength : "",
+	    NULL);
+	add_coding(&concept, GW_SYSTEM_ATC, med->atc, NULL);
+	if (med->product_system != NULL && med->product_code != NULL)
+		add_coding(&concept, med->product_system, med->product_code,
+		    text);
 
-		GW_JSON_ADD_STRING(dosage, "text", m->dosage);
-		cJSON_AddItemToArray(
-		    GW_JSON_ADD_ARRAY(r, "dosage"), dosage);
+	begin_resource(o, "MedicationStatement", m->id,
+	    GW_IPS_PROFILE("MedicationStatement-uv-ips"), med->row.changed);
+	GW_JOUT_STRING(o, "status", med->status);
+	GW_JOUT_KEY(o, "medicationCodeableConcept");
+	write_concept(o, &concept, text);
+	GW_JOUT_KEY(o, "subject");
+	gw_fhir_write_reference(o, "Patient", subject);
+	GW_JOUT_OBJECT(o, "effectivePeriod");
+	if (WRITE_DATETIME(o, "start", med->start) != GW_OK ||
+	    WRITE_DATETIME(o, "end", med->end) != GW_OK)
+		return GW_ERR;
+	gw_jout_end_object(o);
+	if (med->dosage != NULL) {
+		GW_JOUT_ARRAY(o, "dosage");
+		gw_jout_object(o);
+		GW_JOUT_STRING(o, "text", med->dosage);
+		gw_jout_end_object(o);
+		gw_jout_end_array(o);
 	}
-	return r;
+	gw_jout_end_object(o);
+	return GW_OK;
+}
+
+int
+gw_map_medication(const struct gw_map_medication *med,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m)
+{
+	struct gw_jout_mark mark = gw_jout_mark(o);
+
+	return finish(o, mark, write_medication(med, ctx, o, m));
 }
 
 /* ---- AllergyIntolerance ---- */
 
-cJSON *
-gw_map_allergy(const struct gw_map_allergy *a, const struct gw_map_ctx *ctx)
+static int
+write_allergy(const struct gw_map_allergy *a, const struct gw_map_ctx *ctx,
+    struct gw_jout *o, struct gw_mapped *m)
 {
 	const char *subject;
-	char id[GW_LOGICAL_ID_MAX];
-	cJSON *r, *concept;
+	struct concept concept = { .n = 0 };
 	bool medicine;
 
-	if ((subject = clinical_frame(&a->row, ctx, id, sizeof(id))) == NULL ||
+	if ((subject = clinical_frame(&a->row, ctx, m->id, sizeof(m->id))) ==
+	        NULL ||
 	    a->code == NULL)
-		return NULL;
+		return GW_ERR;
 	/* A medicine is named by its ATC code, anything else by SNOMED CT. */
 	medicine = gw_map_is_atc(a->code);
 	if (medicine)
-	concept = gw_fhir_codeable(
-	    gw_fhir_coding(GW_SYSTEM_ATC, a->code, a->agent), a->agent);
-	else if (gw_map_is_sctid(a->code)) concept = gw_fhir_codeable(
-	    gw_fhir_coding(GW_SYSTEM_SNOMED, a->code, NULL), a->agent);
-	else return NULL;
-	translate(concept, GW_TERM_ALLERGY,
+		add_coding(&concept, GW_SYSTEM_ATC, a->code, a->agent);
+	else if (gw_map_is_sctid(a->code))
+		add_coding(&concept, GW_SYSTEM_SNOMED, a->code, NULL);
+	else
+		return GW_ERR;
+	translate(&concept, GW_TERM_ALLERGY,
 	    &(struct gw_map_coding){
 	        medicine ? GW_SYSTEM_ATC : GW_SYSTEM_SNOMED, a->code, a->agent},
 	    1);
+	if (concept.overflow)
+		return GW_ERR;
 
-	r = resource_new("AllergyIntolerance", id,
+	begin_resource(o, "AllergyIntolerance", m->id,
 	    GW_IPS_PROFILE("AllergyIntolerance-uv-ips"), a->row.changed);
-	GW_JSON_ADD(r, "clinicalStatus",
-	    status_concept("allergyintolerance-clinical", "active"));
-	GW_JSON_ADD(r, "verificationStatus",
-	    status_concept("allergyintolerance-verification",
-	        a->verification ? a->verification : "confirmed"));
-	GW_JSON_ADD_STRING(r, "type", a->type ? a->type : "allergy");
-	if (medicine)
-		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "category"),
-		    cJSON_CreateString("medication"));
+	GW_JOUT_KEY(o, "clinicalStatus");
+	WRITE_STATUS(o, "allergyintolerance-clinical", "active");
+	GW_JOUT_KEY(o, "verificationStatus");
+	WRITE_STATUS(o, "allergyintolerance-verification",
+	    a->verification ? a->verification : "confirmed");
+	GW_JOUT_STRING(o, "type", a->type ? a->type : "allergy");
+	if (medicine) {
+		GW_JOUT_ARRAY(o, "category");
+		gw_jout_string(o, "medication");
+		gw_jout_end_array(o);
+	}
 	if (a->criticality != NULL)
-		GW_JSON_ADD_STRING(r, "criticality", a->criticality);
-	GW_JSON_ADD(r, "code", concept);
-	GW_JSON_ADD(
-	    r, "patient", gw_fhir_reference("Patient", subject));
-	if (add_datetime(r, "onsetDateTime", a->onset) != GW_OK) {
-		cJSON_Delete(r);
-		return NULL;
-	}
+		GW_JOUT_STRING(o, "criticality", a->criticality);
+	GW_JOUT_KEY(o, "code");
+	write_concept(o, &concept, a->agent);
+	GW_JOUT_KEY(o, "patient");
+	gw_fhir_write_reference(o, "Patient", subject);
+	if (WRITE_DATETIME(o, "onsetDateTime", a->onset) != GW_OK)
+		return GW_ERR;
 	if (a->reaction != NULL) {
-		cJSON *rx = cJSON_CreateObject();
-
-		cJSON_AddItemToArray(
-		    GW_JSON_ADD_ARRAY(rx, "manifestation"),
-		    gw_fhir_codeable(NULL, a->reaction));
+		GW_JOUT_ARRAY(o, "reaction");
+		gw_jout_object(o);
+		GW_JOUT_ARRAY(o, "manifestation");
+		gw_fhir_write_codeable(o, NULL, NULL, NULL, a->reaction);
+		gw_jout_end_array(o);
 		if (a->severity != NULL)
-			GW_JSON_ADD_STRING(rx, "severity", a->severity);
-		cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "reaction"), rx);
+			GW_JOUT_STRING(o, "severity", a->severity);
+		gw_jout_end_object(o);
+		gw_jout_end_array(o);
 	}
-	return r;
+	gw_jout_end_object(o);
+	return GW_OK;
+}
+
+int
+gw_map_allergy(const struct gw_map_allergy *a, const struct gw_map_ctx *ctx,
+    struct gw_jout *o, struct gw_mapped *m)
+{
+	struct gw_jout_mark mark = gw_jout_mark(o);
+
+	return finish(o, mark, write_allergy(a, ctx, o, m));
 }
 
 /* ---- Immunization ---- */
 
-cJSON *
-gw_map_immunization(
-    const struct gw_map_immunization *v, const struct gw_map_ctx *ctx)
+static int
+write_immunization(const struct gw_map_immunization *v,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m)
 {
 	const char *subject;
-	char id[GW_LOGICAL_ID_MAX];
-	cJSON *r, *concept;
+	struct concept concept = { .n = 0 };
 
-	if ((subject = clinical_frame(&v->row, ctx, id, sizeof(id))) == NULL ||
-	    !gw_map_is_atc(v->atc))
-		return NULL;
-	r = resource_new("Immunization", id,
-	    GW_IPS_PROFILE("Immunization-uv-ips"), v->row.changed);
-	GW_JSON_ADD_STRING(r, "status", "completed");
-	concept = gw_fhir_codeable(
-	    gw_fhir_coding(GW_SYSTEM_ATC, v->atc, NULL), v->name);
-	translate(concept, GW_TERM_IMMUNIZATION,
+	if ((subject = clinical_frame(&v->row, ctx, m->id, sizeof(m->id))) ==
+	        NULL ||
+	    !gw_map_is_atc(v->atc) || !present(v->date))
+		return GW_ERR;
+	add_coding(&concept, GW_SYSTEM_ATC, v->atc, NULL);
+	translate(&concept, GW_TERM_IMMUNIZATION,
 	    &(struct gw_map_coding){GW_SYSTEM_ATC, v->atc, v->name}, 1);
-	GW_JSON_ADD(r, "vaccineCode", concept);
-	GW_JSON_ADD(
-	    r, "patient", gw_fhir_reference("Patient", subject));
-	if (add_datetime(r, "occurrenceDateTime", v->date) != GW_OK ||
-	    cJSON_GetObjectItemCaseSensitive(r, "occurrenceDateTime") == NULL) {
-		cJSON_Delete(r);
-		return NULL;
-	}
-	GW_FHIR_ADD_STRING(r, "lotNumber", v->lot);
+	if (concept.overflow)
+		return GW_ERR;
+
+	begin_resource(o, "Immunization", m->id,
+	    GW_IPS_PROFILE("Immunization-uv-ips"), v->row.changed);
+	GW_JOUT_STRING(o, "status", "completed");
+	GW_JOUT_KEY(o, "vaccineCode");
+	write_concept(o, &concept, v->name);
+	GW_JOUT_KEY(o, "patient");
+	gw_fhir_write_reference(o, "Patient", subject);
+	if (WRITE_DATETIME(o, "occurrenceDateTime", v->date) != GW_OK)
+		return GW_ERR;
+	GW_JOUT_OPT_STRING(o, "lotNumber", v->lot);
 	/* doseNumberPositiveInt is required inside protocolApplied: leave the
 	 * element out when the registry has no usable dose number. */
 	if (v->has_dose && v->dose >= 1 && v->dose <= 2147483647.0 &&
 	    v->dose == (double)(long)v->dose) {
-		cJSON *pa = cJSON_CreateObject();
-
-		GW_JSON_ADD_NUMBER(pa, "doseNumberPositiveInt", v->dose);
-		cJSON_AddItemToArray(
-		    GW_JSON_ADD_ARRAY(r, "protocolApplied"), pa);
+		GW_JOUT_ARRAY(o, "protocolApplied");
+		gw_jout_object(o);
+		GW_JOUT_NUMBER(o, "doseNumberPositiveInt", v->dose);
+		gw_jout_end_object(o);
+		gw_jout_end_array(o);
 	}
-	return r;
+	gw_jout_end_object(o);
+	return GW_OK;
+}
+
+int
+gw_map_immunization(const struct gw_map_immunization *v,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m)
+{
+	struct gw_jout_mark mark = gw_jout_mark(o);
+
+	return finish(o, mark, write_immunization(v, ctx, o, m));
 }
 
 /* ---- Observation ---- */
 
-cJSON *
-gw_map_observation(
-    const struct gw_map_observation *o, const struct gw_map_ctx *ctx)
+static int
+write_observation(const struct gw_map_observation *mo,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m)
 {
 	const char *subject;
-	char id[GW_LOGICAL_ID_MAX];
-	cJSON *r, *concept;
+	struct concept concept = { .n = 0 };
 
-	if ((subject = clinical_frame(&o->row, ctx, id, sizeof(id))) == NULL ||
-	    o->local.system == NULL || o->local.code == NULL ||
-	    o->unit == NULL || !isfinite(o->value))
-		return NULL;
-	r = resource_new("Observation", id,
+	if ((subject = clinical_frame(&mo->row, ctx, m->id, sizeof(m->id))) ==
+	        NULL ||
+	    mo->local.system == NULL || mo->local.code == NULL ||
+	    mo->unit == NULL || !isfinite(mo->value) ||
+	    !present(mo->effective))
+		return GW_ERR;
+	if (mo->loinc != NULL)
+		add_coding(&concept, GW_SYSTEM_LOINC, mo->loinc, NULL);
+	add_coding(&concept, mo->local.system, mo->local.code,
+	    mo->local.display);
+	translate(&concept, GW_TERM_OBSERVATION, &mo->local, 1);
+	if (concept.overflow)
+		return GW_ERR;
+
+	begin_resource(o, "Observation", m->id,
 	    GW_IPS_PROFILE("Observation-results-laboratory-pathology-uv-ips"),
-	    o->row.changed);
-	GW_JSON_ADD_STRING(r, "status", "final");
-	cJSON_AddItemToArray(GW_JSON_ADD_ARRAY(r, "category"),
-	    gw_fhir_codeable(
-	        gw_fhir_coding(GW_TERMINOLOGY "observation-category",
-	            "laboratory", "Laboratory"),
-	        NULL));
-	concept = cJSON_CreateObject();
-	if (o->loinc != NULL)
-		add_coding(
-		    concept, gw_fhir_coding(GW_SYSTEM_LOINC, o->loinc, NULL));
-	add_coding(concept,
-	    gw_fhir_coding(o->local.system, o->local.code, o->local.display));
-	translate(concept, GW_TERM_OBSERVATION, &o->local, 1);
-	GW_FHIR_ADD_STRING(concept, "text", o->text);
-	GW_JSON_ADD(r, "code", concept);
-	GW_JSON_ADD(
-	    r, "subject", gw_fhir_reference("Patient", subject));
-	if (add_datetime(r, "effectiveDateTime", o->effective) != GW_OK ||
-	    cJSON_GetObjectItemCaseSensitive(r, "effectiveDateTime") == NULL) {
-		cJSON_Delete(r);
-		return NULL;
+	    mo->row.changed);
+	GW_JOUT_STRING(o, "status", "final");
+	GW_JOUT_ARRAY(o, "category");
+	gw_fhir_write_codeable(o, GW_TERMINOLOGY "observation-category",
+	    "laboratory", "Laboratory", NULL);
+	gw_jout_end_array(o);
+	GW_JOUT_KEY(o, "code");
+	write_concept(o, &concept, mo->text);
+	GW_JOUT_KEY(o, "subject");
+	gw_fhir_write_reference(o, "Patient", subject);
+	if (WRITE_DATETIME(o, "effectiveDateTime", mo->effective) != GW_OK)
+		return GW_ERR;
+	GW_JOUT_KEY(o, "valueQuantity");
+	write_quantity(o, mo->value, mo->unit);
+	if (mo->has_low || mo->has_high) {
+		GW_JOUT_ARRAY(o, "referenceRange");
+		gw_jout_object(o);
+		if (mo->has_low) {
+			GW_JOUT_KEY(o, "low");
+			write_quantity(o, mo->low, mo->unit);
+		}
+		if (mo->has_high) {
+			GW_JOUT_KEY(o, "high");
+			write_quantity(o, mo->high, mo->unit);
+		}
+		gw_jout_end_object(o);
+		gw_jout_end_array(o);
 	}
-	GW_JSON_ADD(r, "valueQuantity", quantity(o->value, o->unit));
-	if (o->has_low || o->has_high) {
-		cJSON *rr = cJSON_CreateObject();
+	gw_jout_end_object(o);
+	return GW_OK;
+}
 
-		if (o->has_low)
-			GW_JSON_ADD(
-			    rr, "low", quantity(o->low, o->unit));
-		if (o->has_high)
-			GW_JSON_ADD(
-			    rr, "high", quantity(o->high, o->unit));
-		cJSON_AddItemToArray(
-		    GW_JSON_ADD_ARRAY(r, "referenceRange"), rr);
-	}
-	return r;
+int
+gw_map_observation(const struct gw_map_observation *mo,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m)
+{
+	struct gw_jout_mark mark = gw_jout_mark(o);
+
+	return finish(o, mark, write_observation(mo, ctx, o, m));
 }
 
 /* ---- dispatch ---- */
 
-cJSON *
+int
 gw_map_dispatch(const struct gw_map_kind *kinds, size_t nkinds,
     const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
-    enum gw_rtype *rtype, const char **category)
+    struct gw_jout *o, struct gw_mapped *m)
 {
-	const char *cat = NULL;
-
-	if (category != NULL)
-		*category = NULL;
+	m->category = NULL;
+	m->id[0] = '\0';
 	if (kind == NULL || doc == NULL)
-		return NULL;
+		return GW_ERR;
 	for (size_t i = 0; i < nkinds; i++) {
-		cJSON *r;
-
 		if (strcmp(kind, kinds[i].kind) != 0)
 			continue;
-		if ((r = kinds[i].map(doc, ctx, &cat)) == NULL)
-			return NULL;
-		if (rtype != NULL)
-			*rtype = kinds[i].rtype;
-		if (category != NULL)
-			*category = cat;
-		return r;
+		m->type = kinds[i].rtype;
+		return kinds[i].map(doc, ctx, o, m);
 	}
-	return NULL;
+	return GW_ERR;
 }

@@ -15,8 +15,10 @@
  * are the registry's text ("YYYY-MM-DD", or a PostgreSQL timestamptz in
  * the ISO DateStyle the gateway's sessions set, "2024-05-01 10:00:00+00");
  * the builders convert them (gw_map_datetime).
- * A builder returns a new resource (caller frees) or NULL when a required
- * field is missing or a value cannot be written as valid FHIR.
+ * A builder writes the resource as one value at o (json_out.h), in the
+ * order of its members, sets m->id (and m->category where the type has
+ * one), and returns GW_OK; or GW_ERR when a required field is missing or
+ * a value cannot be written as valid FHIR, with o as it was.
  */
 #ifndef GW_ADAPTER_MAP_COMMON_H
 #define GW_ADAPTER_MAP_COMMON_H
@@ -137,8 +139,8 @@ struct gw_map_patient {
 	const char *birth_date, *deceased; /* native; birth date required */
 	const char *phone;
 	const char *line, *postal, *city, *address_country;
-	/* address.extension, taken (also on failure), or NULL. */
-	cJSON *address_extension;
+	/* Writes the one address.extension, or NULL for none. */
+	void (*address_extension)(struct gw_jout *o);
 	enum gw_map_municipality municipality_at;
 	const char *municipality_url; /* the extension carrying the code */
 	struct gw_map_coding municipality;
@@ -148,7 +150,8 @@ struct gw_map_patient {
 	const char *language; /* communication language, BCP 47, or NULL */
 };
 
-cJSON *gw_map_patient(const struct gw_map_patient *p);
+int gw_map_patient(const struct gw_map_patient *p, struct gw_jout *o,
+    struct gw_mapped *m);
 
 /* ---- Condition ---- */
 
@@ -162,10 +165,10 @@ struct gw_map_condition {
 	const char *onset, *recorded; /* native, optional */
 };
 
-/* *category: the sensitive category of the first coding that has one
+/* m->category: the sensitive category of the first coding that has one
  * (gw_category_of_coding), else NULL. */
-cJSON *gw_map_condition(const struct gw_map_condition *c,
-    const struct gw_map_ctx *ctx, const char **category);
+int gw_map_condition(const struct gw_map_condition *c,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m);
 
 /* ---- MedicationStatement ---- */
 
@@ -180,8 +183,8 @@ struct gw_map_medication {
 	const char *dosage;             /* free text */
 };
 
-cJSON *gw_map_medication(
-    const struct gw_map_medication *m, const struct gw_map_ctx *ctx);
+int gw_map_medication(const struct gw_map_medication *med,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m);
 
 /* ---- AllergyIntolerance ---- */
 
@@ -197,8 +200,8 @@ struct gw_map_allergy {
 	const char *onset;        /* native, optional */
 };
 
-cJSON *gw_map_allergy(
-    const struct gw_map_allergy *a, const struct gw_map_ctx *ctx);
+int gw_map_allergy(const struct gw_map_allergy *a,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m);
 
 /* ---- Immunization ---- */
 
@@ -212,8 +215,8 @@ struct gw_map_immunization {
 	double dose; /* dose number; written only when a positive integer */
 };
 
-cJSON *gw_map_immunization(
-    const struct gw_map_immunization *v, const struct gw_map_ctx *ctx);
+int gw_map_immunization(const struct gw_map_immunization *v,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m);
 
 /* ---- Observation (laboratory) ---- */
 
@@ -229,26 +232,27 @@ struct gw_map_observation {
 	double low, high;
 };
 
-cJSON *gw_map_observation(
-    const struct gw_map_observation *o, const struct gw_map_ctx *ctx);
+int gw_map_observation(const struct gw_map_observation *mo,
+    const struct gw_map_ctx *ctx, struct gw_jout *o, struct gw_mapped *m);
 
 /* ---- dispatch ---- */
 
-/* One native kind and its mapping function. */
+/* One native kind and its mapping function (the builder's contract). */
 struct gw_map_kind {
 	const char *kind;
 	enum gw_rtype rtype;
-	cJSON *(*map)(const struct gw_row *doc, const struct gw_map_ctx *ctx,
-	    const char **category);
+	int (*map)(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+	    struct gw_jout *o, struct gw_mapped *m);
 };
 
 /*
- * The adapter map() hook over a table of kinds: finds kind, maps doc, sets
- * *rtype and *category (NULL unless the mapping set one).  NULL for an
- * unknown kind, a NULL doc or an unmappable row.
+ * The adapter map() hook over a table of kinds: finds kind and maps doc
+ * into o, with m->type the kind's and m->category NULL unless the mapping
+ * set one.  GW_ERR (o as it was) for an unknown kind, a NULL doc or an
+ * unmappable row.
  */
-cJSON *gw_map_dispatch(const struct gw_map_kind *kinds, size_t nkinds,
+int gw_map_dispatch(const struct gw_map_kind *kinds, size_t nkinds,
     const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
-    enum gw_rtype *rtype, const char **category);
+    struct gw_jout *o, struct gw_mapped *m);
 
 #endif

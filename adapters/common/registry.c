@@ -144,6 +144,19 @@ gw_adapters_check(void)
 	return GW_OK;
 }
 
+cJSON *
+gw_adapter_map_tree(const struct gw_adapter *a, const char *kind,
+    const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_mapped *m)
+{
+	struct gw_jout o = gw_jout_tree_builder();
+	struct gw_mapped ignored;
+
+	if (a->map(kind, doc, ctx, &o, m != NULL ? m : &ignored) != GW_OK)
+		return NULL;
+	return gw_jout_take_tree(&o);
+}
+
 const struct gw_adapter *
 gw_adapter_by_country(const char *country)
 {

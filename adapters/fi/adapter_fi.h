@@ -34,8 +34,8 @@ int adapter_fi_patient_identity(const struct gw_row *doc, struct gw_patient *p);
  * missing required field or a value that cannot be written as valid FHIR.
  * *category is set only for Conditions with a sensitive ICD-10 code.
  */
-cJSON *adapter_fi_map(const char *kind, const struct gw_row *doc,
-    const struct gw_map_ctx *ctx, enum gw_rtype *rtype, const char **category);
+int adapter_fi_map(const char *kind, const struct gw_row *doc,
+    const struct gw_map_ctx *ctx, struct gw_jout *out, struct gw_mapped *mapped);
 
 /*
  * The seed() hook: replace the fi_rekisteri tables with npatients

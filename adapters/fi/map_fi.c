@@ -31,9 +31,9 @@
 
 /* ---- henkilo -> Patient ---- */
 
-static cJSON *
-map_henkilo(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_henkilo(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *sex = gw_map_str(doc, "sukupuoli");
 	struct gw_map_patient p = {
@@ -63,13 +63,12 @@ map_henkilo(
 	};
 
 	(void)ctx;
-	(void)category;
 	/* Finnish registry coding: 1 male, 2 female. */
 	if (sex != NULL)
 		p.gender = strcmp(sex, "1") == 0   ? "male"
 		           : strcmp(sex, "2") == 0 ? "female"
 		                                   : "unknown";
-	return gw_map_patient(&p);
+	return gw_map_patient(&p, out, mapped);
 }
 
 /* ---- diagnoosi -> Condition ---- */
@@ -80,9 +79,9 @@ static const struct gw_map_word diagnosis_states[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_diagnoosi(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_diagnoosi(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *name = gw_map_str(doc, "nimi_fi");
 	struct gw_map_condition c = {
@@ -96,8 +95,8 @@ map_diagnoosi(
 
 	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &c.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_condition(&c, ctx, category);
+		return GW_ERR;
+	return gw_map_condition(&c, ctx, out, mapped);
 }
 
 /* ---- laakitys -> MedicationStatement ---- */
@@ -109,9 +108,9 @@ static const struct gw_map_word medication_states[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_laakitys(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_laakitys(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	struct gw_map_medication m = {
 	    .status = gw_map_word(medication_states, gw_map_str(doc, "tila")),
@@ -125,11 +124,10 @@ map_laakitys(
 	    .dosage = gw_map_str(doc, "annostus"),
 	};
 
-	(void)category;
 	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &m.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_medication(&m, ctx);
+		return GW_ERR;
+	return gw_map_medication(&m, ctx, out, mapped);
 }
 
 /* ---- allergia -> AllergyIntolerance ---- */
@@ -148,9 +146,9 @@ static const struct gw_map_word criticalities[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_allergia(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_allergia(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *vakavuus = gw_map_str(doc, "vakavuus");
 	const char *kriittisyys = gw_map_str(doc, "kriittisyys");
@@ -163,22 +161,21 @@ map_allergia(
 	    .onset = gw_map_str(doc, "todettu"),
 	};
 
-	(void)category;
 	/* A word the registry does not define is an error, not "absent". */
 	if ((vakavuus != NULL && a.severity == NULL) ||
 	    (kriittisyys != NULL && a.criticality == NULL))
-		return NULL;
+		return GW_ERR;
 	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &a.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_allergy(&a, ctx);
+		return GW_ERR;
+	return gw_map_allergy(&a, ctx, out, mapped);
 }
 
 /* ---- rokotus -> Immunization ---- */
 
-static cJSON *
-map_rokotus(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_rokotus(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	struct gw_map_immunization v = {
 	    .atc = gw_map_str(doc, "rokote_atc"),
@@ -187,19 +184,18 @@ map_rokotus(
 	    .lot = gw_map_str(doc, "erä"),
 	};
 
-	(void)category;
 	v.has_dose = gw_map_num(doc, "annos_nro", &v.dose);
 	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &v.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_immunization(&v, ctx);
+		return GW_ERR;
+	return gw_map_immunization(&v, ctx, out, mapped);
 }
 
 /* ---- laboratoriotulos -> Observation ---- */
 
-static cJSON *
-map_laboratoriotulos(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_laboratoriotulos(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *abbr = gw_map_str(doc, "tutkimus_lyhenne");
 	const char *name = gw_map_str(doc, "tutkimus_nimi");
@@ -212,20 +208,19 @@ map_laboratoriotulos(
 	    .unit = gw_map_str(doc, "yksikko"),
 	};
 
-	(void)category;
 	/* "P-Krea Kreatiniini": the abbreviation Finnish clinicians read
 	 * first, then the name. */
 	gw_concat(display, sizeof(display), abbr ? abbr : "",
 	    abbr && name ? " " : "", name ? name : "", NULL);
 	o.local.display = display[0] ? display : NULL;
 	if (!gw_map_num(doc, "tulos", &o.value))
-		return NULL;
+		return GW_ERR;
 	o.has_low = gw_map_num(doc, "viitevali_ala", &o.low);
 	o.has_high = gw_map_num(doc, "viitevali_yla", &o.high);
 	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &o.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_observation(&o, ctx);
+		return GW_ERR;
+	return gw_map_observation(&o, ctx, out, mapped);
 }
 
 /* ---- dispatch ---- */
@@ -239,10 +234,10 @@ static const struct gw_map_kind fi_kinds[] = {
     {"laboratoriotulos", GW_RT_OBSERVATION, map_laboratoriotulos},
 };
 
-cJSON *
-adapter_fi_map(const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
-    enum gw_rtype *rtype, const char **category)
+int
+adapter_fi_map(const char *kind, const struct gw_row *doc,
+    const struct gw_map_ctx *ctx, struct gw_jout *out, struct gw_mapped *mapped)
 {
-	return gw_map_dispatch(
-	    fi_kinds, GW_ARRAY_LEN(fi_kinds), kind, doc, ctx, rtype, category);
+	return gw_map_dispatch(fi_kinds, GW_ARRAY_LEN(fi_kinds), kind, doc, ctx, out,
+	    mapped);
 }

@@ -33,8 +33,8 @@ int adapter_no_patient_identity(const struct gw_row *doc, struct gw_patient *p);
  * ctx->patient (the owner).  Returns a new resource (caller frees) or NULL.
  * *category is set for Conditions with a sensitive ICD-10 or ICPC-2 code.
  */
-cJSON *adapter_no_map(const char *kind, const struct gw_row *doc,
-    const struct gw_map_ctx *ctx, enum gw_rtype *rtype, const char **category);
+int adapter_no_map(const char *kind, const struct gw_row *doc,
+    const struct gw_map_ctx *ctx, struct gw_jout *out, struct gw_mapped *mapped);
 
 /*
  * The seed() hook: replace the no_register tables with npatients

@@ -40,15 +40,25 @@ static const struct gw_map_word genders[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_pasient(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+/* The folkeregister address is the official one. */
+static void
+write_official_address(struct gw_jout *o)
+{
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "url", NO_EXT_ADDRESS_OFFICIAL);
+	GW_JOUT_KEY(o, "valueBoolean");
+	gw_jout_bool(o, true);
+	gw_jout_end_object(o);
+}
+
+static int
+map_pasient(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *type = gw_map_str(doc, "identtype");
 	const char *fornavn = gw_map_str(doc, "fornavn");
 	const char *mellomnavn = gw_map_str(doc, "mellomnavn");
 	char given[256];
-	cJSON *official = cJSON_CreateObject();
 	struct gw_map_patient p = {
 	    .changed = gw_map_str(doc, NO_CHANGED),
 	    .prefix = adapter_no.id_prefix,
@@ -65,7 +75,7 @@ map_pasient(
 	    .postal = gw_map_str(doc, "postnummer"),
 	    .city = gw_map_str(doc, "poststed"),
 	    .address_country = "NO",
-	    .address_extension = official,
+	    .address_extension = write_official_address,
 	    .municipality_at = GW_MUNI_DISTRICT,
 	    .municipality_url = NO_EXT_MUNICIPALITY,
 	    .municipality = {NO_SYSTEM_MUNICIPALITY,
@@ -75,10 +85,6 @@ map_pasient(
 	};
 
 	(void)ctx;
-	(void)category;
-	/* The folkeregister address is the official one. */
-	cJSON_AddStringToObject(official, "url", NO_EXT_ADDRESS_OFFICIAL);
-	cJSON_AddBoolToObject(official, "valueBoolean", 1);
 	if (type != NULL && strcmp(type, "fnr") == 0)
 		p.id_system = ADAPTER_NO_FNR_SYSTEM;
 	else if (type != NULL && strcmp(type, "dnr") == 0)
@@ -89,7 +95,7 @@ map_pasient(
 		    mellomnavn ? " " : "", mellomnavn ? mellomnavn : "");
 		p.given = given;
 	}
-	return gw_map_patient(&p);
+	return gw_map_patient(&p, out, mapped);
 }
 
 /* ---- diagnose -> Condition ---- */
@@ -100,9 +106,9 @@ static const struct gw_map_word diagnosis_states[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_diagnose(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_diagnose(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *kodeverk = gw_map_str(doc, "kodeverk");
 	const char *code = gw_map_str(doc, "kode");
@@ -127,12 +133,12 @@ map_diagnose(
 		c.code[1] =
 		    (struct gw_map_coding){GW_SYSTEM_ICPC2_NO, code, text};
 	} else {
-		return NULL;
+		return GW_ERR;
 	}
 	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &c.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_condition(&c, ctx, category);
+		return GW_ERR;
+	return gw_map_condition(&c, ctx, out, mapped);
 }
 
 /* ---- legemiddel -> MedicationStatement ---- */
@@ -144,9 +150,9 @@ static const struct gw_map_word medication_states[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_legemiddel(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_legemiddel(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	struct gw_map_medication m = {
 	    .status = gw_map_word(medication_states, gw_map_str(doc, "status")),
@@ -158,11 +164,10 @@ map_legemiddel(
 	    .dosage = gw_map_str(doc, "dosering"),
 	};
 
-	(void)category;
 	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &m.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_medication(&m, ctx);
+		return GW_ERR;
+	return gw_map_medication(&m, ctx, out, mapped);
 }
 
 /* ---- kritisk_informasjon -> AllergyIntolerance ---- */
@@ -193,9 +198,9 @@ static const struct gw_map_word verifications[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_kritisk_informasjon(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_kritisk_informasjon(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *type = gw_map_str(doc, "type");
 	const char *alvorlighet = gw_map_str(doc, "alvorlighet");
@@ -212,23 +217,22 @@ map_kritisk_informasjon(
 	    .onset = gw_map_str(doc, "registrert_dato"),
 	};
 
-	(void)category;
 	/* A word the registry does not define is an error, not "absent". */
 	if (a.type == NULL || (sikkerhet != NULL && a.verification == NULL) ||
 	    (alvorlighet != NULL && a.severity == NULL) ||
 	    (kritikalitet != NULL && a.criticality == NULL))
-		return NULL;
+		return GW_ERR;
 	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &a.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_allergy(&a, ctx);
+		return GW_ERR;
+	return gw_map_allergy(&a, ctx, out, mapped);
 }
 
 /* ---- vaksine -> Immunization ---- */
 
-static cJSON *
-map_vaksine(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_vaksine(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	struct gw_map_immunization v = {
 	    .atc = gw_map_str(doc, "atc"),
@@ -237,19 +241,18 @@ map_vaksine(
 	    .lot = gw_map_str(doc, "batchnummer"),
 	};
 
-	(void)category;
 	v.has_dose = gw_map_num(doc, "dosenummer", &v.dose);
 	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &v.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_immunization(&v, ctx);
+		return GW_ERR;
+	return gw_map_immunization(&v, ctx, out, mapped);
 }
 
 /* ---- provesvar -> Observation ---- */
 
-static cJSON *
-map_provesvar(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_provesvar(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *name = gw_map_str(doc, "analysenavn");
 	struct gw_map_observation o = {
@@ -260,15 +263,14 @@ map_provesvar(
 	    .unit = gw_map_str(doc, "enhet"),
 	};
 
-	(void)category;
 	if (!gw_map_num(doc, "resultat", &o.value))
-		return NULL;
+		return GW_ERR;
 	o.has_low = gw_map_num(doc, "referanse_nedre", &o.low);
 	o.has_high = gw_map_num(doc, "referanse_ovre", &o.high);
 	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &o.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_observation(&o, ctx);
+		return GW_ERR;
+	return gw_map_observation(&o, ctx, out, mapped);
 }
 
 /* ---- dispatch ---- */
@@ -282,10 +284,10 @@ static const struct gw_map_kind no_kinds[] = {
     {"provesvar", GW_RT_OBSERVATION, map_provesvar},
 };
 
-cJSON *
-adapter_no_map(const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
-    enum gw_rtype *rtype, const char **category)
+int
+adapter_no_map(const char *kind, const struct gw_row *doc,
+    const struct gw_map_ctx *ctx, struct gw_jout *out, struct gw_mapped *mapped)
 {
-	return gw_map_dispatch(
-	    no_kinds, GW_ARRAY_LEN(no_kinds), kind, doc, ctx, rtype, category);
+	return gw_map_dispatch(no_kinds, GW_ARRAY_LEN(no_kinds), kind, doc, ctx, out,
+	    mapped);
 }

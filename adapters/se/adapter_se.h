@@ -39,8 +39,8 @@ int adapter_se_patient_identity(const struct gw_row *doc, struct gw_patient *p);
  * frees) or NULL.  *category is set for Conditions with a sensitive
  * ICD-10-SE or KSH97-P code.
  */
-cJSON *adapter_se_map(const char *kind, const struct gw_row *doc,
-    const struct gw_map_ctx *ctx, enum gw_rtype *rtype, const char **category);
+int adapter_se_map(const char *kind, const struct gw_row *doc,
+    const struct gw_map_ctx *ctx, struct gw_jout *out, struct gw_mapped *mapped);
 
 /*
  * The seed() hook: replace the se_register tables with npatients

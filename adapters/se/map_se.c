@@ -38,23 +38,27 @@ static const struct gw_map_word genders[] = {
 
 /* The address kind of SE Base: folkbokföringsadress (the population
  * register's address). */
-static cJSON *
-address_person_extension(void)
+static void
+write_address_person(struct gw_jout *o)
 {
-	cJSON *ext = cJSON_CreateObject();
-	cJSON *coding = gw_fhir_coding(
-	    GW_SYSTEM_SNOMED, SE_FOLKBOKFORINGSADRESS, "folkbokföringsadress");
-
-	cJSON_AddStringToObject(coding, "version", SE_SNOMED_EDITION);
-	cJSON_AddStringToObject(ext, "url", SE_EXT_ADDRESS_PERSON);
-	cJSON_AddItemToObject(
-	    ext, "valueCodeableConcept", gw_fhir_codeable(coding, NULL));
-	return ext;
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "url", SE_EXT_ADDRESS_PERSON);
+	GW_JOUT_OBJECT(o, "valueCodeableConcept");
+	GW_JOUT_ARRAY(o, "coding");
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "system", GW_SYSTEM_SNOMED);
+	GW_JOUT_STRING(o, "code", SE_FOLKBOKFORINGSADRESS);
+	GW_JOUT_STRING(o, "display", "folkbokföringsadress");
+	GW_JOUT_STRING(o, "version", SE_SNOMED_EDITION);
+	gw_jout_end_object(o);
+	gw_jout_end_array(o);
+	gw_jout_end_object(o);
+	gw_jout_end_object(o);
 }
 
-static cJSON *
-map_patient(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_patient(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *type = gw_map_str(doc, "personid_typ");
 	struct gw_map_patient p = {
@@ -75,7 +79,7 @@ map_patient(
 	    .postal = gw_map_str(doc, "postnummer"),
 	    .city = gw_map_str(doc, "postort"),
 	    .address_country = "SE",
-	    .address_extension = address_person_extension(),
+	    .address_extension = write_address_person,
 	    .municipality_at = GW_MUNI_DISTRICT,
 	    .municipality = {NULL, gw_map_str(doc, "kommunkod"),
 	        gw_map_str(doc, "kommun")},
@@ -85,12 +89,11 @@ map_patient(
 	};
 
 	(void)ctx;
-	(void)category;
 	if (type != NULL && strcmp(type, "personnummer") == 0)
 		p.id_system = ADAPTER_SE_PNR_SYSTEM;
 	else if (type != NULL && strcmp(type, "samordningsnummer") == 0)
 		p.id_system = ADAPTER_SE_SAM_SYSTEM;
-	return gw_map_patient(&p);
+	return gw_map_patient(&p, out, mapped);
 }
 
 /* ---- diagnos -> Condition ---- */
@@ -107,9 +110,9 @@ static const struct gw_map_word classifications[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_diagnos(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_diagnos(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *name = gw_map_str(doc, "benamning");
 	struct gw_map_condition c = {
@@ -124,8 +127,8 @@ map_diagnos(
 
 	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &c.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_condition(&c, ctx, category);
+		return GW_ERR;
+	return gw_map_condition(&c, ctx, out, mapped);
 }
 
 /* ---- lakemedel -> MedicationStatement ---- */
@@ -137,9 +140,9 @@ static const struct gw_map_word medication_states[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_lakemedel(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_lakemedel(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	struct gw_map_medication m = {
 	    .status = gw_map_word(medication_states, gw_map_str(doc, "status")),
@@ -151,11 +154,10 @@ map_lakemedel(
 	    .dosage = gw_map_str(doc, "dosering"),
 	};
 
-	(void)category;
 	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &m.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_medication(&m, ctx);
+		return GW_ERR;
+	return gw_map_medication(&m, ctx, out, mapped);
 }
 
 /* ---- uppmarksamhetssignal -> AllergyIntolerance ---- */
@@ -180,9 +182,9 @@ static const struct gw_map_word certainties[] = {
     {NULL, NULL},
 };
 
-static cJSON *
-map_uppmarksamhetssignal(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_uppmarksamhetssignal(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *type = gw_map_str(doc, "signaltyp");
 	const char *grad = gw_map_str(doc, "allvarlighetsgrad");
@@ -198,25 +200,24 @@ map_uppmarksamhetssignal(
 	    .onset = gw_map_str(doc, "registrerad"),
 	};
 
-	(void)category;
 	/* Other warning signals are not allergies; an undefined word is an
 	 * error, not "absent". */
 	if (type == NULL || strcmp(type, "överkänslighet") != 0 ||
 	    (visshet != NULL && a.verification == NULL) ||
 	    (grad != NULL && a.severity == NULL) ||
 	    (kritikalitet != NULL && a.criticality == NULL))
-		return NULL;
+		return GW_ERR;
 	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &a.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_allergy(&a, ctx);
+		return GW_ERR;
+	return gw_map_allergy(&a, ctx, out, mapped);
 }
 
 /* ---- vaccination -> Immunization ---- */
 
-static cJSON *
-map_vaccination(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_vaccination(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	struct gw_map_immunization v = {
 	    .atc = gw_map_str(doc, "atc"),
@@ -225,19 +226,18 @@ map_vaccination(
 	    .lot = gw_map_str(doc, "batchnummer"),
 	};
 
-	(void)category;
 	v.has_dose = gw_map_num(doc, "dosnummer", &v.dose);
 	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &v.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_immunization(&v, ctx);
+		return GW_ERR;
+	return gw_map_immunization(&v, ctx, out, mapped);
 }
 
 /* ---- labbsvar -> Observation ---- */
 
-static cJSON *
-map_labbsvar(
-    const struct gw_row *doc, const struct gw_map_ctx *ctx, const char **category)
+static int
+map_labbsvar(const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    struct gw_jout *out, struct gw_mapped *mapped)
 {
 	const char *name = gw_map_str(doc, "analysnamn");
 	struct gw_map_observation o = {
@@ -248,15 +248,14 @@ map_labbsvar(
 	    .unit = gw_map_str(doc, "enhet"),
 	};
 
-	(void)category;
 	if (!gw_map_num(doc, "resultat", &o.value))
-		return NULL;
+		return GW_ERR;
 	o.has_low = gw_map_num(doc, "ref_lag", &o.low);
 	o.has_high = gw_map_num(doc, "ref_hog", &o.high);
 	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &o.row) !=
 	    GW_OK)
-		return NULL;
-	return gw_map_observation(&o, ctx);
+		return GW_ERR;
+	return gw_map_observation(&o, ctx, out, mapped);
 }
 
 /* ---- dispatch ---- */
@@ -271,10 +270,10 @@ static const struct gw_map_kind se_kinds[] = {
     {"labbsvar", GW_RT_OBSERVATION, map_labbsvar},
 };
 
-cJSON *
-adapter_se_map(const char *kind, const struct gw_row *doc, const struct gw_map_ctx *ctx,
-    enum gw_rtype *rtype, const char **category)
+int
+adapter_se_map(const char *kind, const struct gw_row *doc,
+    const struct gw_map_ctx *ctx, struct gw_jout *out, struct gw_mapped *mapped)
 {
-	return gw_map_dispatch(
-	    se_kinds, GW_ARRAY_LEN(se_kinds), kind, doc, ctx, rtype, category);
+	return gw_map_dispatch(se_kinds, GW_ARRAY_LEN(se_kinds), kind, doc, ctx, out,
+	    mapped);
 }

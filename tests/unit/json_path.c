@@ -1,6 +1,7 @@
 /*
  * json_path.c: see json_path.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gateway/gw.h"
@@ -98,4 +99,35 @@ test_row_of(const cJSON *doc)
 	CU_ASSERT_EQUAL_FATAL(gw_row_columns_parse(&cols, names), GW_OK);
 	CU_ASSERT_EQUAL_FATAL(gw_row_parse(&row, &cols, rec, len), GW_OK);
 	return &row;
+}
+
+cJSON *
+test_map(const struct gw_adapter *a, const char *kind,
+    const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    enum gw_rtype *rtype, const char **category)
+{
+	struct gw_jbuf text = { 0 }, printed = { 0 };
+	struct gw_jout to = gw_jout_text(&text);
+	struct gw_mapped tm, mm;
+	int text_rc = a->map(kind, doc, ctx, &to, &tm);
+	cJSON *tree = gw_adapter_map_tree(a, kind, doc, ctx, &mm);
+
+	*category = NULL;
+
+	CU_ASSERT_EQUAL(text_rc == GW_OK, tree != NULL);
+	if (tree != NULL && text_rc == GW_OK) {
+		gw_json_write(&printed, tree);
+		CU_ASSERT_STRING_EQUAL(text.p, printed.p);
+		CU_ASSERT_STRING_EQUAL(tm.id, mm.id);
+		CU_ASSERT_EQUAL(tm.type, mm.type);
+		CU_ASSERT_PTR_EQUAL(tm.category, mm.category);
+		*rtype = mm.type;
+		*category = mm.category;
+	} else {
+		/* Refused: nothing is left written. */
+		CU_ASSERT_EQUAL(text.len, 0);
+	}
+	free(text.p);
+	free(printed.p);
+	return tree;
 }

@@ -10,6 +10,7 @@
 #include <CUnit/CUnit.h>
 #include <cjson/cJSON.h>
 
+#include "adapters/adapter.h"
 #include "gateway/row.h"
 
 /* doc, a flat object of a native row's columns, as the gateway reads a
@@ -24,6 +25,17 @@ const struct gw_row *test_row_of(const cJSON *doc);
  * each quote and backslash inside doubled), appended at out[*len] of a
  * buffer of cap bytes. */
 void test_record_value(char *out, size_t cap, size_t *len, const char *text);
+
+/*
+ * a's mapping of doc as a tree (caller frees; NULL if a cannot map it),
+ * with its type and sensitive category in *rtype and *category.  The
+ * same mapping is also written as text, which must be byte for byte the
+ * tree printed (and absent exactly when the tree is): every mapping the
+ * suites check checks both writers of json_out.h.
+ */
+cJSON *test_map(const struct gw_adapter *a, const char *kind,
+    const struct gw_row *doc, const struct gw_map_ctx *ctx,
+    enum gw_rtype *rtype, const char **category);
 
 /* The string at path below root, or NULL if absent or not a string. */
 const char *test_json_str_at(const cJSON *root, const char *path);

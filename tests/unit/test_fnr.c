@@ -444,7 +444,7 @@ test_map_patient(void)
 	const char *cat = "x";
 	cJSON *d = pasient_doc(), *r;
 
-	r = adapter_no.map("pasient", test_row_of(d), NULL, &rt, &cat);
+	r = test_map(&adapter_no, "pasient", test_row_of(d), NULL, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_PATIENT);
 	CU_ASSERT_PTR_NULL(cat);
@@ -481,14 +481,14 @@ test_map_patient(void)
 	cJSON_ReplaceItemInObject(
 	    d, "folkeregisterident", cJSON_CreateString("41818526219"));
 	cJSON_ReplaceItemInObject(d, "kjonn", cJSON_CreateString("mann"));
-	r = adapter_no.map("pasient", test_row_of(d), NULL, &rt, &cat);
+	r = test_map(&adapter_no, "pasient", test_row_of(d), NULL, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	ASSERT_STR(r, "identifier.0.system", "urn:oid:2.16.578.1.12.4.1.4.2");
 	ASSERT_STR(r, "gender", "male");
 	cJSON_Delete(r);
 	/* Unknown identity type: no Patient. */
 	cJSON_ReplaceItemInObject(d, "identtype", cJSON_CreateString("x"));
-	CU_ASSERT_PTR_NULL(adapter_no.map("pasient",
+	CU_ASSERT_PTR_NULL(test_map(&adapter_no, "pasient",
 	    test_row_of(d), NULL, &rt, &cat));
 	cJSON_Delete(d);
 }
@@ -536,7 +536,7 @@ test_map_condition(void)
 		d = diagnose_doc(
 		    cases[i].kodeverk, cases[i].kode, cases[i].status);
 		cat = "x";
-		r = adapter_no.map("diagnose",
+		r = test_map(&adapter_no, "diagnose",
 		    test_row_of(d), &owner_ctx, &rt, &cat);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 		CU_ASSERT_EQUAL(rt, GW_RT_CONDITION);
@@ -561,16 +561,16 @@ test_map_condition(void)
 	/* Unknown kodeverk or status, another patient's row: nothing. */
 	d = diagnose_doc("ICD-9", "296", "aktiv");
 	CU_ASSERT_PTR_NULL(
-	    adapter_no.map("diagnose", test_row_of(d), &owner_ctx, &rt, &cat));
+	    test_map(&adapter_no, "diagnose", test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 	d = diagnose_doc("ICPC-2", "P76", "usikker");
 	CU_ASSERT_PTR_NULL(
-	    adapter_no.map("diagnose", test_row_of(d), &owner_ctx, &rt, &cat));
+	    test_map(&adapter_no, "diagnose", test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 	d = diagnose_doc("ICPC-2", "P76", "aktiv");
 	cJSON_ReplaceItemInObject(d, "pasient_id", cJSON_CreateNumber(43));
 	CU_ASSERT_PTR_NULL(
-	    adapter_no.map("diagnose", test_row_of(d), &owner_ctx, &rt, &cat));
+	    test_map(&adapter_no, "diagnose", test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 }
 
@@ -592,7 +592,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "startdato", "2020-01-15");
 	cJSON_AddStringToObject(d, "sluttdato", "2021-01-15");
 	cJSON_AddStringToObject(d, "status", "seponert");
-	r = adapter_no.map("legemiddel", test_row_of(d), &owner_ctx, &rt, &cat);
+	r = test_map(&adapter_no, "legemiddel", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_MEDICATION_STATEMENT);
 	ASSERT_STR(r, "status", "stopped");
@@ -614,7 +614,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "kritikalitet", "kan ikke vurderes");
 	cJSON_AddStringToObject(d, "sikkerhet", "mistenkt");
 	cJSON_AddStringToObject(d, "registrert_dato", "2001-08-20");
-	r = adapter_no.map("kritisk_informasjon",
+	r = test_map(&adapter_no, "kritisk_informasjon",
 	    test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_ALLERGY_INTOLERANCE);
@@ -627,7 +627,7 @@ test_map_clinical(void)
 	cJSON_Delete(r);
 	cJSON_ReplaceItemInObject(d, "kritikalitet", cJSON_CreateString("høg"));
 	CU_ASSERT_PTR_NULL(
-	    adapter_no.map("kritisk_informasjon",
+	    test_map(&adapter_no, "kritisk_informasjon",
 	    test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 
@@ -639,7 +639,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "vaksinasjonsdato", "2023-10-20");
 	cJSON_AddNumberToObject(d, "dosenummer", 1);
 	cJSON_AddStringToObject(d, "batchnummer", "BX0042");
-	r = adapter_no.map("vaksine", test_row_of(d), &owner_ctx, &rt, &cat);
+	r = test_map(&adapter_no, "vaksine", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_IMMUNIZATION);
 	ASSERT_STR(r, "vaccineCode.coding.0.code", "J07AJ52");
@@ -658,7 +658,7 @@ test_map_clinical(void)
 	cJSON_AddNumberToObject(d, "referanse_nedre", 11.7);
 	cJSON_AddNullToObject(d, "referanse_ovre");
 	cJSON_AddStringToObject(d, "provetaking", "2024-03-01 08:00:00+01");
-	r = adapter_no.map("provesvar", test_row_of(d), &owner_ctx, &rt, &cat);
+	r = test_map(&adapter_no, "provesvar", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_OBSERVATION);
 	ASSERT_STR(r, "code.coding.0.system", "http://loinc.org");

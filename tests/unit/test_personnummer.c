@@ -317,7 +317,7 @@ test_map_patient(void)
 	const char *cat = "x";
 	cJSON *d = patient_doc(), *r;
 
-	r = adapter_se.map("patient", test_row_of(d), NULL, &rt, &cat);
+	r = test_map(&adapter_se, "patient", test_row_of(d), NULL, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_PATIENT);
 	ASSERT_STR(r, "id", LOGICAL);
@@ -348,7 +348,7 @@ test_map_patient(void)
 	/* Outside the Sámi area: no translation, no _district. */
 	cJSON_DeleteItemFromObject(d, "kommun_samiskt_namn");
 	cJSON_DeleteItemFromObject(d, "kommun_samiskt_sprak");
-	r = adapter_se.map("patient", test_row_of(d), NULL, &rt, &cat);
+	r = test_map(&adapter_se, "patient", test_row_of(d), NULL, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_PTR_NULL(cJSON_GetObjectItem(
 	    cJSON_GetArrayItem(cJSON_GetObjectItem(r, "address"), 0),
@@ -373,7 +373,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "benamning", "Depression");
 	cJSON_AddStringToObject(d, "status", "aktuell");
 	cJSON_AddStringToObject(d, "diagnosdatum", "2019-04-02");
-	r = adapter_se.map("diagnos", test_row_of(d), &owner_ctx, &rt, &cat);
+	r = test_map(&adapter_se, "diagnos", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_CONDITION);
 	CU_ASSERT(cat != NULL && strcmp(cat, "mental-health") == 0);
@@ -384,13 +384,13 @@ test_map_clinical(void)
 	cJSON_ReplaceItemInObject(
 	    d, "kodverk", cJSON_CreateString("ICD-10-SE"));
 	cJSON_ReplaceItemInObject(d, "kod", cJSON_CreateString("E11.9"));
-	r = adapter_se.map("diagnos", test_row_of(d), &owner_ctx, &rt, &cat);
+	r = test_map(&adapter_se, "diagnos", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_PTR_NULL(cat);
 	ASSERT_STR(r, "code.coding.0.system", GW_SYSTEM_ICD10_SE);
 	cJSON_Delete(r);
 	cJSON_ReplaceItemInObject(d, "kodverk", cJSON_CreateString("ICD-9"));
-	CU_ASSERT_PTR_NULL(adapter_se.map("diagnos",
+	CU_ASSERT_PTR_NULL(test_map(&adapter_se, "diagnos",
 	    test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 
@@ -405,7 +405,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "kritikalitet", "hög");
 	cJSON_AddStringToObject(d, "visshetsgrad", "bekräftad");
 	cJSON_AddStringToObject(d, "registrerad", "2001-08-20");
-	r = adapter_se.map("uppmarksamhetssignal",
+	r = test_map(&adapter_se, "uppmarksamhetssignal",
 	    test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_ALLERGY_INTOLERANCE);
@@ -418,7 +418,7 @@ test_map_clinical(void)
 	cJSON_ReplaceItemInObject(
 	    d, "signaltyp", cJSON_CreateString("behandling"));
 	CU_ASSERT_PTR_NULL(
-	    adapter_se.map("uppmarksamhetssignal",
+	    test_map(&adapter_se, "uppmarksamhetssignal",
 	    test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 
@@ -430,7 +430,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "styrka", "10 mg");
 	cJSON_AddStringToObject(d, "startdatum", "2020-01-15");
 	cJSON_AddStringToObject(d, "status", "aktuell");
-	r = adapter_se.map("lakemedel", test_row_of(d), &owner_ctx, &rt, &cat);
+	r = test_map(&adapter_se, "lakemedel", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	ASSERT_STR(r, "status", "active");
 	ASSERT_STR(
@@ -445,7 +445,7 @@ test_map_clinical(void)
 	cJSON_AddStringToObject(d, "vaccinnamn", "Vaxigrip Tetra");
 	cJSON_AddStringToObject(d, "vaccinationsdatum", "2023-10-20");
 	cJSON_AddNumberToObject(d, "dosnummer", 1);
-	r = adapter_se.map("vaccination",
+	r = test_map(&adapter_se, "vaccination",
 	    test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_IMMUNIZATION);
@@ -463,7 +463,7 @@ test_map_clinical(void)
 	cJSON_AddNumberToObject(d, "ref_lag", 0.15);
 	cJSON_AddNumberToObject(d, "ref_hog", 0.75);
 	cJSON_AddStringToObject(d, "provtagning", "2024-03-01T08:00:00+01:00");
-	r = adapter_se.map("labbsvar", test_row_of(d), &owner_ctx, &rt, &cat);
+	r = test_map(&adapter_se, "labbsvar", test_row_of(d), &owner_ctx, &rt, &cat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(rt, GW_RT_OBSERVATION);
 	ASSERT_STR(r, "code.coding.0.code", "NPU19651");

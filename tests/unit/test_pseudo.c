@@ -89,7 +89,7 @@ export_text(const char *kind, cJSON *doc, enum gw_pseudo_precision prec)
 	enum gw_rtype rt;
 	const char *cat;
 	struct gw_pseudo_ctx c = ctx_a(prec);
-	cJSON *r = adapter_fi.map(kind,
+	cJSON *r = test_map(&adapter_fi, kind,
 	    test_row_of(doc), &owner_ctx, &rt, &cat);
 	char *text;
 

@@ -294,6 +294,61 @@ static const struct gw_patient patient = {
 };
 static const struct gw_map_ctx ctx = {.patient = &patient};
 
+/* A builder's resource as a tree (NULL when refused), and the same call
+ * written as text, which must be the tree printed. */
+#define BUILT(call, rc_var, tree_var)                                          \
+	do {                                                                   \
+		struct gw_jbuf text_ = {0}, printed_ = {0};                    \
+		struct gw_jout o = gw_jout_text(&text_);                       \
+		struct gw_mapped m = {.category = NULL};                       \
+		int text_rc_ = (call);                                         \
+		o = gw_jout_tree_builder();                                    \
+		rc_var = (call);                                               \
+		tree_var = rc_var == GW_OK ? gw_jout_take_tree(&o) : NULL;     \
+		CU_ASSERT_EQUAL(text_rc_, rc_var);                             \
+		if (tree_var != NULL) {                                        \
+			gw_json_write(&printed_, tree_var);                    \
+			CU_ASSERT_STRING_EQUAL(text_.p, printed_.p);           \
+		}                                                              \
+		last_category = m.category;                                    \
+		free(text_.p);                                                 \
+		free(printed_.p);                                              \
+	} while (0)
+
+static const char *last_category;
+
+static cJSON *
+condition(const struct gw_map_condition *c, const char **category)
+{
+	cJSON *r;
+	int rc;
+
+	BUILT(gw_map_condition(c, &ctx, &o, &m), rc, r);
+	if (category != NULL)
+		*category = rc == GW_OK ? last_category : NULL;
+	return r;
+}
+
+static cJSON *
+observation(const struct gw_map_observation *mo)
+{
+	cJSON *r;
+	int rc;
+
+	BUILT(gw_map_observation(mo, &ctx, &o, &m), rc, r);
+	return r;
+}
+
+static cJSON *
+allergy(const struct gw_map_allergy *a)
+{
+	cJSON *r;
+	int rc;
+
+	BUILT(gw_map_allergy(a, &ctx, &o, &m), rc, r);
+	return r;
+}
+
 static void
 test_translated_condition(void)
 {
@@ -304,7 +359,7 @@ test_translated_condition(void)
 	        "Masennustila, määrittämätön"}},
 	};
 	const char *category = NULL;
-	cJSON *r = gw_map_condition(&c, &ctx, &category);
+	cJSON *r = condition(&c, &category);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	ASSERT_STR(r, "code.coding.0.system", GW_SYSTEM_ICD10_WHO);
@@ -320,7 +375,7 @@ test_translated_condition(void)
 	 * once. */
 	c.code[0] = (struct gw_map_coding){GW_SYSTEM_ICPC2_WHO, "P76", "Dep"};
 	c.code[1] = (struct gw_map_coding){GW_SYSTEM_ICPC2_NO, "P76", "Dep"};
-	r = gw_map_condition(&c, &ctx, &category);
+	r = condition(&c, &category);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(
 	                    cJSON_GetObjectItem(r, "code"), "coding")),
@@ -341,8 +396,13 @@ test_unmapped_condition_counted(void)
 	    .code = {{GW_SYSTEM_ICD10_NO, "S52.5", "Brudd"},
 	        {GW_SYSTEM_ICD10_WHO, "S52.5", "Brudd"}},
 	};
-	cJSON *r = gw_map_condition(&c, &ctx, NULL);
+	struct gw_jout o = gw_jout_tree_builder();
+	struct gw_mapped m;
+	cJSON *r;
 
+	/* Built once (condition() builds twice, as text and as a tree). */
+	CU_ASSERT_EQUAL_FATAL(gw_map_condition(&c, &ctx, &o, &m), GW_OK);
+	r = gw_jout_take_tree(&o);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(
 	                    cJSON_GetObjectItem(r, "code"), "coding")),
@@ -365,7 +425,7 @@ test_translated_observation(void)
 	    .value = 2.1,
 	    .unit = "m[IU]/L",
 	};
-	cJSON *r = gw_map_observation(&o, &ctx);
+	cJSON *r = observation(&o);
 
 	/* No LOINC in the registry: the map gives it. */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
@@ -380,7 +440,7 @@ test_translated_observation(void)
 	/* The registry's LOINC is kept, gets the display, not repeated. */
 	o.local.code = "2143";
 	o.loinc = "14682-9";
-	r = gw_map_observation(&o, &ctx);
+	r = observation(&o);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(
 	                    cJSON_GetObjectItem(r, "code"), "coding")),
@@ -392,7 +452,7 @@ test_translated_observation(void)
 
 	/* A registry LOINC that differs from the map wins as written. */
 	o.loinc = "2160-0";
-	r = gw_map_observation(&o, &ctx);
+	r = observation(&o);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL(cJSON_GetArraySize(cJSON_GetObjectItem(
 	                    cJSON_GetObjectItem(r, "code"), "coding")),
@@ -409,7 +469,7 @@ test_translated_allergy(void)
 	    .code = "J01CA04",
 	    .agent = "amoksisilliini",
 	};
-	cJSON *r = gw_map_allergy(&a, &ctx);
+	cJSON *r = allergy(&a);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	ASSERT_STR(r, "code.coding.0.system", GW_SYSTEM_ATC);
