@@ -106,16 +106,66 @@ same_double(double a, double b)
 }
 
 /*
+ * The short decimal of d, when it has one, into out (at least 24 bytes);
+ * the end of the text, or NULL.  A decimal of at most 15 significant
+ * digits and 9 decimals whose nearest double is d: "%1.15g" writes
+ * exactly its digits (a double's error is far below the 15th), they read
+ * back as d, and %g leaves out trailing zeros and, from 1e-4 up, the
+ * exponent.  It is found as the first k at which d * 10^k is a whole
+ * number below 10^15 that, divided by 10^k, gives d again: the decimals
+ * of a registry's measurements (36.6, 5.3, 0.25) take no printf and no
+ * scanf, which cost a thousand instructions each.
+ */
+static char *
+fmt_short_decimal(char *out, double d)
+{
+	static const double scale[] = { 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+		1e8, 1e9 };
+	double a = fabs(d);
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return NULL;
+	for (int k = 0; k < (int)(sizeof(scale) / sizeof(scale[0])); k++) {
+		double m = a * scale[k];
+		unsigned long long whole, unit, frac;
+		int digits = k + 1;
+		char *o = out;
+
+		if (m >= 1e15)
+			return NULL;
+		if (m != floor(m) || m / scale[k] != a)
+			continue;
+		unit = (unsigned long long)scale[k];
+		whole = (unsigned long long)m / unit;
+		frac = (unsigned long long)m % unit;
+		/* %g writes no trailing zeros. */
+		while (digits > 0 && frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		if (digits == 0)
+			return NULL; /* a whole number: not this path's */
+		if (d < 0)
+			*o++ = '-';
+		o = gw_fmt_int(o, (long long)whole);
+		*o++ = '.';
+		return gw_fmt_digits(o, frac, digits);
+	}
+	return NULL;
+}
+
+/*
  * cJSON 1.7.15 writes every number with "%1.15g", or "%1.17g" when that
  * does not read back; NaN and infinities as null.  Integers of up to 15
- * digits come out of "%1.15g" as plain digits, so they take a shortcut
- * that skips printf and scanf (-0 keeps the slow path: it prints as "-0").
+ * digits come out of "%1.15g" as plain digits, and short decimals as
+ * theirs (fmt_short_decimal), so both take shortcuts that skip printf and
+ * scanf (-0 keeps the slow path: it prints as "-0").
  */
 void
 gw_json_write_number(struct gw_jbuf *b, double d)
 {
 	double back;
-	char text[32];
+	char text[32], *end;
 	int n;
 
 	if (isnan(d) || isinf(d)) {
@@ -124,6 +174,10 @@ gw_json_write_number(struct gw_jbuf *b, double d)
 	}
 	if (d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
 		put(b, text, (size_t)(gw_fmt_int(text, (long long)d) - text));
+		return;
+	}
+	if ((end = fmt_short_decimal(text, d)) != NULL) {
+		put(b, text, (size_t)(end - text));
 		return;
 	}
 	n = snprintf(text, sizeof(text), "%1.15g", d);

@@ -87,6 +87,47 @@ test_numbers(void)
 	cJSON_Delete(arr);
 }
 
+/* Decimals of every short form, as a registry writes measurements, and
+ * random doubles: the shortcuts for whole numbers and short decimals
+ * write what cJSON's printf and scanf write. */
+static void
+test_random_numbers(void)
+{
+	static const double scale[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7,
+		1e8, 1e9, 1e10, 1e11 };
+	unsigned seed = 36;
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < 20000; i++) {
+		unsigned long long n = ((unsigned long long)rand_r(&seed) << 31 |
+		    (unsigned long long)rand_r(&seed)) % 1000000000000000ULL;
+		double d;
+
+		switch (i % 4) {
+		case 0: /* a few digits: 36.6, 0.25, 1234.5 */
+			d = (double)(n % 100000) / scale[rand_r(&seed) % 7];
+			break;
+		case 1: /* up to 15 digits, up to 11 decimals */
+			d = (double)(n >> (rand_r(&seed) % 40)) /
+			    scale[rand_r(&seed) % 12];
+			break;
+		case 2: /* any bits at all */
+			memcpy(&d, &n, sizeof(d));
+			if (isnan(d) || isinf(d))
+				d = 0.5;
+			break;
+		default: /* around the edges of the shortcut */
+			d = (double)(n % 100) * 1e-6 + 1e-4 *
+			    (rand_r(&seed) % 3);
+			break;
+		}
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber(
+		    rand_r(&seed) & 1 ? d : -d));
+	}
+	assert_same_as_cjson(arr, "random numbers");
+	cJSON_Delete(arr);
+}
+
 static void
 test_strings(void)
 {
@@ -328,6 +369,7 @@ test_text_writer_members(void)
 CU_TestInfo test_json_write_cases[] = {
 	{ "fixtures", test_fixtures },
 	{ "numbers", test_numbers },
+	{ "random numbers", test_random_numbers },
 	{ "strings", test_strings },
 	{ "escape positions", test_escape_positions },
 	{ "random trees", test_random_trees },
