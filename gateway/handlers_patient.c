@@ -211,11 +211,10 @@ is_filter(const struct gw_req *req, const char *name)
 	    strcmp(name, "_lastUpdated") == 0;
 }
 
-static void
-append_link(cJSON *links, const char *relation, const struct gw_req *req,
-    long offset)
+/* The URL of a page of this search at offset (caller frees). */
+static char *
+link_url(const struct gw_req *req, long offset)
 {
-	cJSON *link = cJSON_CreateObject();
 	size_t cap = strlen(base_url(req)) + strlen(req->patient.logical_id) +
 	    96;
 	char *url, tail[64];
@@ -240,9 +239,32 @@ append_link(cJSON *links, const char *relation, const struct gw_req *req,
 	snprintf(tail, sizeof(tail), "&_count=%ld&_offset=%ld", req->count,
 	    offset);
 	gw_strlcpy(url + strlen(url), tail, cap - strlen(url));
+	return url;
+}
+
+static void
+append_link(cJSON *links, const char *relation, const struct gw_req *req,
+    long offset)
+{
+	cJSON *link = cJSON_CreateObject();
+	char *url = link_url(req, offset);
+
 	cJSON_AddStringToObject(link, "relation", relation);
 	cJSON_AddStringToObject(link, "url", url);
 	cJSON_AddItemToArray(links, link);
+	free(url);
+}
+
+static void
+write_link(struct gw_jout *o, const char *relation, const struct gw_req *req,
+    long offset)
+{
+	char *url = link_url(req, offset);
+
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "relation", relation);
+	GW_JOUT_STRING(o, "url", url);
+	gw_jout_end_object(o);
 	free(url);
 }
 
@@ -296,30 +318,67 @@ permitted_row(struct gw_req *req, const PGresult *res, int i)
 	return r;
 }
 
-/* Paged by the registry: the page's rows, and the registry's total. */
+/*
+ * Paged by the registry: the page's rows, and the registry's total.
+ * Nothing here reads a resource back, so the searchset is written as text
+ * straight into the answer's body: each row is mapped into the request's
+ * held text (its id goes in the entry before it) and copied in when
+ * consent lets it out.
+ */
 static void
-page_from_registry(struct gw_req *req, const PGresult *res, cJSON *bundle)
+reply_page_from_registry(struct gw_req *req, const PGresult *res)
 {
-	cJSON *links;
 	long total = 0;
-	int n = PQntuples(res);
+	int n = PQntuples(res), entries = 0;
+	struct gw_jout o;
 
 	if (n > 0)
 		gw_parse_long(PQgetvalue(res, 0, 2), 0, 1L << 40, &total);
+	gw_audit_forget_returned(req);
+	o = gw_jout_text(gw_fhir_body_open());
+	gw_jout_object(&o);
+	GW_JOUT_STRING(&o, "resourceType", "Bundle");
+	GW_JOUT_STRING(&o, "type", "searchset");
 	/* With categories withheld the total would reveal how many were
 	 * removed, so it is left out (it is optional in a searchset). */
 	if (req->decision.nexcluded == 0 && (n > 0 || req->offset == 0))
-		cJSON_AddNumberToObject(bundle, "total", (double)total);
-	links = cJSON_AddArrayToObject(bundle, "link");
-	append_link(links, "self", req, req->offset);
+		GW_JOUT_NUMBER(&o, "total", (double)total);
+	GW_JOUT_ARRAY(&o, "link");
+	write_link(&o, "self", req, req->offset);
 	if (req->offset + n < total)
-		append_link(links, "next", req, req->offset + req->count);
+		write_link(&o, "next", req, req->offset + req->count);
+	gw_jout_end_array(&o);
 	for (int i = 0; i < n; i++) {
-		cJSON *r = permitted_row(req, res, i);
+		struct gw_jout held = gw_jout_text(&req->held_text);
+		struct gw_mapped m;
+		const char *type;
+		char url[512];
 
-		if (r != NULL)
-			gw_fhir_bundle_add(bundle, base_url(req), r, "match");
+		req->held_text.len = 0;
+		if (gw_flow_write_row(req, res, i, 1, &held, &m) != GW_OK ||
+		    m.type != req->rtype ||
+		    gw_consent_excludes(&req->decision, m.category))
+			continue;
+		if (entries++ == 0)
+			GW_JOUT_ARRAY(&o, "entry");
+		type = gw_fhir_type_name(m.type);
+		gw_concat(url, sizeof(url), base_url(req), "/", type, "/", m.id,
+		    (char *)NULL);
+		gw_jout_object(&o);
+		GW_JOUT_STRING(&o, "fullUrl", url);
+		GW_JOUT_KEY(&o, "resource");
+		gw_jout_raw(&o, req->held_text.p, req->held_text.len);
+		GW_JOUT_OBJECT(&o, "search");
+		GW_JOUT_STRING(&o, "mode", "match");
+		gw_jout_end_object(&o);
+		gw_jout_end_object(&o);
+		gw_audit_note_resource(req, type, m.id);
 	}
+	if (entries > 0)
+		gw_jout_end_array(&o);
+	gw_jout_end_object(&o);
+	gw_req_reply_json_text(req, 200, gw_fhir_body_close(),
+	    break_glass_header(req));
 }
 
 /* Paged here: every row of the type was read (at most TOKEN_SCAN_MAX);
@@ -370,23 +429,21 @@ search_rows(const PGresult *res, const char *error, void *arg)
 		return;
 	f = req->ctx;
 	if (f->category == NULL && f->code == NULL) {
-		bundle = gw_fhir_bundle_new("searchset");
-		page_from_registry(req, res, bundle);
-	} else {
-		if (PQntuples(res) > 0)
-			gw_parse_long(PQgetvalue(res, 0, 2), 0, 1L << 40,
-			    &total);
-		if (total > TOKEN_SCAN_MAX) {
-			gw_req_reply_error(req, 400, "too-costly",
-			    "the patient has %ld %s resources; filtering by"
-			    " category or code reads at most %d: narrow the"
-			    " search with _lastUpdated", total,
-			    gw_fhir_type_name(req->rtype), TOKEN_SCAN_MAX);
-			return;
-		}
-		bundle = gw_fhir_bundle_new("searchset");
-		page_from_matches(req, res, bundle);
+		reply_page_from_registry(req, res);
+		return;
 	}
+	if (PQntuples(res) > 0)
+		gw_parse_long(PQgetvalue(res, 0, 2), 0, 1L << 40, &total);
+	if (total > TOKEN_SCAN_MAX) {
+		gw_req_reply_error(req, 400, "too-costly",
+		    "the patient has %ld %s resources; filtering by"
+		    " category or code reads at most %d: narrow the"
+		    " search with _lastUpdated", total,
+		    gw_fhir_type_name(req->rtype), TOKEN_SCAN_MAX);
+		return;
+	}
+	bundle = gw_fhir_bundle_new("searchset");
+	page_from_matches(req, res, bundle);
 	gw_req_reply_json(req, 200, bundle, break_glass_header(req));
 }
 
