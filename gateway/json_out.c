@@ -7,22 +7,6 @@
 #include "gateway/gw.h"
 #include "gateway/json_out.h"
 
-static inline void
-put_char(struct gw_jbuf *b, char c)
-{
-	gw_jbuf_reserve(b, 1);
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
-}
-
-/* Text: before a value or a key, the comma owed to the one before it. */
-static inline void
-separate(struct gw_jout *o)
-{
-	if (o->comma)
-		put_char(o->b, ',');
-}
-
 /* Tree: item becomes the next value, under the pending key in an object
  * or as the next element of an array; the first value is the root. */
 static void
@@ -88,85 +72,35 @@ gw_jout_rollback(struct gw_jout *o, struct gw_jout_mark m)
 }
 
 void
-gw_jout_key(struct gw_jout *o, const char *text, size_t n, const char *name)
+gw_jout_tree_key(struct gw_jout *o, const char *name)
 {
-	if (o->b == NULL) {
-		o->key = name;
-		return;
-	}
-	separate(o);
-	gw_jbuf_reserve(o->b, n);
-	memcpy(o->b->p + o->b->len, text, n);
-	o->b->len += n;
-	o->b->p[o->b->len] = '\0';
-	o->comma = false; /* the member's value follows */
+	o->key = name;
 }
 
-static void
-open_container(struct gw_jout *o, char c)
+void
+gw_jout_tree_open(struct gw_jout *o, bool object)
 {
 	cJSON *item;
 
-	if (o->b != NULL) {
-		separate(o);
-		put_char(o->b, c);
-		o->comma = false;
-		return;
-	}
 	if (o->depth == GW_JOUT_DEPTH)
 		gw_fatal("json_out: containers nested too deep");
-	item = c == '{' ? cJSON_CreateObject() : cJSON_CreateArray();
+	item = object ? cJSON_CreateObject() : cJSON_CreateArray();
 	add(o, item);
 	o->open[o->depth++] = item;
 }
 
-static void
-close_container(struct gw_jout *o, char c)
+void
+gw_jout_tree_close(struct gw_jout *o)
 {
-	if (o->b != NULL) {
-		put_char(o->b, c);
-		o->comma = true;
-		return;
-	}
 	if (o->depth == 0)
 		gw_fatal("json_out: a close without an open");
 	o->depth--;
 }
 
 void
-gw_jout_object(struct gw_jout *o)
+gw_jout_tree_string(struct gw_jout *o, const char *s)
 {
-	open_container(o, '{');
-}
-
-void
-gw_jout_array(struct gw_jout *o)
-{
-	open_container(o, '[');
-}
-
-void
-gw_jout_end_object(struct gw_jout *o)
-{
-	close_container(o, '}');
-}
-
-void
-gw_jout_end_array(struct gw_jout *o)
-{
-	close_container(o, ']');
-}
-
-void
-gw_jout_string(struct gw_jout *o, const char *s)
-{
-	if (o->b == NULL) {
-		add(o, cJSON_CreateString(s != NULL ? s : ""));
-		return;
-	}
-	separate(o);
-	gw_json_write_string(o->b, s);
-	o->comma = true;
+	add(o, cJSON_CreateString(s != NULL ? s : ""));
 }
 
 void
@@ -176,7 +110,7 @@ gw_jout_number(struct gw_jout *o, double d)
 		add(o, cJSON_CreateNumber(d));
 		return;
 	}
-	separate(o);
+	gw_jout_separate_(o, 0);
 	gw_json_write_number(o->b, d);
 	o->comma = true;
 }
@@ -188,7 +122,7 @@ gw_jout_bool(struct gw_jout *o, bool v)
 		add(o, cJSON_CreateBool(v));
 		return;
 	}
-	separate(o);
+	gw_jout_separate_(o, 0);
 	if (v) {
 		gw_jbuf_reserve(o->b, 4);
 		memcpy(o->b->p + o->b->len, "true", 5);
@@ -212,7 +146,7 @@ gw_jout_raw(struct gw_jout *o, const char *text, size_t n)
 		add(o, item);
 		return;
 	}
-	separate(o);
+	gw_jout_separate_(o, 0);
 	gw_jbuf_reserve(o->b, n);
 	memcpy(o->b->p + o->b->len, text, n);
 	o->b->len += n;
