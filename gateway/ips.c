@@ -18,8 +18,8 @@
 
 #define LOINC "http://loinc.org"
 
-/* The room reserved for each row's resource text: a $summary's are
- * 0.5-1.2 kB. */
+/* The room reserved for each row's resource text (a $summary's are
+ * 0.5-1.2 kB; the buffer grows if they need more). */
 #define HELD_ROW_TEXT 1024
 
 struct ips_section {
@@ -269,8 +269,8 @@ summary_loaded(const PGresult *res, const char *error, void *arg)
 	    (size_t)rows * sizeof(held->row[0]));
 	held->n = 1; /* row 0: the patient, mapped once permitted */
 	req->ctx = held;
-	/* One allocation for the text, not a doubling from 256 bytes: a
-	 * resource is written in well under HELD_ROW_TEXT. */
+	/* One allocation for the text in the usual case, not a doubling
+	 * from 256 bytes. */
 	gw_jbuf_reserve(&req->held_text, (size_t)rows * HELD_ROW_TEXT);
 	for (int i = 1; i < rows; i++) {
 		struct gw_jout o = gw_jout_text(&req->held_text);
