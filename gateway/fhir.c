@@ -134,6 +134,18 @@ gw_fhir_write_reference(struct gw_jout *o, const char *type, const char *id)
 	gw_jout_end_object(o);
 }
 
+void
+gw_fhir_write_entry_start(struct gw_jout *o, const char *base,
+    const char *type, const char *id)
+{
+	char url[512];
+
+	gw_concat(url, sizeof(url), base, "/", type, "/", id, (char *)NULL);
+	gw_jout_object(o);
+	GW_JOUT_STRING(o, "fullUrl", url);
+	GW_JOUT_KEY(o, "resource");
+}
+
 cJSON *
 gw_fhir_outcome(const char *severity, const char *code,
     const char *diagnostics)

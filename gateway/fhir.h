@@ -53,6 +53,12 @@ void gw_fhir_write_codeable(struct gw_jout *o, const char *system,
 void gw_fhir_write_reference(struct gw_jout *o, const char *type,
     const char *id);
 
+/* Open a Bundle entry at o and write {"fullUrl": base/type/id,
+ * "resource": up to the resource, which the caller writes before the
+ * rest of the entry and its close (gw_fhir_bundle_add's shape, as text). */
+void gw_fhir_write_entry_start(struct gw_jout *o, const char *base,
+    const char *type, const char *id);
+
 /*
  * Members under literal keys.  cJSON copies every key it is given unless it
  * is told the key is constant; FHIR element names are string literals, so

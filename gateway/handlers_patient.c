@@ -359,7 +359,6 @@ reply_page_from_registry(struct gw_req *req, const PGresult *res)
 		struct gw_jout held = gw_jout_text(&req->held_text);
 		struct gw_mapped m;
 		const char *type;
-		char url[512];
 
 		req->held_text.len = 0;
 		if (gw_flow_write_row(req, res, i, 1, &held, &m) != GW_OK ||
@@ -369,11 +368,7 @@ reply_page_from_registry(struct gw_req *req, const PGresult *res)
 		if (entries++ == 0)
 			GW_JOUT_ARRAY(&o, "entry");
 		type = gw_fhir_type_name(m.type);
-		gw_concat(url, sizeof(url), base_url(req), "/", type, "/", m.id,
-		    (char *)NULL);
-		gw_jout_object(&o);
-		GW_JOUT_STRING(&o, "fullUrl", url);
-		GW_JOUT_KEY(&o, "resource");
+		gw_fhir_write_entry_start(&o, base_url(req), type, m.id);
 		gw_jout_raw(&o, req->held_text.p, req->held_text.len);
 		GW_JOUT_OBJECT(&o, "search");
 		GW_JOUT_STRING(&o, "mode", "match");

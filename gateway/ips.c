@@ -118,14 +118,8 @@ static void
 begin_entry(struct gw_req *req, struct gw_jout *o, const char *type,
     const char *id)
 {
-	char url[512];
-
-	gw_concat(url, sizeof(url),
-	    req->worker->server->cfg->public_base_url, "/", type, "/", id,
-	    (char *)NULL);
-	gw_jout_object(o);
-	GW_JOUT_STRING(o, "fullUrl", url);
-	GW_JOUT_KEY(o, "resource");
+	gw_fhir_write_entry_start(o, req->worker->server->cfg->public_base_url,
+	    type, id);
 	gw_audit_note_resource(req, type, id);
 }
 
