@@ -87,13 +87,27 @@ gw_fhir_codeable(cJSON *coding, const char *text)
 	return cc;
 }
 
+/* "type/id", a reference's text, into ref (cut short if it must be). */
+static void
+reference_text(char ref[160], const char *type, const char *id)
+{
+	gw_concat(ref, 160, type, "/", id, (char *)NULL);
+}
+
+/* base/type/id, an entry's fullUrl, into url (cut short if it must be). */
+static void
+full_url(char url[512], const char *base, const char *type, const char *id)
+{
+	gw_concat(url, 512, base, "/", type, "/", id, (char *)NULL);
+}
+
 cJSON *
 gw_fhir_reference(const char *type, const char *id)
 {
 	char ref[160];
 	cJSON *r = cJSON_CreateObject();
 
-	gw_concat(ref, sizeof(ref), type, "/", id, (char *)NULL);
+	reference_text(ref, type, id);
 	GW_JSON_ADD_STRING(r, "reference", ref);
 	return r;
 }
@@ -128,7 +142,7 @@ gw_fhir_write_reference(struct gw_jout *o, const char *type, const char *id)
 {
 	char ref[160];
 
-	gw_concat(ref, sizeof(ref), type, "/", id, (char *)NULL);
+	reference_text(ref, type, id);
 	gw_jout_object(o);
 	GW_JOUT_STRING(o, "reference", ref);
 	gw_jout_end_object(o);
@@ -140,7 +154,7 @@ gw_fhir_write_entry_start(struct gw_jout *o, const char *base,
 {
 	char url[512];
 
-	gw_concat(url, sizeof(url), base, "/", type, "/", id, (char *)NULL);
+	full_url(url, base, type, id);
 	gw_jout_object(o);
 	GW_JOUT_STRING(o, "fullUrl", url);
 	GW_JOUT_KEY(o, "resource");
@@ -197,8 +211,7 @@ gw_fhir_bundle_add(cJSON *bundle, const char *base, cJSON *resource,
 	if (entries == NULL)
 		entries = GW_JSON_ADD_ARRAY(bundle, "entry");
 	entry = cJSON_CreateObject();
-	gw_concat(url, sizeof(url), base, "/", rt->valuestring, "/",
-	    id->valuestring, (char *)NULL);
+	full_url(url, base, rt->valuestring, id->valuestring);
 	GW_JSON_ADD_STRING(entry, "fullUrl", url);
 	GW_JSON_ADD(entry, "resource", resource);
 	if (search_mode != NULL) {

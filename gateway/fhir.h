@@ -1,7 +1,8 @@
 /*
- * fhir.h: FHIR R4 JSON helpers on cJSON, shared by the gateway and the
- * country adapters: resource types, Coding and Reference builders,
- * OperationOutcome and Bundle assembly.
+ * fhir.h: FHIR R4 JSON helpers shared by the gateway and the country
+ * adapters: resource types; Coding, CodeableConcept, Reference and Bundle
+ * entry shapes, as cJSON trees and written in order (json_out.h);
+ * OperationOutcome; the print buffers of answers.
  */
 #ifndef GW_FHIR_H
 #define GW_FHIR_H

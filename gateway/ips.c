@@ -269,7 +269,6 @@ summary_loaded(const PGresult *res, const char *error, void *arg)
 	for (int i = 1; i < rows; i++) {
 		struct gw_jout o = gw_jout_text(&req->held_text);
 		struct gw_jout_mark mark = gw_jout_mark(&o);
-		size_t at = req->held_text.len;
 
 		if (gw_flow_write_row(req, res, i, 1, &o,
 		    &held->row[held->n].m) != GW_OK)
@@ -278,8 +277,8 @@ summary_loaded(const PGresult *res, const char *error, void *arg)
 			gw_jout_rollback(&o, mark);
 			continue;
 		}
-		held->row[held->n].at = at;
-		held->row[held->n].len = req->held_text.len - at;
+		held->row[held->n].at = mark.len;
+		held->row[held->n].len = req->held_text.len - mark.len;
 		held->n++;
 	}
 	gw_flow_decide(req, summary_permitted);

@@ -115,24 +115,24 @@ gw_jout_number(struct gw_jout *o, double d)
 	o->comma = true;
 }
 
+/* Text: n bytes that are one value, after the comma owed. */
+static void
+put_value_text(struct gw_jout *o, const char *text, size_t n)
+{
+	gw_jout_separate_(o, n);
+	memcpy(o->b->p + o->b->len, text, n);
+	o->b->len += n;
+	o->b->p[o->b->len] = '\0';
+	o->comma = true;
+}
+
 void
 gw_jout_bool(struct gw_jout *o, bool v)
 {
-	if (o->b == NULL) {
+	if (o->b == NULL)
 		add(o, cJSON_CreateBool(v));
-		return;
-	}
-	gw_jout_separate_(o, 0);
-	if (v) {
-		gw_jbuf_reserve(o->b, 4);
-		memcpy(o->b->p + o->b->len, "true", 5);
-		o->b->len += 4;
-	} else {
-		gw_jbuf_reserve(o->b, 5);
-		memcpy(o->b->p + o->b->len, "false", 6);
-		o->b->len += 5;
-	}
-	o->comma = true;
+	else
+		put_value_text(o, v ? "true" : "false", v ? 4 : 5);
 }
 
 void
@@ -146,10 +146,5 @@ gw_jout_raw(struct gw_jout *o, const char *text, size_t n)
 		add(o, item);
 		return;
 	}
-	gw_jout_separate_(o, 0);
-	gw_jbuf_reserve(o->b, n);
-	memcpy(o->b->p + o->b->len, text, n);
-	o->b->len += n;
-	o->b->p[o->b->len] = '\0';
-	o->comma = true;
+	put_value_text(o, text, n);
 }
