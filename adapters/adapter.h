@@ -98,7 +98,11 @@ struct gw_adapter {
 	/* Every statement below is a SELECT that changes nothing: the gateway
 	 * runs several of them under one Sync, in one implicit transaction
 	 * (gateway/db.h, read_only), where a write could be rolled back by
-	 * another query's error. */
+	 * another query's error.  sql_read and sql_summary are also run
+	 * for several requests at once, inside a LATERAL subquery with $1
+	 * replaced by each element (gateway/db_batch.h): they use their
+	 * parameter only as "$1", never inside a literal, and give their
+	 * rows in their ORDER BY's order. */
 
 	/* $1 identifier system (one of ids), $2 value (normalized when the
 	 * system has normalize) -> 0 or 1 row (kind, doc). */

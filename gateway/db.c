@@ -35,7 +35,9 @@
  * answers 503 instead of hanging); reconnects back off exponentially up to
  * a few seconds.
  */
+#include <assert.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -43,6 +45,7 @@
 #include <event2/event.h>
 
 #include "gateway/db.h"
+#include "gateway/db_batch.h"
 #include "gateway/gw.h"
 
 #define DB_MAX_QUEUE 4096
@@ -89,8 +92,11 @@ enum db_state {
 	DB_BUSY,
 };
 
+TAILQ_HEAD(db_queue, db_query);
+
 struct db_query {
 	TAILQ_ENTRY(db_query) link;
+	struct gw_db *db;
 	const struct gw_db_statement *stmt;
 	int nparams;
 	char **values;
@@ -101,9 +107,12 @@ struct db_query {
 	char *error;
 	bool sync_after; /* a Sync follows it: its answer ends with one */
 	bool solo;	 /* skipped in a group once: its own Sync now */
+	/* A batch (db_batch.h) runs its statement's twin for its members,
+	 * queries of the statement that wait for their part of its answer
+	 * (linked by their own `link`). */
+	struct db_queue members;
+	int nmembers;
 };
-
-TAILQ_HEAD(db_queue, db_query);
 
 struct db_conn {
 	struct gw_db *db;
@@ -138,13 +147,22 @@ struct gw_db {
 	char *conninfo;
 	char *name; /* fallback_application_name */
 	int statement_timeout_ms;
-	const struct gw_db_statement *statements;
+	/* The caller's statements, then the twins of the batchable ones;
+	 * twin[i] is the index of statement i's twin, or -1. */
+	struct gw_db_statement *statements;
 	int nstatements;
+	int *twin;
+	char **twin_text; /* each twin's name and SQL, owned */
+	int ntwins;
 	int size;
 	struct db_conn *conns;
 	struct db_queue queue;
 	int queued;
 	struct db_queue done; /* failed fast, completed from a timer */
+	/* Queries of batchable statements that found every connection busy:
+	 * released at the end of the loop's turn (release_held). */
+	struct db_queue held;
+	int nheld;
 	struct event *done_ev;
 	struct event *sync_ev; /* end the open groups (sync_cb) */
 	bool sync_pending;
@@ -153,12 +171,13 @@ struct gw_db {
 	int nlistens;
 	atomic_int ready; /* connections IDLE or BUSY; read by /readyz */
 	/* For /metrics: see struct gw_db_counts. */
-	atomic_ulong pipelined, sent, syncs, resent;
+	atomic_ulong pipelined, sent, syncs, resent, batched, batches;
 };
 
 static void conn_io(evutil_socket_t fd, short what, void *arg);
 static void conn_start(struct db_conn *c);
 static void dispatch(struct gw_db *db);
+static void release_held(struct gw_db *db);
 static void end_groups(struct gw_db *db);
 
 static const struct gw_db_statement *
@@ -173,6 +192,7 @@ find_statement(const struct gw_db *db, const char *name)
 static void
 query_free(struct db_query *q)
 {
+	assert(q->nmembers == 0);
 	for (int i = 0; i < q->nparams; i++)
 		free(q->values[i]);
 	free(q->values);
@@ -181,10 +201,48 @@ query_free(struct db_query *q)
 	free(q);
 }
 
+static void done_cb(evutil_socket_t fd, short what, void *arg);
+
+/*
+ * Hand each member of batch b its part of b's answer, or b's error, and
+ * complete them.  They go through the pool's done list, where
+ * gw_db_cancel still finds them: a member's callback may free another
+ * member's owner.
+ */
+static void
+complete_batch(struct db_query *b)
+{
+	PGresult *parts[GW_DB_BATCH_MAX];
+	const char *error = b->error;
+	struct gw_db *db = b->db;
+	struct db_query *m;
+	int i = b->nmembers;
+
+	if (error == NULL && (b->result == NULL ||
+		gw_db_batch_split(b->result, parts, b->nmembers) != 0))
+		error = "batched answer out of shape";
+	while ((m = TAILQ_LAST(&b->members, db_queue)) != NULL) {
+		TAILQ_REMOVE(&b->members, m, link);
+		i--;
+		if (error != NULL)
+			m->error = gw_strdup(error);
+		else
+			m->result = parts[i];
+		TAILQ_INSERT_HEAD(&db->done, m, link);
+	}
+	b->nmembers = 0;
+	query_free(b);
+	done_cb(-1, 0, db);
+}
+
 /* Run the callback (if still wanted) and free the query. */
 static void
 query_complete(struct db_query *q)
 {
+	if (q->nmembers > 0) {
+		complete_batch(q);
+		return;
+	}
 	if (q->cb != NULL) {
 		if (q->error == NULL && q->result != NULL)
 			q->cb(q->result, NULL, q->arg);
@@ -231,6 +289,15 @@ any_usable(const struct gw_db *db)
 	return false;
 }
 
+static bool
+any_idle(const struct gw_db *db)
+{
+	for (int i = 0; i < db->size; i++)
+		if (db->conns[i].state == DB_IDLE)
+			return true;
+	return false;
+}
+
 static void
 fail_queue(struct gw_db *db, const char *why)
 {
@@ -239,6 +306,11 @@ fail_queue(struct gw_db *db, const char *why)
 	while ((q = TAILQ_FIRST(&db->queue)) != NULL) {
 		TAILQ_REMOVE(&db->queue, q, link);
 		db->queued--;
+		query_fail_later(db, q, why);
+	}
+	while ((q = TAILQ_FIRST(&db->held)) != NULL) {
+		TAILQ_REMOVE(&db->held, q, link);
+		db->nheld--;
 		query_fail_later(db, q, why);
 	}
 }
@@ -504,6 +576,19 @@ settle(struct db_conn *c)
 static void
 requeue(struct gw_db *db, struct db_query *q)
 {
+	struct db_query *m;
+
+	if (q->nmembers > 0) {
+		/* The batch is gone; its members go back one by one, in
+		 * their order. */
+		while ((m = TAILQ_LAST(&q->members, db_queue)) != NULL) {
+			TAILQ_REMOVE(&q->members, m, link);
+			q->nmembers--;
+			requeue(db, m);
+		}
+		query_free(q);
+		return;
+	}
 	PQclear(q->result);
 	q->result = NULL;
 	q->solo = true;
@@ -604,6 +689,7 @@ on_readable(struct db_conn *c)
 		return;
 	}
 	take_answers(c);
+	release_held(db);
 	dispatch(db);
 	/* Queries sent in answer to answers leave now, as one group: the
 	 * rest of the turn (building answers) may be long, and the backend
@@ -676,7 +762,19 @@ sync_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	db->sync_pending = false;
+	release_held(db);
+	dispatch(db);
 	end_groups(db);
+}
+
+/* Have sync_cb run once the loop's turn has run its other callbacks. */
+static void
+end_turn_soon(struct gw_db *db)
+{
+	if (!db->sync_pending) {
+		db->sync_pending = true;
+		event_active(db->sync_ev, 0, 0);
+	}
 }
 
 static void
@@ -723,10 +821,7 @@ send_query(struct db_conn *c, struct db_query *q)
 	}
 	/* The Sync waits for the turn's other callbacks, which may send
 	 * more reads. */
-	if (!db->sync_pending) {
-		db->sync_pending = true;
-		event_active(db->sync_ev, 0, 0);
-	}
+	end_turn_soon(db);
 }
 
 /* The ready connection with the fewest queries in flight, below the
@@ -764,6 +859,85 @@ dispatch(struct gw_db *db)
 	}
 }
 
+static void
+enqueue(struct gw_db *db, struct db_query *q)
+{
+	TAILQ_INSERT_TAIL(&db->queue, q, link);
+	db->queued++;
+}
+
+/* A batch of q's statement's twin, q its first member. */
+static struct db_query *
+batch_new(struct gw_db *db, struct db_query *q)
+{
+	struct db_query *b = gw_calloc(1, sizeof(*b));
+
+	b->db = db;
+	b->stmt = &db->statements[db->twin[q->stmt - db->statements]];
+	b->nparams = 1;
+	b->queued = q->queued;
+	TAILQ_INIT(&b->members);
+	TAILQ_INSERT_TAIL(&b->members, q, link);
+	b->nmembers = 1;
+	return b;
+}
+
+/* The batch's one parameter: its members' parameters as an array. */
+static void
+batch_seal(struct gw_db *db, struct db_query *b)
+{
+	const char *values[GW_DB_BATCH_MAX];
+	struct db_query *m;
+	int n = 0;
+
+	TAILQ_FOREACH(m, &b->members, link)
+		values[n++] = m->values[0];
+	b->values = gw_calloc(1, sizeof(char *));
+	b->values[0] = gw_db_batch_param(values, n);
+	atomic_fetch_add(&db->batches, 1);
+	atomic_fetch_add(&db->batched, (unsigned long)n);
+}
+
+/*
+ * The end of a turn (or of a connection's answers) for the queries held
+ * in it: those of one statement go to the queue as one batch
+ * (GW_DB_BATCH_MAX at most each), a query alone as itself, in the order
+ * their first query came.  They leave when they would have left
+ * unbatched: a read sent to a busy connection waits in libpq for its
+ * group's Sync at the turn's end anyway.
+ */
+static void
+release_held(struct gw_db *db)
+{
+	struct db_query *q;
+
+	while ((q = TAILQ_FIRST(&db->held)) != NULL) {
+		struct db_query *b = NULL, *m, *next;
+
+		TAILQ_REMOVE(&db->held, q, link);
+		db->nheld--;
+		if (!any_usable(db)) {
+			query_fail_later(db, q, "database unavailable");
+			continue;
+		}
+		for (m = TAILQ_FIRST(&db->held); m != NULL &&
+		     (b == NULL || b->nmembers < GW_DB_BATCH_MAX); m = next) {
+			next = TAILQ_NEXT(m, link);
+			if (m->stmt != q->stmt)
+				continue;
+			if (b == NULL)
+				b = batch_new(db, q);
+			TAILQ_REMOVE(&db->held, m, link);
+			db->nheld--;
+			TAILQ_INSERT_TAIL(&b->members, m, link);
+			b->nmembers++;
+		}
+		if (b != NULL)
+			batch_seal(db, b);
+		enqueue(db, b != NULL ? b : q);
+	}
+}
+
 /* Fail queries that waited too long for a connection (server hung or
  * still coming up): a client gets 503 instead of a hang. */
 static void
@@ -787,6 +961,51 @@ sweep_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The pool's statements: a copy of the caller's (their texts borrowed),
+ * then a twin for each batchable one (db_batch.h). */
+static void
+add_statements(struct gw_db *db, const struct gw_db_statement *given)
+{
+	int n = 0, k;
+
+	while (given != NULL && given[n].name != NULL)
+		n++;
+	db->statements = gw_calloc((size_t)(2 * n + 1),
+	    sizeof(*db->statements));
+	db->twin = gw_calloc((size_t)(2 * n + 1), sizeof(*db->twin));
+	db->twin_text = gw_calloc((size_t)(4 * n + 1), sizeof(char *));
+	if (n > 0)
+		memcpy(db->statements, given, (size_t)n * sizeof(*given));
+	k = n;
+	for (int i = 0; i < n; i++) {
+		struct gw_db_statement *s = &db->statements[i];
+		char *sql = NULL, *name;
+		size_t len;
+
+		db->twin[i] = -1;
+		if (!s->batchable)
+			continue;
+		if (s->read_only && s->nparams == 1)
+			sql = gw_db_batch_sql(s->sql);
+		if (sql == NULL) {
+			gw_error("db: statement %s cannot be batched", s->name);
+			s->batchable = false;
+			continue;
+		}
+		len = strlen(s->name) + sizeof(".batch");
+		name = gw_malloc(len);
+		snprintf(name, len, "%s.batch", s->name);
+		db->twin_text[db->ntwins++] = name;
+		db->twin_text[db->ntwins++] = sql;
+		db->statements[k] = (struct gw_db_statement){ .name = name,
+			.sql = sql, .nparams = 1, .read_only = true };
+		db->twin[i] = k;
+		db->twin[k] = -1;
+		k++;
+	}
+	db->nstatements = k;
+}
+
 struct gw_db *
 gw_db_new(struct event_base *base, const char *conninfo, int size,
     const struct gw_db_statement *statements, const char *name,
@@ -803,14 +1022,15 @@ gw_db_new(struct event_base *base, const char *conninfo, int size,
 	db->conninfo = gw_strdup(conninfo);
 	db->name = gw_strdup(name);
 	db->statement_timeout_ms = statement_timeout_ms;
-	db->statements = statements;
-	while (statements != NULL && statements[db->nstatements].name != NULL)
-		db->nstatements++;
+	add_statements(db, statements);
 	db->size = size;
 	db->conns = gw_calloc((size_t)size, sizeof(*db->conns));
 	TAILQ_INIT(&db->queue);
 	TAILQ_INIT(&db->done);
+	TAILQ_INIT(&db->held);
 	atomic_init(&db->ready, 0);
+	atomic_init(&db->batched, 0);
+	atomic_init(&db->batches, 0);
 	atomic_init(&db->pipelined, 0);
 	atomic_init(&db->sent, 0);
 	atomic_init(&db->syncs, 0);
@@ -857,6 +1077,11 @@ gw_db_free(struct gw_db *db)
 	gw_free_zero(db->conninfo, strlen(db->conninfo));
 	free(db->name);
 	free(db->conns);
+	for (int i = 0; i < db->ntwins; i++)
+		free(db->twin_text[i]);
+	free(db->twin_text);
+	free(db->twin);
+	free(db->statements);
 	free(db);
 }
 
@@ -872,7 +1097,9 @@ gw_db_query(struct gw_db *db, const char *name, int nparams,
 		return GW_ERR;
 	}
 	q = gw_calloc(1, sizeof(*q));
+	q->db = db;
 	q->stmt = stmt;
+	TAILQ_INIT(&q->members);
 	q->nparams = nparams;
 	q->values = gw_calloc((size_t)(nparams > 0 ? nparams : 1),
 	    sizeof(char *));
@@ -885,31 +1112,50 @@ gw_db_query(struct gw_db *db, const char *name, int nparams,
 		query_fail_later(db, q, "database unavailable");
 		return GW_OK;
 	}
-	if (db->queued >= DB_MAX_QUEUE) {
+	if (db->queued + db->nheld >= DB_MAX_QUEUE) {
 		query_fail_later(db, q, "database queue full");
 		return GW_OK;
 	}
-	TAILQ_INSERT_TAIL(&db->queue, q, link);
-	db->queued++;
+	/* With a connection idle (and none held) the query leaves at once,
+	 * alone: its backend has nothing else to do.  Otherwise it would
+	 * wait behind others anyway, and is held instead, where the others
+	 * of its statement join it (release_held). */
+	if (stmt->batchable && gw_db_batch_value_ok(q->values[0]) &&
+	    (!any_idle(db) || !TAILQ_EMPTY(&db->held))) {
+		TAILQ_INSERT_TAIL(&db->held, q, link);
+		db->nheld++;
+		end_turn_soon(db);
+		return GW_OK;
+	}
+	enqueue(db, q);
 	dispatch(db);
 	return GW_OK;
+}
+
+/* Forget the callbacks for arg in a list of queries and their batches'
+ * members. */
+static void
+cancel_in(struct db_queue *list, void *arg)
+{
+	struct db_query *q, *m;
+
+	TAILQ_FOREACH(q, list, link) {
+		if (q->arg == arg)
+			q->cb = NULL;
+		TAILQ_FOREACH(m, &q->members, link)
+			if (m->arg == arg)
+				m->cb = NULL;
+	}
 }
 
 void
 gw_db_cancel(struct gw_db *db, void *arg)
 {
-	struct db_query *q;
-
-	TAILQ_FOREACH(q, &db->queue, link)
-		if (q->arg == arg)
-			q->cb = NULL;
-	TAILQ_FOREACH(q, &db->done, link)
-		if (q->arg == arg)
-			q->cb = NULL;
+	cancel_in(&db->queue, arg);
+	cancel_in(&db->held, arg);
+	cancel_in(&db->done, arg);
 	for (int i = 0; i < db->size; i++)
-		TAILQ_FOREACH(q, &db->conns[i].inflight, link)
-			if (q->arg == arg)
-				q->cb = NULL;
+		cancel_in(&db->conns[i].inflight, arg);
 }
 
 int
@@ -959,6 +1205,8 @@ gw_db_counts(const struct gw_db *db, struct gw_db_counts *out)
 	out->queries = atomic_load(&d->sent);
 	out->syncs = atomic_load(&d->syncs);
 	out->resent = atomic_load(&d->resent);
+	out->batched = atomic_load(&d->batched);
+	out->batches = atomic_load(&d->batches);
 }
 
 bool

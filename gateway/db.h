@@ -28,6 +28,13 @@ struct gw_db_statement {
 	 * Never set it on a statement that writes: an error in another
 	 * query of its group would roll the write back. */
 	bool read_only;
+	/* A read_only statement of one parameter whose concurrent queries
+	 * may be answered by one statement (gateway/db_batch.h): queries
+	 * that find every connection busy wait for the end of the loop's
+	 * turn, and those of one statement go as one.  Each query still
+	 * gets its own result, exactly as its statement alone returns it.
+	 * Its SQL uses "$1" only as the parameter. */
+	bool batchable;
 };
 
 /*
@@ -101,6 +108,9 @@ struct gw_db_counts {
 	/* Read-only queries the server skipped after an error in another
 	 * query of their group, sent again. */
 	unsigned long resent;
+	/* Queries answered as part of a batch, and the batches that
+	 * answered them (each batch is one of `queries`). */
+	unsigned long batched, batches;
 };
 
 void gw_db_counts(const struct gw_db *db, struct gw_db_counts *out);

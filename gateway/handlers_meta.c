@@ -296,6 +296,8 @@ metrics_text(const struct gw_server *s, size_t *len)
 			sum.queries += one.queries;
 			sum.syncs += one.syncs;
 			sum.resent += one.resent;
+			sum.batched += one.batched;
+			sum.batches += one.batches;
 		}
 		text_printf(&t,
 		    "# HELP fhirgw_db_pipelined_total Registry and consent "
@@ -313,8 +315,17 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    "# HELP fhirgw_db_resent_total Read-only queries sent "
 		    "again after an error in another of their Sync\n"
 		    "# TYPE fhirgw_db_resent_total counter\n"
-		    "fhirgw_db_resent_total %lu\n",
-		    sum.pipelined, sum.queries, sum.syncs, sum.resent);
+		    "fhirgw_db_resent_total %lu\n"
+		    "# HELP fhirgw_db_batched_total Registry reads answered "
+		    "by one statement with others of their kind\n"
+		    "# TYPE fhirgw_db_batched_total counter\n"
+		    "fhirgw_db_batched_total %lu\n"
+		    "# HELP fhirgw_db_batches_total The statements that "
+		    "answered them\n"
+		    "# TYPE fhirgw_db_batches_total counter\n"
+		    "fhirgw_db_batches_total %lu\n",
+		    sum.pipelined, sum.queries, sum.syncs, sum.resent,
+		    sum.batched, sum.batches);
 	}
 	{
 		int up = 0, fresh = 0;

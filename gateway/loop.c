@@ -44,7 +44,7 @@ collect_statements(bool registry_only)
 		gw_audit_statements, gw_export_statements,
 		gw_replica_watch_statements };
 
-#define ADD(nm, sq, np, ro)                                                 \
+#define ADD(nm, sq, np, ro, batch)                                          \
 	do {                                                                \
 		if (n + 2 > cap) {                                          \
 			cap *= 2;                                           \
@@ -54,6 +54,7 @@ collect_statements(bool registry_only)
 		all[n].sql = (sq);                                          \
 		all[n].nparams = (np);                                      \
 		all[n].read_only = (ro);                                    \
+		all[n].batchable = (batch);                                 \
 		n++;                                                        \
 	} while (0)
 
@@ -65,7 +66,7 @@ collect_statements(bool registry_only)
 		for (const struct gw_db_statement *s = fixed[f];
 		     s->name != NULL; s++)
 			ADD(gw_strdup(s->name), gw_strdup(s->sql),
-			    s->nparams, s->read_only);
+			    s->nparams, s->read_only, s->batchable);
 	}
 	/* An adapter's statements read its registry and nothing else
 	 * (adapters/adapter.h), so they may share a Sync (db.h). */
@@ -77,19 +78,21 @@ collect_statements(bool registry_only)
 		    sizeof(name));
 		ADD(gw_strdup(name),
 		    gw_flow_wrap_generation(a->sql_patient_by_identifier), 2,
-		    true);
+		    true, false);
 		gw_flow_statement_name(a, "summary", -1, name, sizeof(name));
 		ADD(gw_strdup(name), gw_flow_wrap_generation(a->sql_summary),
-		    1, true);
+		    1, true, true);
 		for (int t = 0; t < GW_RT_COUNT; t++) {
 			gw_flow_statement_name(a, "read", t, name, sizeof(name));
 			ADD(gw_strdup(name),
-			    gw_flow_wrap_generation(a->sql_read[t]), 1, true);
+			    gw_flow_wrap_generation(a->sql_read[t]), 1, true,
+			    true);
 			if (a->sql_search[t] != NULL) {
 				gw_flow_statement_name(a, "search", t, name,
 				    sizeof(name));
 				ADD(gw_strdup(name),
-				    gw_strdup(a->sql_search[t]), 5, true);
+				    gw_strdup(a->sql_search[t]), 5, true,
+				    false);
 			}
 		}
 	}

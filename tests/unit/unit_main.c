@@ -29,6 +29,7 @@ extern CU_TestInfo test_json_write_cases[];
 extern CU_TestInfo test_format_cases[];
 extern CU_TestInfo test_throttle_cases[];
 extern CU_TestInfo test_row_cases[];
+extern CU_TestInfo test_db_batch_cases[];
 
 static CU_SuiteInfo suites[] = {
 	{ .pName = "http", .pTests = test_http_cases },
@@ -48,6 +49,7 @@ static CU_SuiteInfo suites[] = {
 	{ .pName = "format", .pTests = test_format_cases },
 	{ .pName = "throttle", .pTests = test_throttle_cases },
 	{ .pName = "row", .pTests = test_row_cases },
+	{ .pName = "db_batch", .pTests = test_db_batch_cases },
 	CU_SUITE_INFO_NULL,
 };
 
