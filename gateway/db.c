@@ -37,6 +37,7 @@
  */
 #include <assert.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,13 +148,12 @@ struct gw_db {
 	char *conninfo;
 	char *name; /* fallback_application_name */
 	int statement_timeout_ms;
-	/* The caller's statements, then the twins of the batchable ones;
-	 * twin[i] is the index of statement i's twin, or -1. */
+	/* The caller's statements (names and texts borrowed), then from
+	 * index ngiven the twins of the batchable ones (names and texts
+	 * owned); twin[i] is the index of statement i's twin, or -1. */
 	struct gw_db_statement *statements;
-	int nstatements;
+	int nstatements, ngiven;
 	int *twin;
-	char **twin_text; /* each twin's name and SQL, owned */
-	int ntwins;
 	int size;
 	struct db_conn *conns;
 	struct db_queue queue;
@@ -882,7 +882,7 @@ batch_new(struct gw_db *db, struct db_query *q)
 	return b;
 }
 
-/* The batch's one parameter: its members' parameters as an array. */
+/* The batch's one parameter: its members' parameters, joined. */
 static void
 batch_seal(struct gw_db *db, struct db_query *b)
 {
@@ -973,7 +973,7 @@ add_statements(struct gw_db *db, const struct gw_db_statement *given)
 	db->statements = gw_calloc((size_t)(2 * n + 1),
 	    sizeof(*db->statements));
 	db->twin = gw_calloc((size_t)(2 * n + 1), sizeof(*db->twin));
-	db->twin_text = gw_calloc((size_t)(4 * n + 1), sizeof(char *));
+	db->ngiven = n;
 	if (n > 0)
 		memcpy(db->statements, given, (size_t)n * sizeof(*given));
 	k = n;
@@ -995,8 +995,6 @@ add_statements(struct gw_db *db, const struct gw_db_statement *given)
 		len = strlen(s->name) + sizeof(".batch");
 		name = gw_malloc(len);
 		snprintf(name, len, "%s.batch", s->name);
-		db->twin_text[db->ntwins++] = name;
-		db->twin_text[db->ntwins++] = sql;
 		db->statements[k] = (struct gw_db_statement){ .name = name,
 			.sql = sql, .nparams = 1, .read_only = true };
 		db->twin[i] = k;
@@ -1077,9 +1075,10 @@ gw_db_free(struct gw_db *db)
 	gw_free_zero(db->conninfo, strlen(db->conninfo));
 	free(db->name);
 	free(db->conns);
-	for (int i = 0; i < db->ntwins; i++)
-		free(db->twin_text[i]);
-	free(db->twin_text);
+	for (int i = db->ngiven; i < db->nstatements; i++) {
+		free((char *)(uintptr_t)db->statements[i].name);
+		free((char *)(uintptr_t)db->statements[i].sql);
+	}
 	free(db->twin);
 	free(db->statements);
 	free(db);

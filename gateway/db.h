@@ -108,8 +108,9 @@ struct gw_db_counts {
 	/* Read-only queries the server skipped after an error in another
 	 * query of their group, sent again. */
 	unsigned long resent;
-	/* Queries answered as part of a batch, and the batches that
-	 * answered them (each batch is one of `queries`). */
+	/* Queries sent as part of a batch, and the batches (each batch is
+	 * one of `queries`; a batch skipped after another query's error
+	 * sends its queries again alone, counted in `resent`). */
 	unsigned long batched, batches;
 };
 

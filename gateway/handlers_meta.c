@@ -316,12 +316,11 @@ metrics_text(const struct gw_server *s, size_t *len)
 		    "again after an error in another of their Sync\n"
 		    "# TYPE fhirgw_db_resent_total counter\n"
 		    "fhirgw_db_resent_total %lu\n"
-		    "# HELP fhirgw_db_batched_total Registry reads answered "
-		    "by one statement with others of their kind\n"
+		    "# HELP fhirgw_db_batched_total Registry reads sent "
+		    "as one statement with others of their kind\n"
 		    "# TYPE fhirgw_db_batched_total counter\n"
 		    "fhirgw_db_batched_total %lu\n"
-		    "# HELP fhirgw_db_batches_total The statements that "
-		    "answered them\n"
+		    "# HELP fhirgw_db_batches_total Those statements\n"
 		    "# TYPE fhirgw_db_batches_total counter\n"
 		    "fhirgw_db_batches_total %lu\n",
 		    sum.pipelined, sum.queries, sum.syncs, sum.resent,
