@@ -296,7 +296,8 @@ class TestErrorInAGroup(LockMixin, GatewayTestCase):
     gateway is stopped while the requests arrive, so that its worker takes
     them in one loop turn, in order: a first read, which an idle connection
     sends at once with its own Sync, then the $summary and the reads behind
-    it, which share the next Sync."""
+    it, which share the next Sync.  Those reads go as one batch (db_batch.h):
+    the server skips the batch, and its reads are sent again one by one."""
     READERS = 2  # with the first read and the $summary: DB_PIPELINE_DEPTH
 
     def test_reads_sharing_a_failed_sync_are_sent_again(self):
@@ -304,6 +305,7 @@ class TestErrorInAGroup(LockMixin, GatewayTestCase):
         for _, pid in PATIENTS[:5]:  # consent decisions cached
             self.assertOk(GW_TIMEOUT.get("fi", "/fhir/Patient/" + pid), "Patient")
         resent = db_counter("resent", GW_TIMEOUT)
+        batches = db_counter("batches", GW_TIMEOUT)
         cmd = [CLUSTER.psql_bin, "-h", CLUSTER.dir, "-p", str(CLUSTER.PORT), "-U",
                "postgres", "-d", "fhirgw", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
         holder = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -344,6 +346,8 @@ class TestErrorInAGroup(LockMixin, GatewayTestCase):
         self.assertEqual(results[2:], [(200, pid) for _, pid in PATIENTS[:self.READERS]])
         self.assertGreater(db_counter("resent", GW_TIMEOUT), resent,
                            "no read shared the failed query's Sync: the test proved nothing")
+        self.assertEqual(db_counter("batches", GW_TIMEOUT), batches + 1,
+                         "the reads behind the $summary did not go as one batch")
 
 
 class TestConnectionNames(GatewayTestCase):
