@@ -10,7 +10,8 @@ round loads each build in turn with --requests requests of the benchmark's `$sum
 --patient reads) at --connections connections, the order flipping every round, and reads
 from /proc the CPU time (user + system) that the gateway and, separately, every process of
 the cluster spent on it.  The medians over the rounds, and each build's against the first,
-come last, with the pool counters of each gateway's /metrics (queries, Syncs, pipelined):
+come last, with the pool counters of each gateway's /metrics (queries, Syncs, pipelined, and
+the reads sent in batches / the batches; a build without batching shows "-"):
 
   python3 tests/bench/alternate.py --bins /tmp/before/build/fhirgw build/fhirgw
   python3 tests/bench/alternate.py --bins A B --patient --rounds 8
@@ -122,17 +123,18 @@ def main():
                 print("| %d | %s | %.1f | %.1f | %.0f |" % (r + 1, b, gw_us[b][-1],
                                                           pg_us[b][-1], rps[b][-1]), flush=True)
         print("\n| build | gateway us/req | of the first | PostgreSQL us/req | req/s |"
-              " lower than the first in rounds | pool: queries / Syncs, pipelined |")
+              " lower than the first in rounds | pool: queries / Syncs, pipelined, batched / batches |")
         print("|---|---:|---:|---:|---:|---:|---|")
         ref = statistics.median(gw_us[bins[0]])
         for b, gw in zip(bins, gws):
             m = statistics.median(gw_us[b])
             lower = sum(1 for x, y in zip(gw_us[b], gw_us[bins[0]]) if x < y)
             c = pool_counters(gw)
-            print("| %s | %.2f | %.3f | %.1f | %.0f | %s | %s / %s, %s |"
+            print("| %s | %.2f | %.3f | %.1f | %.0f | %s | %s / %s, %s, %s / %s |"
                   % (b, m, m / ref, statistics.median(pg_us[b]), statistics.median(rps[b]),
                      "-" if b == bins[0] else "%d of %d" % (lower, a.rounds),
-                     c.get("queries", "?"), c.get("syncs", "?"), c.get("pipelined", "?")))
+                     c.get("queries", "?"), c.get("syncs", "?"), c.get("pipelined", "?"),
+                     c.get("batched", "-"), c.get("batches", "-")))
         return 0
     finally:
         for gw in gws:
