@@ -2,6 +2,7 @@
  * json_out.c: JSON written in document order, as text or as a tree (see
  * json_out.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gateway/gw.h"
@@ -124,6 +125,26 @@ put_value_text(struct gw_jout *o, const char *text, size_t n)
 	o->b->len += n;
 	o->b->p[o->b->len] = '\0';
 	o->comma = true;
+}
+
+void
+gw_jout_decimal(struct gw_jout *o, const char *text)
+{
+	size_t n = strlen(text);
+	cJSON *node;
+
+	if (o->b != NULL) {
+		put_value_text(o, text, n);
+		return;
+	}
+	/* Code that reads the tree sees the number; the writer prints the
+	 * text (cJSON_Delete and cJSON_Duplicate handle valuestring on
+	 * any node). */
+	node = cJSON_CreateNumber(strtod(text, NULL));
+	if (node == NULL || (node->valuestring = cJSON_malloc(n + 1)) == NULL)
+		gw_fatal("json_out: out of memory");
+	memcpy(node->valuestring, text, n + 1);
+	add(o, node);
 }
 
 void

@@ -183,6 +183,11 @@ gw_jout_string(struct gw_jout *o, const char *s)
 
 /* A number as cJSON 1.7.15 prints one (json_write.h). */
 void gw_jout_number(struct gw_jout *o, double d);
+/* A FHIR decimal as its source wrote it: text is a finite JSON number
+ * ("5.30"), written as it is, because a decimal's precision is part of
+ * its value (FHIR R4 datatypes, decimal).  A tree gets a number node
+ * that carries the text (json_write.h). */
+void gw_jout_decimal(struct gw_jout *o, const char *text);
 void gw_jout_bool(struct gw_jout *o, bool v);
 
 /* n bytes of text that are one JSON value, written as they are (a tree
@@ -194,6 +199,8 @@ void gw_jout_raw(struct gw_jout *o, const char *text, size_t n);
 	(GW_JOUT_KEY(o, key), gw_jout_string((o), (s)))
 #define GW_JOUT_NUMBER(o, key, d)                                              \
 	(GW_JOUT_KEY(o, key), gw_jout_number((o), (d)))
+#define GW_JOUT_DECIMAL(o, key, text)                                          \
+	(GW_JOUT_KEY(o, key), gw_jout_decimal((o), (text)))
 #define GW_JOUT_OBJECT(o, key) (GW_JOUT_KEY(o, key), gw_jout_object(o))
 #define GW_JOUT_ARRAY(o, key) (GW_JOUT_KEY(o, key), gw_jout_array(o))
 /* A string member only when value is non-NULL and non-empty (FHIR has

@@ -202,7 +202,11 @@ gw_json_write(struct gw_jbuf *b, const cJSON *item)
 		put(b, "true", 4);
 		return;
 	case cJSON_Number:
-		gw_json_write_number(b, item->valuedouble);
+		/* A decimal that keeps its source's text (gw_jout_decimal). */
+		if (item->valuestring != NULL)
+			put(b, item->valuestring, strlen(item->valuestring));
+		else
+			gw_json_write_number(b, item->valuedouble);
 		return;
 	case cJSON_Raw:
 		if (item->valuestring != NULL)

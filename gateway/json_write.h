@@ -6,6 +6,10 @@
  * strings one character at a time; it was 29 % of a worker's instructions
  * for a $summary (callgrind).  This writer sizes nothing twice: plain runs
  * of a string are copied with one memcpy, and the buffer grows by doubling.
+ *
+ * One extension: a number node that carries text in valuestring (a FHIR
+ * decimal as the registry wrote it, gw_jout_decimal) is written as that
+ * text; cJSON's printer would write the double ("5.3" for "5.30").
  */
 #ifndef GW_JSON_WRITE_H
 #define GW_JSON_WRITE_H

@@ -87,6 +87,19 @@ gw_map_num(const struct gw_row *doc, const char *name, double *out)
 	return true;
 }
 
+const char *
+gw_map_decimal(const struct gw_row *doc, const char *name)
+{
+	const struct gw_row_field *v = gw_row_get(doc, name);
+
+	/* As gw_map_num: strict JSON, and finite as a double, so that a
+	 * client parsing it as one gets a number. */
+	if (v == NULL || v->kind != GW_ROW_TEXT || !json_number(v->text) ||
+	    !isfinite(strtod(v->text, NULL)))
+		return NULL;
+	return v->text;
+}
+
 int
 gw_map_key(const struct gw_row *doc, const char *name, long long *out)
 {
@@ -489,10 +502,10 @@ write_concept(struct gw_jout *o, const struct concept *c, const char *text)
 
 /* A UCUM Quantity. */
 static void
-write_quantity(struct gw_jout *o, double value, const char *ucum)
+write_quantity(struct gw_jout *o, const char *value, const char *ucum)
 {
 	gw_jout_object(o);
-	GW_JOUT_NUMBER(o, "value", value);
+	GW_JOUT_DECIMAL(o, "value", value);
 	GW_JOUT_STRING(o, "unit", ucum);
 	GW_JOUT_STRING(o, "system", GW_SYSTEM_UCUM);
 	GW_JOUT_STRING(o, "code", ucum);
@@ -998,7 +1011,7 @@ write_observation(const struct gw_map_observation *mo,
 	if ((subject = clinical_frame(&mo->row, ctx, m->id, sizeof(m->id))) ==
 	        NULL ||
 	    mo->local.system == NULL || mo->local.code == NULL ||
-	    mo->unit == NULL || !isfinite(mo->value) ||
+	    mo->unit == NULL || mo->value == NULL ||
 	    !present(mo->effective))
 		return GW_ERR;
 	if (mo->loinc != NULL)
@@ -1025,14 +1038,14 @@ write_observation(const struct gw_map_observation *mo,
 		return GW_ERR;
 	GW_JOUT_KEY(o, "valueQuantity");
 	write_quantity(o, mo->value, mo->unit);
-	if (mo->has_low || mo->has_high) {
+	if (mo->low != NULL || mo->high != NULL) {
 		GW_JOUT_ARRAY(o, "referenceRange");
 		gw_jout_object(o);
-		if (mo->has_low) {
+		if (mo->low != NULL) {
 			GW_JOUT_KEY(o, "low");
 			write_quantity(o, mo->low, mo->unit);
 		}
-		if (mo->has_high) {
+		if (mo->high != NULL) {
 			GW_JOUT_KEY(o, "high");
 			write_quantity(o, mo->high, mo->unit);
 		}

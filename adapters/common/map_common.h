@@ -51,6 +51,10 @@ const char *gw_map_str(const struct gw_row *doc, const char *name);
 /* A finite number member into *out; false if absent or not a number. */
 bool gw_map_num(const struct gw_row *doc, const char *name, double *out);
 
+/* A finite number member as the registry wrote it ("5.30": a FHIR
+ * decimal keeps its precision), or NULL if absent or not a number. */
+const char *gw_map_decimal(const struct gw_row *doc, const char *name);
+
 /* A positive integer member (bigint keys arrive as JSON numbers, exact
  * below 2^53) into *out.  GW_OK or GW_ERR. */
 int gw_map_key(const struct gw_row *doc, const char *name, long long *out);
@@ -226,10 +230,10 @@ struct gw_map_observation {
 	struct gw_map_coding local; /* the national analysis code */
 	const char *text;           /* code.text, optional */
 	const char *effective;      /* native, required */
-	double value;
+	/* Decimals as the registry wrote them (gw_map_decimal): value
+	 * required, the reference range's bounds optional (NULL). */
+	const char *value, *low, *high;
 	const char *unit; /* UCUM, required */
-	bool has_low, has_high;
-	double low, high;
 };
 
 int gw_map_observation(const struct gw_map_observation *mo,

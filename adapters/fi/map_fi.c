@@ -206,6 +206,9 @@ map_laboratoriotulos(const struct gw_row *doc, const struct gw_map_ctx *ctx,
 	    .text = abbr ? abbr : name,
 	    .effective = gw_map_str(doc, "otettu"),
 	    .unit = gw_map_str(doc, "yksikko"),
+	    .value = gw_map_decimal(doc, "tulos"),
+	    .low = gw_map_decimal(doc, "viitevali_ala"),
+	    .high = gw_map_decimal(doc, "viitevali_yla"),
 	};
 
 	/* "P-Krea Kreatiniini": the abbreviation Finnish clinicians read
@@ -213,10 +216,6 @@ map_laboratoriotulos(const struct gw_row *doc, const struct gw_map_ctx *ctx,
 	gw_concat(display, sizeof(display), abbr ? abbr : "",
 	    abbr && name ? " " : "", name ? name : "", NULL);
 	o.local.display = display[0] ? display : NULL;
-	if (!gw_map_num(doc, "tulos", &o.value))
-		return GW_ERR;
-	o.has_low = gw_map_num(doc, "viitevali_ala", &o.low);
-	o.has_high = gw_map_num(doc, "viitevali_yla", &o.high);
 	if (gw_map_row_read(doc, adapter_fi.id_prefix, FI_OWNER, FI_CHANGED, &o.row) !=
 	    GW_OK)
 		return GW_ERR;

@@ -261,12 +261,11 @@ map_provesvar(const struct gw_row *doc, const struct gw_map_ctx *ctx,
 	    .text = name,
 	    .effective = gw_map_str(doc, "provetaking"),
 	    .unit = gw_map_str(doc, "enhet"),
+	    .value = gw_map_decimal(doc, "resultat"),
+	    .low = gw_map_decimal(doc, "referanse_nedre"),
+	    .high = gw_map_decimal(doc, "referanse_ovre"),
 	};
 
-	if (!gw_map_num(doc, "resultat", &o.value))
-		return GW_ERR;
-	o.has_low = gw_map_num(doc, "referanse_nedre", &o.low);
-	o.has_high = gw_map_num(doc, "referanse_ovre", &o.high);
 	if (gw_map_row_read(doc, adapter_no.id_prefix, NO_OWNER, NO_CHANGED, &o.row) !=
 	    GW_OK)
 		return GW_ERR;

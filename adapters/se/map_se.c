@@ -246,12 +246,11 @@ map_labbsvar(const struct gw_row *doc, const struct gw_map_ctx *ctx,
 	    .text = name,
 	    .effective = gw_map_str(doc, "provtagning"),
 	    .unit = gw_map_str(doc, "enhet"),
+	    .value = gw_map_decimal(doc, "resultat"),
+	    .low = gw_map_decimal(doc, "ref_lag"),
+	    .high = gw_map_decimal(doc, "ref_hog"),
 	};
 
-	if (!gw_map_num(doc, "resultat", &o.value))
-		return GW_ERR;
-	o.has_low = gw_map_num(doc, "ref_lag", &o.low);
-	o.has_high = gw_map_num(doc, "ref_hog", &o.high);
 	if (gw_map_row_read(doc, adapter_se.id_prefix, SE_OWNER, SE_CHANGED, &o.row) !=
 	    GW_OK)
 		return GW_ERR;

@@ -5,6 +5,7 @@
  * ranges, the mapping of every native kind to FHIR, patient identity and
  * logical-id tokens.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -14,6 +15,7 @@
 #include "adapters/common/category.h"
 #include "adapters/fi/adapter_fi.h"
 #include "adapters/fi/hetu.h"
+#include "gateway/fhir.h"
 #include "gateway/gw.h"
 #include "tests/unit/json_path.h"
 
@@ -733,6 +735,39 @@ test_map_observation(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	ASSERT_STR(r, "effectiveDateTime", "2024-03-01T15:30:00.250Z");
 	cJSON_Delete(r);
+	cJSON_Delete(d);
+
+	/* A decimal keeps the registry's precision: 85.50 is not 85.5
+	 * (FHIR R4 decimal), in the text and in the tree's printing; code
+	 * reading the tree still sees the number. */
+	d = lab_doc(NULL, "2024-03-01T10:00:00+00:00");
+	cJSON_ReplaceItemInObject(d, "tulos", cJSON_CreateString("85.50"));
+	cJSON_ReplaceItemInObject(d, "viitevali_ala",
+	    cJSON_CreateString("50.0"));
+	r = test_map(&adapter_fi, "laboratoriotulos",
+	    test_row_of(d), &owner_ctx, &rt, &cat);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	value = item_at(r, "valueQuantity", "value");
+	CU_ASSERT(cJSON_IsNumber(value) && value->valuedouble == 85.5);
+	{
+		char *text = gw_fhir_print(r);
+
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"value\":85.50,"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(text,
+		    "\"low\":{\"value\":50.0,"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(text,
+		    "\"high\":{\"value\":90,"));
+		free(text);
+	}
+	cJSON_Delete(r);
+	cJSON_Delete(d);
+
+	/* A value that is not a finite number means no Observation. */
+	d = lab_doc(NULL, "2024-03-01T10:00:00+00:00");
+	cJSON_ReplaceItemInObject(d, "tulos", cJSON_CreateString("NaN"));
+	CU_ASSERT_PTR_NULL(
+	    test_map(&adapter_fi, "laboratoriotulos",
+	    test_row_of(d), &owner_ctx, &rt, &cat));
 	cJSON_Delete(d);
 
 	/* A timestamp FHIR cannot carry means no Observation. */

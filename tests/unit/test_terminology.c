@@ -422,7 +422,7 @@ test_translated_observation(void)
 	    .local = {"urn:oid:1.2.246.537.6.3.2006", "3222",
 	        "P-TSH Tyreotropiini"},
 	    .effective = "2024-03-01",
-	    .value = 2.1,
+	    .value = "2.1",
 	    .unit = "m[IU]/L",
 	};
 	cJSON *r = observation(&o);
