@@ -68,36 +68,31 @@ gw_map_str(const struct gw_row *doc, const char *name)
 	return v->text;
 }
 
-bool
-gw_map_num(const struct gw_row *doc, const char *name, double *out)
-{
-	const struct gw_row_field *v = gw_row_get(doc, name);
-	double d;
-
-	/* A number column's text (integer, numeric, double precision) in
-	 * the strict JSON form only, so "NaN", "Infinity", " 1" or "0x10"
-	 * are refused rather than read; one too large for a double is not
-	 * finite. */
-	if (v == NULL || v->kind != GW_ROW_TEXT || !json_number(v->text))
-		return false;
-	d = strtod(v->text, NULL);
-	if (!isfinite(d))
-		return false;
-	*out = d;
-	return true;
-}
-
 const char *
 gw_map_decimal(const struct gw_row *doc, const char *name)
 {
 	const struct gw_row_field *v = gw_row_get(doc, name);
 
-	/* As gw_map_num: strict JSON, and finite as a double, so that a
-	 * client parsing it as one gets a number. */
+	/* A number column's text (integer, numeric, double precision) in
+	 * the strict JSON form only, so "NaN", "Infinity", " 1" or "0x10"
+	 * are refused rather than read; one too large for a double is not
+	 * finite, and refused too, so that a client reading it as a double
+	 * gets a number. */
 	if (v == NULL || v->kind != GW_ROW_TEXT || !json_number(v->text) ||
 	    !isfinite(strtod(v->text, NULL)))
 		return NULL;
 	return v->text;
+}
+
+bool
+gw_map_num(const struct gw_row *doc, const char *name, double *out)
+{
+	const char *text = gw_map_decimal(doc, name);
+
+	if (text == NULL)
+		return false;
+	*out = strtod(text, NULL);
+	return true;
 }
 
 int

@@ -290,6 +290,10 @@ test_map_numbers(void)
 		CU_ASSERT_EQUAL_FATAL(parse(&row, "v", rec), GW_OK);
 		CU_ASSERT_TRUE(gw_map_num(&row, "v", &d));
 		CU_ASSERT_EQUAL(d, strtod(good[i], NULL));
+		/* A decimal is the registry's own text, trailing zeros and
+		 * all. */
+		CU_ASSERT_PTR_NOT_NULL_FATAL(gw_map_decimal(&row, "v"));
+		CU_ASSERT_STRING_EQUAL(gw_map_decimal(&row, "v"), good[i]);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(rec, sizeof(rec), "(%s)", bad[i]);
@@ -297,6 +301,7 @@ test_map_numbers(void)
 		if (gw_map_num(&row, "v", &d))
 			fprintf(stderr, "\nread %s as a number\n", bad[i]);
 		CU_ASSERT_FALSE(gw_map_num(&row, "v", &d));
+		CU_ASSERT_PTR_NULL(gw_map_decimal(&row, "v"));
 	}
 	gw_row_free(&row);
 }
