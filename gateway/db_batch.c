@@ -27,10 +27,20 @@ next_param(const char *s)
 	return NULL;
 }
 
+/* Copy n bytes of text to out at *at. */
+static void
+put(char *out, size_t *at, const char *text, size_t n)
+{
+	memcpy(out + *at, text, n);
+	*at += n;
+}
+
 char *
 gw_db_batch_sql(const char *sql)
 {
-	size_t uses = 0, len, at = 0;
+	static const char head[] = BATCH_HEAD, element[] = BATCH_ELEMENT,
+			  tail[] = BATCH_TAIL;
+	size_t uses = 0, at = 0;
 	const char *p, *from = sql;
 	char *out;
 
@@ -38,21 +48,15 @@ gw_db_batch_sql(const char *sql)
 		uses++;
 	if (uses == 0)
 		return NULL;
-	len = strlen(BATCH_HEAD) + strlen(sql) +
-	    uses * (strlen(BATCH_ELEMENT) - 2) + strlen(BATCH_TAIL) + 1;
-	out = gw_malloc(len);
-	memcpy(out, BATCH_HEAD, strlen(BATCH_HEAD));
-	at = strlen(BATCH_HEAD);
-	while ((p = next_param(from)) != NULL) {
-		memcpy(out + at, from, (size_t)(p - from));
-		at += (size_t)(p - from);
-		memcpy(out + at, BATCH_ELEMENT, strlen(BATCH_ELEMENT));
-		at += strlen(BATCH_ELEMENT);
-		from = p + 2;
+	out = gw_malloc(sizeof(head) + strlen(sql) +
+	    uses * (sizeof(element) - 1 - 2) + sizeof(tail));
+	put(out, &at, head, sizeof(head) - 1);
+	for (; (p = next_param(from)) != NULL; from = p + 2) {
+		put(out, &at, from, (size_t)(p - from));
+		put(out, &at, element, sizeof(element) - 1);
 	}
-	memcpy(out + at, from, strlen(from));
-	at += strlen(from);
-	memcpy(out + at, BATCH_TAIL, sizeof(BATCH_TAIL));
+	put(out, &at, from, strlen(from));
+	put(out, &at, tail, sizeof(tail)); /* with its NUL */
 	return out;
 }
 
