@@ -30,6 +30,10 @@
  * otherwise hold up the ones behind it, and the requests waiting for them,
  * for as long as the lock is held.
  *
+ * Queries of a batchable statement (gw_db_statement.batchable) are held
+ * to the end of the turn, and those of one statement go as one batch
+ * (db_batch.h, release_held).
+ *
  * When a connection breaks, every query in flight on it fails, and when no
  * connection is usable every waiting query fails at once (the caller
  * answers 503 instead of hanging); reconnects back off exponentially up to
@@ -159,8 +163,8 @@ struct gw_db {
 	struct db_queue queue;
 	int queued;
 	struct db_queue done; /* failed fast, completed from a timer */
-	/* Queries of batchable statements that found every connection busy:
-	 * released at the end of the loop's turn (release_held). */
+	/* Queries of batchable statements, released at the end of the
+	 * loop's turn (release_held). */
 	struct db_queue held;
 	int nheld;
 	struct event *done_ev;
@@ -286,15 +290,6 @@ any_usable(const struct gw_db *db)
 		    s == DB_CONNECTING)
 			return true;
 	}
-	return false;
-}
-
-static bool
-any_idle(const struct gw_db *db)
-{
-	for (int i = 0; i < db->size; i++)
-		if (db->conns[i].state == DB_IDLE)
-			return true;
 	return false;
 }
 
@@ -902,8 +897,8 @@ batch_seal(struct gw_db *db, struct db_query *b)
  * The end of a turn (or of a connection's answers) for the queries held
  * in it: those of one statement go to the queue as one batch
  * (GW_DB_BATCH_MAX at most each), a query alone as itself, in the order
- * their first query came.  They leave when they would have left
- * unbatched: a read sent to a busy connection waits in libpq for its
+ * their first query came.  To a busy connection they leave when they
+ * would have left unbatched: a pipelined read waits in libpq for its
  * group's Sync at the turn's end anyway.
  */
 static void
@@ -1115,12 +1110,13 @@ gw_db_query(struct gw_db *db, const char *name, int nparams,
 		query_fail_later(db, q, "database queue full");
 		return GW_OK;
 	}
-	/* With a connection idle (and none held) the query leaves at once,
-	 * alone: its backend has nothing else to do.  Otherwise it would
-	 * wait behind others anyway, and is held instead, where the others
-	 * of its statement join it (release_held). */
-	if (stmt->batchable && gw_db_batch_value_ok(q->values[0]) &&
-	    (!any_idle(db) || !TAILQ_EMPTY(&db->held))) {
+	/* A batchable query is held to the end of the turn, where the
+	 * others of its statement that the turn brings join it
+	 * (release_held); alone, it still goes as itself.  Sending it at
+	 * once to an idle connection instead saves the rest of the turn, but
+	 * at 16 clients half the reads then ran alone, and each costs
+	 * PostgreSQL a plan of its own (docs/benchmarks.md). */
+	if (stmt->batchable && gw_db_batch_value_ok(q->values[0])) {
 		TAILQ_INSERT_TAIL(&db->held, q, link);
 		db->nheld++;
 		end_turn_soon(db);

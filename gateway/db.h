@@ -29,9 +29,9 @@ struct gw_db_statement {
 	 * query of its group would roll the write back. */
 	bool read_only;
 	/* A read_only statement of one parameter whose concurrent queries
-	 * may be answered by one statement (gateway/db_batch.h): queries
-	 * that find every connection busy wait for the end of the loop's
-	 * turn, and those of one statement go as one.  Each query still
+	 * may be answered by one statement (gateway/db_batch.h): its
+	 * queries wait for the end of the loop's turn, and those of one
+	 * statement go as one.  Each query still
 	 * gets its own result, exactly as its statement alone returns it.
 	 * Its SQL uses "$1" only as the parameter. */
 	bool batchable;

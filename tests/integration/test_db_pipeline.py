@@ -182,6 +182,46 @@ class TestPipelinedQueries(GatewayTestCase):
         self.assertEqual(CLUSTER.psql(busy).strip(), "0", "a pool backend is left in a transaction")
 
 
+class TestOneTurnOneBatch(GatewayTestCase):
+    def test_reads_of_one_turn_go_as_one_batch_to_an_idle_pool(self):
+        """Reads that the worker takes in one loop turn go to PostgreSQL as
+        one batch, even with every connection idle: each read sent alone
+        would cost its backend a plan of its own (db.h).  The gateway is
+        stopped while the requests arrive, so that one turn takes them all;
+        each answer must still be its own patient."""
+        n = 4
+        pids = [pid for _, pid in PATIENTS[:n]]
+        for pid in pids:  # consent decisions cached: the reads are all
+            self.assertOk(GW_TIMEOUT.get("fi", "/fhir/Patient/" + pid), "Patient")
+        clients = [GW_TIMEOUT.client("fi", timeout=ANSWER_WITHIN + 20) for _ in range(n)]
+        for c in clients:
+            self.addCleanup(c.close)
+            self.assertEqual(c.get("/fhir/metadata").status, 200)
+        batched = db_counter("batched", GW_TIMEOUT)
+        batches = db_counter("batches", GW_TIMEOUT)
+        results = [None] * n
+
+        def ask(i):
+            r = clients[i].get("/fhir/Patient/" + pids[i])
+            results[i] = (r.status, r.json.get("id") if r.status == 200 else None)
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(n)]
+        GW_TIMEOUT.proc.send_signal(signal.SIGSTOP)
+        try:
+            wait_stopped(GW_TIMEOUT.proc.pid)
+            for t in threads:
+                t.start()
+            time.sleep(0.3)  # every request in its socket
+        finally:
+            GW_TIMEOUT.proc.send_signal(signal.SIGCONT)
+        for t in threads:
+            t.join(ANSWER_WITHIN + 30)
+        self.assertEqual(results, [(200, pid) for pid in pids])
+        self.assertEqual((db_counter("batched", GW_TIMEOUT) - batched,
+                          db_counter("batches", GW_TIMEOUT) - batches), (n, 1),
+                         "(reads batched, batches): the turn's reads did not go as one")
+
+
 class LockMixin:
     def hold_lock(self):
         """A session that holds the Finnish patient table locked: the
@@ -294,14 +334,17 @@ class TestErrorInAGroup(LockMixin, GatewayTestCase):
     the Patient reads that shared its Sync were skipped by the server and
     must be sent again (fhirgw_db_resent_total), each answered 200.  The
     gateway is stopped while the requests arrive, so that its worker takes
-    them in one loop turn, in order: a first read, which an idle connection
-    sends at once with its own Sync, then the $summary and the reads behind
-    it, which share the next Sync.  Those reads go as one batch (db_batch.h):
-    the server skips the batch, and its reads are sent again one by one."""
-    READERS = 2  # with the first read and the $summary: DB_PIPELINE_DEPTH
+    them in one loop turn, in order: a search by identifier, whose
+    statement is not batchable, so the idle connection sends it at once
+    with its own Sync,
+    then the $summary and the reads behind it.  Those are batchable and
+    held to the turn's end (db.h), where the $summary goes alone and the
+    reads as one batch (db_batch.h), under the next Sync: the server skips
+    the batch, and its reads are sent again one by one."""
+    READERS = 2  # with the search and the $summary: DB_PIPELINE_DEPTH
 
     def test_reads_sharing_a_failed_sync_are_sent_again(self):
-        first_pid, summary_pid = PATIENTS[4][1], PATIENTS[3][1]
+        search_hetu, summary_pid = PATIENTS[4][0], PATIENTS[3][1]
         for _, pid in PATIENTS[:5]:  # consent decisions cached
             self.assertOk(GW_TIMEOUT.get("fi", "/fhir/Patient/" + pid), "Patient")
         resent = db_counter("resent", GW_TIMEOUT)
@@ -322,13 +365,15 @@ class TestErrorInAGroup(LockMixin, GatewayTestCase):
         for c in clients:  # handshakes done before the gateway stops
             self.addCleanup(c.close)
             self.assertEqual(c.get("/fhir/metadata").status, 200)
-        paths = (["/fhir/Patient/" + first_pid, "/fhir/Patient/%s/$summary" % summary_pid] +
+        paths = (["/fhir/Patient?identifier=urn:oid:1.2.246.21|" + search_hetu,
+                  "/fhir/Patient/%s/$summary" % summary_pid] +
                  ["/fhir/Patient/" + pid for _, pid in PATIENTS[:self.READERS]])
         results = [None] * len(paths)
 
         def ask(i):
             r = clients[i].get(paths[i])
-            results[i] = (r.status, r.json.get("id") if r.status == 200 else None)
+            results[i] = (r.status, r.json.get("type") if i == 0 else
+                          r.json.get("id") if r.status == 200 else None)
 
         threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(paths))]
         GW_TIMEOUT.proc.send_signal(signal.SIGSTOP)
@@ -341,7 +386,7 @@ class TestErrorInAGroup(LockMixin, GatewayTestCase):
             GW_TIMEOUT.proc.send_signal(signal.SIGCONT)
         for t in threads:
             t.join(ANSWER_WITHIN + 30)
-        self.assertEqual(results[0], (200, first_pid))
+        self.assertEqual(results[0], (200, "searchset"))
         self.assertEqual(results[1], (503, None), "the $summary did not wait for the lock")
         self.assertEqual(results[2:], [(200, pid) for _, pid in PATIENTS[:self.READERS]])
         self.assertGreater(db_counter("resent", GW_TIMEOUT), resent,
