@@ -246,6 +246,25 @@ def _busy_shares(before, after):
             for (b0, t0), (b1, t1) in zip(before, after)]
 
 
+def _run_delay(pids):
+    """Seconds the threads of pids have spent runnable but waiting for a CPU so far
+    (/proc/PID/task/TID/schedstat, its second field): a server pinned to one CPU waits
+    there while others (PostgreSQL's backends) run on it."""
+    t = 0
+    for pid in pids:
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    t += int(f.read().split()[1])
+            except (OSError, ValueError, IndexError):
+                pass  # gone between listing and reading
+    return t / 1e9
+
+
 def _cpu_seconds(pid):
     """(user, system) CPU seconds of pid and all its threads so far."""
     with open("/proc/%d/stat" % pid) as f:
@@ -958,11 +977,14 @@ class Bench:
         backends = self._backend_names() if side == "gateway" else {}
         before = self._cpu_sample(side, backends)
         ticks = _cpu_ticks()
+        waited, t0 = _run_delay(self._server_pids(side)), time.monotonic()
         if self.client == "ab":
             r = run_ab(url, c, n, keepalive, self.pem, self.client_cpu, self.tmp)
         else:
             r = run_mtls_load(self.mtls_load, url, c, n, keepalive, self.pem, self.client_cpu)
         r["cpu_busy"] = _busy_shares(ticks, _cpu_ticks())
+        r["server_waited"] = ((_run_delay(self._server_pids(side)) - waited)
+                              / max(time.monotonic() - t0, 1e-9))
         after = self._cpu_sample(side, backends)
         r["cpu_us"] = {k: (after[k] - before[k]) * 1e6 / n for k in before}
         self.validate(side, kind, c, n, keepalive, r)
@@ -1568,6 +1590,8 @@ class Bench:
                 "cpu_busy": {side: [_median(list(x)) for x in
                                     zip(*[r[side]["cpu_busy"] for r in rs])]
                              for side in ("gateway", "nginx")},
+                "server_waited": {side: _median([r[side]["server_waited"] for r in rs])
+                                  for side in ("gateway", "nginx")},
             }
             t = TARGETS.get(key)
             if t:
@@ -1612,18 +1636,22 @@ class Bench:
 
     def busy_table(self):
         """Each CPU's busy share during the runs: below 1.0 on the server's CPU, the
-        requests in flight were waiting on something, not queued for that CPU."""
+        requests in flight were waiting on something, not queued for that CPU.  And the
+        share of the run the server spent runnable but waiting for its CPU, which
+        another process (PostgreSQL's backends, woken by the gateway on its CPU) held."""
         n = max((len(r["cpu_busy"]["gateway"]) for r in self.rows), default=0)
         cpus = " / ".join("CPU %d" % i for i in range(n))
-        lines = ["Busy share of each CPU during the runs (medians over rounds; /proc/stat):", "",
-                 "| test | c | gateway side: %s | nginx side: %s |" % (cpus, cpus),
-                 "|---|---:|---:|---:|"]
+        lines = ["Busy share of each CPU during the runs (medians over rounds; /proc/stat), and"
+                 " the share of the run the server waited for its CPU (schedstat):", "",
+                 "| test | c | gateway side: %s | gateway waited | nginx side: %s |"
+                 " nginx waited |" % (cpus, cpus),
+                 "|---|---:|---:|---:|---:|---:|"]
         for r in self.rows:
-            b = r["cpu_busy"]
-            lines.append("| %s | %d | %s | %s |" % (
+            b, w = r["cpu_busy"], r["server_waited"]
+            lines.append("| %s | %d | %s | %.2f | %s | %.2f |" % (
                 r["label"], r["concurrency"],
-                " / ".join("%.2f" % x for x in b["gateway"]),
-                " / ".join("%.2f" % x for x in b["nginx"])))
+                " / ".join("%.2f" % x for x in b["gateway"]), w["gateway"],
+                " / ".join("%.2f" % x for x in b["nginx"]), w["nginx"]))
         return "\n".join(lines)
 
     def table(self):
@@ -1712,7 +1740,9 @@ class Bench:
             say(self.busy_table())
             say()
             say("A server CPU below 1.00 means the requests in flight were waiting (on "
-                "PostgreSQL, the audit commit, the client), not queued for that CPU.")
+                "PostgreSQL, the audit commit, the client), not queued for that CPU. Waited: "
+                "the server was ready to run but its CPU ran another process (the gateway's "
+                "core also runs the PostgreSQL backends it wakes).")
             say()
         extra = self.extra_tables()
         if extra:
