@@ -164,11 +164,25 @@ def _descendants(pid):
 
 
 def _pin_pid_tree(pid, cpu, include_children=False):
+    """Pin pid (and with include_children its descendants) to cpu, a CPU or a
+    taskset list ("2,3"); processes forked later inherit it."""
     pids = [pid] + (_descendants(pid) if include_children else [])
     for p in pids:
         subprocess.run(["taskset", "-a", "-p", "-c", str(cpu), str(p)],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return pids
+
+
+def _cpus_arg(text):
+    """'2,3' -> '2,3': CPUs this process may use, none twice."""
+    try:
+        cpus = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("a list of CPU numbers, e.g. 2,3")
+    allowed = _cpu_list()
+    if not cpus or len(set(cpus)) != len(cpus) or any(c not in allowed for c in cpus):
+        raise argparse.ArgumentTypeError("CPUs of %s, each once" % allowed)
+    return ",".join(str(c) for c in cpus)
 
 
 def _tail(path, lines=20):
@@ -864,10 +878,12 @@ class Bench:
 
         if self.server_cpu is not None:
             _pin_pid_tree(self.gw.proc.pid, self.server_cpu)
-            if a.pin_db:
-                pm = self._postmaster_pid()
-                if pm:
-                    _pin_pid_tree(pm, self.server_cpu, include_children=True)
+            db_cpu = self.server_cpu if a.pin_db else a.db_cpus
+            if db_cpu is not None:
+                for cluster in (self.cluster, self.standby):
+                    pm = self._postmaster_pid(cluster) if cluster else None
+                    if pm:
+                        _pin_pid_tree(pm, db_cpu, include_children=True)
         self.gw_threads = len(os.listdir("/proc/%d/task" % self.gw.proc.pid))
 
         self.nginx = Nginx(pki, {self.paths["patient"]: self.bodies["patient"],
@@ -1719,7 +1735,8 @@ class Bench:
             % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), a.patients, a.rounds,
                self.client, "server cpu %s, client cpu %s%s" % (
                    self.server_cpu, self.client_cpu, " (+PostgreSQL on the server cpu)"
-                   if a.pin_db else " (PostgreSQL unpinned)")
+                   if a.pin_db else " (PostgreSQL on cpus %s)" % a.db_cpus if a.db_cpus
+                   else " (PostgreSQL unpinned)")
                if self.server_cpu is not None else "no"))
         say()
         if rows:
@@ -1771,7 +1788,7 @@ class Bench:
             "config": {"patients": a.patients, "rounds": a.rounds, "seconds": a.seconds,
                        "quick": a.quick, "client": self.client, "client_option": a.client,
                        "server_cpu": self.server_cpu, "client_cpu": self.client_cpu,
-                       "pin_db": a.pin_db, "gateway_workers": 1,
+                       "pin_db": a.pin_db, "db_cpus": a.db_cpus, "gateway_workers": 1,
                        "gateway_threads": self.gw_threads,
                        "gateway_affinity": _affinity(self.gw.proc.pid) if self.gw.proc else None,
                        "nginx_affinity": _affinity(self.nginx.proc.pid) if self.nginx.alive() else None,
@@ -1852,6 +1869,9 @@ def main():
                     "(database.replica_conninfo); the CPU table adds the replica's")
     ap.add_argument("--pin-db", action="store_true",
                     help="also pin PostgreSQL to the server CPU")
+    ap.add_argument("--db-cpus", type=_cpus_arg, metavar="LIST",
+                    help="pin PostgreSQL to these CPUs (e.g. 2,3 on a machine of four: "
+                    "the database off the server's and the client's cores, as deployed)")
     ap.add_argument("--no-pin", action="store_true", help="do not pin anything")
     ap.add_argument("--idle", type=int, metavar="N",
                     help="idle keep-alive connections held against each server "
@@ -1871,6 +1891,8 @@ def main():
                     help="run only these, comma-separated: ratios (the four nginx "
                     "comparisons), idle, export, scale")
     a = ap.parse_args()
+    if a.db_cpus and (a.pin_db or a.no_pin):
+        ap.error("--db-cpus goes with neither --pin-db nor --no-pin")
     if a.all:
         a.scale = True
     if a.idle is None:
