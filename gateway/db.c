@@ -154,7 +154,8 @@ struct gw_db {
 	int statement_timeout_ms;
 	/* The caller's statements (names and texts borrowed), then from
 	 * index ngiven the twins of the batchable ones (names and texts
-	 * owned); twin[i] is the index of statement i's twin, or -1. */
+	 * owned); twin[i], i < ngiven, is the index of statement i's twin,
+	 * or -1. */
 	struct gw_db_statement *statements;
 	int nstatements, ngiven;
 	int *twin;
@@ -967,7 +968,7 @@ add_statements(struct gw_db *db, const struct gw_db_statement *given)
 		n++;
 	db->statements = gw_calloc((size_t)(2 * n + 1),
 	    sizeof(*db->statements));
-	db->twin = gw_calloc((size_t)(2 * n + 1), sizeof(*db->twin));
+	db->twin = gw_calloc((size_t)(n + 1), sizeof(*db->twin));
 	db->ngiven = n;
 	if (n > 0)
 		memcpy(db->statements, given, (size_t)n * sizeof(*given));
@@ -992,9 +993,7 @@ add_statements(struct gw_db *db, const struct gw_db_statement *given)
 		snprintf(name, len, "%s.batch", s->name);
 		db->statements[k] = (struct gw_db_statement){ .name = name,
 			.sql = sql, .nparams = 1, .read_only = true };
-		db->twin[i] = k;
-		db->twin[k] = -1;
-		k++;
+		db->twin[i] = k++;
 	}
 	db->nstatements = k;
 }

@@ -31,9 +31,9 @@ struct gw_db_statement {
 	/* A read_only statement of one parameter whose concurrent queries
 	 * may be answered by one statement (gateway/db_batch.h): its
 	 * queries wait for the end of the loop's turn, and those of one
-	 * statement go as one.  Each query still
-	 * gets its own result, exactly as its statement alone returns it.
-	 * Its SQL uses "$1" only as the parameter. */
+	 * statement go as one.  Each query still gets its own result,
+	 * exactly as its statement alone returns it.  Its SQL uses "$1"
+	 * only as the parameter. */
 	bool batchable;
 };
 
