@@ -462,9 +462,6 @@ gw_consent_decide(struct gw_consent_cache *cache, const char *system,
 		"|", holder_country, (char *)NULL) != GW_OK)
 		ctx->key[0] = '\0'; /* too long to cache: always ask */
 
-	/* Drop entries of changes already announced (memory hygiene; the
-	 * generation check is what makes the cache exact). */
-	gw_db_poll_notifies(cache->db);
 	slot = &cache->slots[gw_fnv1a(ctx->key) % CACHE_SLOTS];
 	if (ctx->key[0] != '\0' && slot_used(cache, slot) &&
 	    generation >= 0 && slot->generation == generation &&

@@ -821,15 +821,14 @@ send_query(struct db_conn *c, struct db_query *q)
 }
 
 /* The ready connection with the fewest queries in flight, below the
- * depth; on a tie the listening connection (index 0) is taken last, so
- * that it is usually idle and gw_db_poll_notifies can read it. */
+ * depth; the first such on a tie. */
 static struct db_conn *
 least_busy(struct gw_db *db)
 {
 	struct db_conn *best = NULL;
 
-	for (int k = 1; k <= db->size; k++) {
-		struct db_conn *c = &db->conns[k % db->size];
+	for (int k = 0; k < db->size; k++) {
+		struct db_conn *c = &db->conns[k];
 
 		if (c->state != DB_IDLE && c->state != DB_BUSY)
 			continue;
@@ -1165,20 +1164,6 @@ gw_db_listen(struct gw_db *db, const char *channel, gw_db_notify_cb cb,
 	/* Connections already up pick it up on their next reconnect; register
 	 * listens before the loop runs. */
 	return GW_OK;
-}
-
-void
-gw_db_poll_notifies(struct gw_db *db)
-{
-	struct db_conn *c = &db->conns[0];
-
-	if (c->state != DB_IDLE || db->nlistens == 0)
-		return;
-	if (PQconsumeInput(c->pg) == 0) {
-		conn_down(c, PQerrorMessage(c->pg));
-		return;
-	}
-	deliver_notifies(c);
 }
 
 int

@@ -81,14 +81,11 @@ int gw_db_query(struct gw_db *db, const char *name, int nparams,
 void gw_db_cancel(struct gw_db *db, void *arg);
 
 /* LISTEN on channel with one connection of the pool (re-issued after every
- * reconnect).  cb borrowed for the pool's lifetime. */
+ * reconnect).  Notifications reach cb from the loop, in the turn their
+ * bytes arrive (the connection's socket is always watched for reading).
+ * cb borrowed for the pool's lifetime. */
 int gw_db_listen(struct gw_db *db, const char *channel, gw_db_notify_cb cb,
     void *arg);
-
-/* Read notifications already waiting on the listening connection and
- * deliver them now, without blocking (only while it has no query in
- * flight, so no result is consumed behind the loop's back). */
-void gw_db_poll_notifies(struct gw_db *db);
 
 /* Call fn(-1, 0, arg) once from the loop, soon.  GW_OK or GW_ERR. */
 int gw_db_defer(struct gw_db *db, void (*fn)(int, short, void *),

@@ -2,12 +2,14 @@
 
 Rules are written with psql as committed changes to gw.consent_rule, and
 the very next request must see them ("a rule change is effective for the
-next request"): no sleeps, no cache knowledge.  Every test uses patients no
+next request"): no sleeps, no cache knowledge (but in TestCacheNotify,
+whose subject is the cache).  Every test uses patients no
 other test touches, so rules never leak between tests.  Denials are 403
 OperationOutcomes whose diagnostics name the deciding rule.
 """
 
 import re
+import time
 import unittest
 
 import harness
@@ -209,6 +211,49 @@ class TestRules(ConsentCase):
         r = self.read_patient(pid, purpose="ETREAT", headers=EMERGENCY)
         self.assertDenied(r, "consent_rule/%d" % rule, hetu)
         self.assertNotEqual(r.headers.get("x-break-glass", "").lower(), "true")
+
+
+class TestCacheNotify(ConsentCase):
+    """The consent triggers' NOTIFY reaches the worker that holds a patient's
+    cached decision from its event loop, in the turn it arrives, and drops
+    the entry: the next request on the same connection (so the same worker)
+    asks the database again.  Exactness never depends on it (the generation
+    does that); this is the cache letting go of what changed."""
+
+    def cache_counts(self):
+        status, _, body = GW.admin_get("/metrics")
+        self.assertEqual(status, 200)
+        counts = {}
+        for line in body.decode().splitlines():
+            for name in ("hits", "misses"):
+                if line.startswith("fhirgw_consent_cache_%s_total " % name):
+                    counts[name] = int(line.split()[1])
+        return counts["hits"], counts["misses"]
+
+    def test_notify_drops_the_cached_decision(self):
+        hetu, pid = take_patient()
+        path = "/fhir/Patient/" + pid
+        with GW.client("fi") as c:
+            self.assertOk(c.get(path), "Patient")
+            hits, misses = self.cache_counts()
+            self.assertOk(c.get(path), "Patient")
+            self.assertEqual(self.cache_counts(), (hits + 1, misses),
+                             "the second read was not answered from the cache")
+            hits += 1
+            # A NOTIFY alone, as the rule trigger sends it: no rule and no
+            # generation change, so only the notification can cause a miss.
+            CLUSTER.psql("select pg_notify('gw_consent', %s)"
+                         % sql_literal(FI_HETU_SYSTEM + "|" + hetu))
+            deadline = time.monotonic() + 5
+            while True:
+                self.assertOk(c.get(path), "Patient")
+                now = self.cache_counts()
+                if now[1] > misses or time.monotonic() > deadline:
+                    break
+                hits = now[0]
+                time.sleep(0.05)
+            self.assertEqual(now, (hits, misses + 1),
+                             "the NOTIFY did not drop the cached decision")
 
 
 if __name__ == "__main__":
