@@ -7,14 +7,18 @@
  *
  * Two persistent events share the socket: the read event is always armed
  * (unless the input bound or the caller paused it), the write event (made
- * at its first need) only while the socket is full or OpenSSL needs it
- * writable to go on reading (a TLS 1.3 KeyUpdate).  OpenSSL writes to and
- * reads from the socket itself; with read-ahead on, one read(2) takes a
- * whole request record, and a read loop runs until OpenSSL holds nothing
- * more, because the kernel will not report bytes OpenSSL already took off
- * the socket.
+ * at its first need) only while the socket is full.  Under TLS, OpenSSL
+ * reads from the socket through the stream's BIO; with read-ahead on, one
+ * recv(2) takes a whole request record, and a read loop runs until OpenSSL
+ * holds nothing more, because the kernel will not report bytes OpenSSL
+ * already took off the socket.  OpenSSL's writes (records, handshake
+ * flights, alerts) go to the stream's wire buffer instead, which the stream
+ * sends with one sendmsg(2) after each OpenSSL call: an answer of several
+ * records (a $summary is two) leaves in one system call and one TCP push,
+ * not one per record.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
@@ -35,6 +39,17 @@
  * copy when the output holds several answers. */
 #define WRITE_CHUNK 65536
 
+/* TLS: no more output is encrypted while the wire holds this much that
+ * the socket has not taken (a reader that stalls holds at most this and
+ * one chunk of records). */
+#define WIRE_MARK 65536
+
+/* Pieces of the wire handed to one sendmsg. */
+#define WIRE_IOVECS 16
+
+/* The worker's scratch for records: a chunk's four full ones and more. */
+#define SCRATCH_SIZE (WRITE_CHUNK + 8192)
+
 struct gw_stream {
 	struct event rev;
 	/* Made the first time the socket is watched for room (write_event):
@@ -42,8 +57,10 @@ struct gw_stream {
 	 * second event. */
 	struct event *wev;
 	/* NULL while released (gw_stream_release_buffers); made again by the
-	 * next byte either way. */
-	struct evbuffer *in, *out;
+	 * next byte either way.  wire: TLS records OpenSSL wrote that the
+	 * socket did not take at once (the scratch below holds them until
+	 * then). */
+	struct evbuffer *in, *out, *wire;
 	SSL *ssl; /* NULL: plain */
 	evutil_socket_t fd;
 	const struct gw_stream_callbacks *cb;
@@ -57,8 +74,8 @@ struct gw_stream {
 	bool out_blocked;      /* the socket took less than we had */
 	bool stopped;          /* the caller reads no more */
 	bool paused;           /* the input reached its limit */
-	bool read_wants_write; /* SSL_read waits for a writable socket */
-	bool write_wants_read; /* SSL_write waits for a readable one */
+	bool write_wants_read; /* SSL_write waits for a readable socket */
+	bool in_eof;           /* recv(2) saw the peer's end (BIO_eof) */
 	bool failed;           /* an error waits to be reported */
 	bool freed;            /* free once off the stack */
 	/* Why it ended, for gw_stream_error: OpenSSL's reason, or errno. */
@@ -107,8 +124,7 @@ write_event(struct gw_stream *s)
 static void
 update_writing(struct gw_stream *s)
 {
-	bool on = !s->freed && (s->out_blocked || s->read_wants_write ||
-	    s->tcp_connecting);
+	bool on = !s->freed && (s->out_blocked || s->tcp_connecting);
 
 	if (on || s->writing)
 		set_event(write_event(s), &s->writing, on);
@@ -118,6 +134,247 @@ static void
 update_reading(struct gw_stream *s)
 {
 	set_event(&s->rev, &s->reading, !s->freed && !s->stopped && !s->paused);
+}
+
+/*
+ * Where OpenSSL's records go first: a buffer of the worker thread's, sent
+ * from right after the OpenSSL call that wrote them (send_wire), so that an
+ * answer's records cost one copy and no allocation.  Only what the socket
+ * does not take moves to the stream's wire.  Every OpenSSL call of a
+ * stream is followed by its send_wire, so the scratch holds one stream's
+ * records at a time; should another stream's call come first (a stream
+ * freed from inside a callback sends at the callback's end), the owner's
+ * records move to its wire, in order.
+ */
+static _Thread_local struct {
+	struct gw_stream *owner; /* whose records; none while len is 0 */
+	size_t len;
+	unsigned char buf[SCRATCH_SIZE];
+} scratch;
+
+/* Records of s in the scratch. */
+static size_t
+scratch_held(const struct gw_stream *s)
+{
+	return scratch.owner == s ? scratch.len : 0;
+}
+
+/* Move the scratch's records to their stream's wire; false when out of
+ * memory. */
+static bool
+scratch_to_wire(void)
+{
+	struct gw_stream *o = scratch.owner;
+	size_t len = scratch.len;
+
+	scratch.len = 0;
+	scratch.owner = NULL;
+	return len == 0 || evbuffer_add(buffer(&o->wire), scratch.buf, len) == 0;
+}
+
+/* TLS records of s not yet handed to the socket. */
+static size_t
+unsent_records(const struct gw_stream *s)
+{
+	return length(s->wire) + scratch_held(s);
+}
+
+/* Bytes not yet handed to the socket. */
+static size_t
+pending(const struct gw_stream *s)
+{
+	return length(s->out) + unsent_records(s);
+}
+
+/*
+ * The stream's BIO, under every TLS session.  Reads are the socket's, as
+ * through OpenSSL's socket BIO (a retry when it is empty, BIO_eof at the
+ * peer's end); writes go to the scratch (to the wire behind records already
+ * waiting there) and always succeed, and the stream sends them after each
+ * OpenSSL call (send_wire), so OpenSSL never waits for a writable socket.
+ */
+static int
+bio_read(BIO *b, char *data, int len)
+{
+	struct gw_stream *s = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	do
+		n = recv(s->fd, data, (size_t)len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return (int)n;
+	if (n == 0)
+		s->in_eof = true;
+	else if (errno == EAGAIN || errno == EWOULDBLOCK)
+		BIO_set_retry_read(b);
+	return n == 0 ? 0 : -1;
+}
+
+static int
+bio_write(BIO *b, const char *data, int len)
+{
+	struct gw_stream *s = BIO_get_data(b);
+	size_t n = (size_t)len;
+
+	BIO_clear_retry_flags(b);
+	if (length(s->wire) == 0 &&
+	    (scratch.len == 0 || scratch.owner == s) &&
+	    n <= sizeof(scratch.buf) - scratch.len) {
+		memcpy(scratch.buf + scratch.len, data, n);
+		scratch.len += n;
+		scratch.owner = s;
+		return len;
+	}
+	if (!scratch_to_wire())
+		return -1;
+	return evbuffer_add(buffer(&s->wire), data, n) == 0 ? len : -1;
+}
+
+static long
+bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct gw_stream *s = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH: /* the stream sends after the call */
+		return 1;
+	case BIO_CTRL_EOF:
+		return s->in_eof;
+	case BIO_CTRL_WPENDING:
+		return (long)unsent_records(s);
+	default:
+		return 0;
+	}
+}
+
+static BIO_METHOD *bio_method;
+
+static void
+make_bio_method(void)
+{
+	int type = BIO_get_new_index();
+
+	if (type == -1 ||
+	    (bio_method = BIO_meth_new(type | BIO_TYPE_SOURCE_SINK,
+	        "fhirgw stream")) == NULL ||
+	    BIO_meth_set_read(bio_method, bio_read) != 1 ||
+	    BIO_meth_set_write(bio_method, bio_write) != 1 ||
+	    BIO_meth_set_ctrl(bio_method, bio_ctrl) != 1)
+		gw_fatal("cannot make the stream's BIO method");
+}
+
+/* A BIO of the stream's for its TLS session; NULL when out of memory. */
+static BIO *
+stream_bio(struct gw_stream *s)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	BIO *b;
+
+	pthread_once(&once, make_bio_method);
+	if ((b = BIO_new(bio_method)) == NULL)
+		return NULL;
+	BIO_set_data(b, s);
+	BIO_set_init(b, 1);
+	return b;
+}
+
+/* One sendmsg of k pieces: the bytes sent, 0 when the socket is full, -1
+ * on an error (kept in s for gw_stream_error). */
+static ssize_t
+send_pieces(struct gw_stream *s, struct iovec *iov, int k)
+{
+	struct msghdr m;
+	ssize_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = (size_t)k;
+	do
+		n = sendmsg(s->fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	if (s->sys_errno == 0 && s->ssl_error == 0)
+		s->sys_errno = errno;
+	return -1;
+}
+
+/* The scratch's records of s, when its wire holds none before them: 1 all
+ * went, 0 the socket took part (the rest moved to the wire), -1 an
+ * error. */
+static int
+send_scratch(struct gw_stream *s)
+{
+	struct iovec iov = { scratch.buf, scratch.len };
+	size_t len = scratch.len;
+	ssize_t n = send_pieces(s, &iov, 1);
+
+	scratch.len = 0;
+	scratch.owner = NULL;
+	if (n < 0)
+		return -1;
+	if ((size_t)n == len)
+		return 1;
+	return evbuffer_add(buffer(&s->wire), scratch.buf + n,
+	    len - (size_t)n) == 0 ? 0 : -1;
+}
+
+/*
+ * Send the records of s (the scratch's, the wire's) as far as the socket
+ * takes them, in as few sendmsg calls as it allows: 1 all went, 0 the
+ * socket is full (the rest waits in the wire for room), -1 an error.
+ * errno is left as it was: OpenSSL's error checks after the call this
+ * follows read it.
+ */
+static int
+send_wire(struct gw_stream *s)
+{
+	struct evbuffer_iovec v[WIRE_IOVECS];
+	struct iovec iov[WIRE_IOVECS];
+	int saved = errno, result = 1;
+
+	if (scratch_held(s) > 0) {
+		if (length(s->wire) == 0) {
+			result = send_scratch(s);
+			errno = saved;
+			return result;
+		}
+		if (!scratch_to_wire()) {
+			errno = saved;
+			return -1;
+		}
+	}
+	while (length(s->wire) > 0) {
+		int k = evbuffer_peek(s->wire, -1, NULL, v, WIRE_IOVECS);
+		size_t total = 0;
+		ssize_t n;
+
+		if (k > WIRE_IOVECS)
+			k = WIRE_IOVECS;
+		for (int i = 0; i < k; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len;
+			total += v[i].iov_len;
+		}
+		n = send_pieces(s, iov, k);
+		if (n <= 0) {
+			result = (int)n;
+			break;
+		}
+		evbuffer_drain(s->wire, (size_t)n);
+		if ((size_t)n < total) {
+			result = 0;
+			break;
+		}
+	}
+	errno = saved;
+	return result;
 }
 
 /* What an SSL_ERROR_SSL or _SYSCALL means: a peer that vanished without
@@ -146,24 +403,25 @@ tls_failure(struct gw_stream *s, int err)
 static enum io_result
 handshake(struct gw_stream *s)
 {
-	int r, err;
+	int r, err, sent;
 
 	ERR_clear_error();
 	errno = 0;
 	r = SSL_do_handshake(s->ssl);
-	if (r == 1) {
-		s->connected = true;
-		s->out_blocked = false;
-		update_writing(s);
-		return IO_OK;
+	err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, r);
+	if (err != SSL_ERROR_NONE && err != SSL_ERROR_WANT_READ) {
+		enum io_result end = tls_failure(s, err);
+
+		(void)send_wire(s); /* the alert that says why */
+		return end;
 	}
-	err = SSL_get_error(s->ssl, r);
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-		s->out_blocked = err == SSL_ERROR_WANT_WRITE;
-		update_writing(s);
-		return IO_OK;
-	}
-	return tls_failure(s, err);
+	sent = send_wire(s); /* our flight */
+	if (sent < 0)
+		return IO_ERROR;
+	s->connected = r == 1;
+	s->out_blocked = sent == 0;
+	update_writing(s);
+	return IO_OK;
 }
 
 /* One read; > 0 bytes, 0 nothing now, -1 with *end set. */
@@ -171,7 +429,7 @@ static int
 read_some(struct gw_stream *s, char *buf, size_t len, enum io_result *end)
 {
 	ssize_t n;
-	int err;
+	int err, sent = 1;
 
 	if (s->ssl == NULL) {
 		do
@@ -189,18 +447,26 @@ read_some(struct gw_stream *s, char *buf, size_t len, enum io_result *end)
 	ERR_clear_error();
 	errno = 0;
 	n = SSL_read(s->ssl, buf, (int)len);
-	if (n > 0) {
-		s->read_wants_write = false;
-		return (int)n;
+	err = n > 0 ? SSL_ERROR_NONE : SSL_get_error(s->ssl, (int)n);
+	if (err != SSL_ERROR_NONE && err != SSL_ERROR_WANT_READ) {
+		*end = tls_failure(s, err);
+		(void)send_wire(s); /* an alert */
+		return -1;
 	}
-	err = SSL_get_error(s->ssl, (int)n);
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-		s->read_wants_write = err == SSL_ERROR_WANT_WRITE;
-		update_writing(s);
-		return 0;
+	/* What reading made OpenSSL write (a KeyUpdate's answer, say)
+	 * leaves now, or when the socket has room. */
+	if (unsent_records(s) > 0) {
+		sent = send_wire(s);
+		if (sent < 0) {
+			*end = IO_ERROR;
+			return -1;
+		}
+		if (sent == 0 && !s->out_blocked) {
+			s->out_blocked = true;
+			update_writing(s);
+		}
 	}
-	*end = tls_failure(s, err);
-	return -1;
+	return err == SSL_ERROR_NONE ? (int)n : 0;
 }
 
 /* Read what the socket (and OpenSSL) holds into the input; *got says
@@ -260,8 +526,6 @@ write_some(struct gw_stream *s, const void *p, size_t len)
 		return (int)n;
 	}
 	err = SSL_get_error(s->ssl, (int)n);
-	if (err == SSL_ERROR_WANT_WRITE)
-		return 0;
 	if (err == SSL_ERROR_WANT_READ) {
 		s->write_wants_read = true;
 		return 0;
@@ -270,13 +534,9 @@ write_some(struct gw_stream *s, const void *p, size_t len)
 	return -1;
 }
 
-/*
- * Write the output until it is empty or the socket full.  After a "full",
- * OpenSSL wants the same bytes again, or more: the output only grows until
- * drained, so the next chunk starts where this one did and is no shorter.
- */
+/* Plain: send the output until it is empty or the socket full. */
 static enum io_result
-write_out(struct gw_stream *s)
+write_out_plain(struct gw_stream *s)
 {
 	size_t len;
 
@@ -291,7 +551,7 @@ write_out(struct gw_stream *s)
 		if (w < 0)
 			return IO_ERROR;
 		if (w == 0) {
-			s->out_blocked = !s->write_wants_read;
+			s->out_blocked = true;
 			update_writing(s);
 			return IO_OK;
 		}
@@ -302,19 +562,73 @@ write_out(struct gw_stream *s)
 	return IO_OK;
 }
 
+/*
+ * TLS: encrypt the output into the wire while the wire is below its mark,
+ * and send the wire, until both are empty or the socket is full.  When
+ * SSL_write must read first (write_wants_read), it is called again from
+ * the read event; the output only grows meanwhile, so the next chunk
+ * starts where this one did and is no shorter, as OpenSSL requires.
+ */
+static enum io_result
+write_out_tls(struct gw_stream *s)
+{
+	size_t len;
+	int sent;
+
+	while ((sent = send_wire(s)) > 0) {
+		while ((len = length(s->out)) > 0 &&
+		    unsent_records(s) < WIRE_MARK) {
+			size_t n = len < WRITE_CHUNK ? len : WRITE_CHUNK;
+			unsigned char *p =
+			    evbuffer_pullup(s->out, (ev_ssize_t)n);
+			int w;
+
+			if (p == NULL)
+				return IO_ERROR;
+			w = write_some(s, p, n);
+			if (w < 0) {
+				(void)send_wire(s); /* an alert, if any */
+				return IO_ERROR;
+			}
+			if (w == 0)
+				break;
+			evbuffer_drain(s->out, (size_t)w);
+		}
+		if (unsent_records(s) == 0)
+			break;
+	}
+	if (sent < 0)
+		return IO_ERROR;
+	s->out_blocked = sent == 0;
+	update_writing(s);
+	return IO_OK;
+}
+
+static enum io_result
+write_out(struct gw_stream *s)
+{
+	return s->ssl != NULL ? write_out_tls(s) : write_out_plain(s);
+}
+
 static void
 destroy(struct gw_stream *s)
 {
 	event_del(&s->rev);
 	if (s->wev != NULL)
 		event_free(s->wev);
-	if (s->ssl != NULL)
+	if (s->ssl != NULL) {
+		/* What is left, as far as the socket takes it now: a
+		 * close_notify (SSL_shutdown), an alert. */
+		(void)send_wire(s);
 		SSL_free(s->ssl);
+	}
 	evutil_closesocket(s->fd);
 	if (s->in != NULL)
 		evbuffer_free(s->in);
 	if (s->out != NULL)
 		evbuffer_free(s->out);
+	if (s->wire != NULL)
+		evbuffer_free(s->wire);
 	free(s);
 }
 
@@ -328,7 +642,7 @@ report(struct gw_stream *s, enum io_result end)
 
 	s->failed = false;
 	s->stopped = true;
-	s->out_blocked = s->read_wants_write = false;
+	s->out_blocked = false;
 	update_reading(s);
 	update_writing(s);
 	s->cb->event(s, what, s->arg);
@@ -374,25 +688,24 @@ step(struct gw_stream *s, short what)
 		/* The first request may have come with the Finished, and an
 		 * answer may wait (none does today). */
 		what |= EV_READ;
-		if (length(s->out) > 0)
+		if (pending(s) > 0)
 			what |= EV_WRITE;
 	}
 	if ((what & EV_WRITE) || ((what & EV_READ) && s->write_wants_read)) {
-		bool had = length(s->out) > 0;
+		bool had = pending(s) > 0;
 
 		if (write_out(s) != IO_OK) {
 			report(s, IO_ERROR);
 			return;
 		}
-		if (had && length(s->out) == 0 &&
+		if (had && pending(s) == 0 &&
 		    s->cb->drained != NULL) {
 			s->cb->drained(s, s->arg);
 			if (s->freed)
 				return;
 		}
 	}
-	if (((what & EV_READ) || ((what & EV_WRITE) && s->read_wants_write)) &&
-	    s->reading) {
+	if ((what & EV_READ) && s->reading) {
 		r = read_in(s, &got);
 		if (got) {
 			s->cb->read(s, s->arg);
@@ -421,9 +734,12 @@ stream_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
     bool client, const struct gw_stream_callbacks *cb, void *arg)
 {
 	struct gw_stream *s = calloc(1, sizeof(*s));
+	BIO *bio = NULL;
 
 	/* The buffers come with the first bytes (buffer()). */
-	if (s == NULL || (ssl != NULL && SSL_set_fd(ssl, (int)fd) != 1)) {
+	if (s != NULL && ssl != NULL && (bio = stream_bio(s)) != NULL)
+		SSL_set_bio(ssl, bio, bio); /* one reference for both */
+	if (s == NULL || (ssl != NULL && bio == NULL)) {
 		free(s);
 		if (ssl != NULL)
 			SSL_free(ssl);
@@ -441,8 +757,9 @@ stream_new(struct event_base *base, evutil_socket_t fd, SSL *ssl,
 		else
 			SSL_set_accept_state(ssl);
 		SSL_set_read_ahead(ssl, 1);
-		SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
-		                      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+		/* Not partial writes: the wire takes a chunk's records at
+		 * once.  The buffer may move between retries (pullup). */
+		SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	}
 	event_assign(&s->rev, base, fd, EV_READ | EV_PERSIST, on_io, s);
 	return s;
@@ -522,7 +839,7 @@ gw_stream_output(struct gw_stream *s)
 size_t
 gw_stream_output_length(const struct gw_stream *s)
 {
-	return length(s->out);
+	return pending(s);
 }
 
 void
@@ -535,6 +852,10 @@ gw_stream_release_buffers(struct gw_stream *s)
 	if (s->out != NULL && evbuffer_get_length(s->out) == 0) {
 		evbuffer_free(s->out);
 		s->out = NULL;
+	}
+	if (s->wire != NULL && evbuffer_get_length(s->wire) == 0) {
+		evbuffer_free(s->wire);
+		s->wire = NULL;
 	}
 }
 
@@ -549,7 +870,7 @@ gw_stream_unsent(struct gw_stream *s, size_t *ours, size_t *kernel)
 {
 	int queued = 0;
 
-	*ours = length(s->out);
+	*ours = pending(s);
 	*kernel = ioctl(s->fd, SIOCOUTQ, &queued) == 0 && queued > 0 ?
 	    (size_t)queued : 0;
 }

@@ -8,8 +8,9 @@
  * next turn (its flush is an empty stub in 2.1), so every answer cost an
  * epoll_ctl to arm EPOLLOUT, a wakeup and an epoll_ctl to disarm it, and it
  * cannot use OpenSSL's read-ahead (it stalls on records read ahead).  This
- * stream writes an answer at once and arms EPOLLOUT only when the socket is
- * full, and reads a request's TLS record in one read(2).
+ * stream writes an answer at once, all its TLS records in one sendmsg(2),
+ * arms EPOLLOUT only when the socket is full, and reads a request's TLS
+ * record in one recv(2).
  *
  * Callbacks run only from the loop, never from inside a stream call, and a
  * callback may free its stream.
@@ -75,7 +76,8 @@ void gw_stream_free(struct gw_stream *s);
 struct evbuffer *gw_stream_input(struct gw_stream *s);
 struct evbuffer *gw_stream_output(struct gw_stream *s);
 
-/* Bytes in the output buffer, without making a released one again. */
+/* Bytes not yet handed to the socket (the output buffer, and TLS records
+ * written but not sent), without making a released buffer again. */
 size_t gw_stream_output_length(const struct gw_stream *s);
 
 /*
@@ -87,7 +89,7 @@ size_t gw_stream_output_length(const struct gw_stream *s);
 void gw_stream_release_buffers(struct gw_stream *s);
 SSL *gw_stream_ssl(struct gw_stream *s);
 
-/* What the peer has not taken yet: bytes in the output buffer, and bytes
+/* What the peer has not taken yet: bytes not handed to the socket, and bytes
  * in the socket's send queue (SIOCOUTQ: TLS records sent but not yet
  * acknowledged, or not sent).  The kernel reports room again only when
  * half its queue has gone, so a slow reader's progress shows here long

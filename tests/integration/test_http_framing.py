@@ -227,6 +227,47 @@ class TestTransport(FramingCase):
     """The TLS stream under the parser (gateway/stream.c): what the kernel
     does not report again, and a peer that reads slower than we write."""
 
+    def test_answer_records_then_close_notify(self):
+        # An answer of several TLS records (the seed's largest $summary,
+        # over 16 kB) that ends the connection: every record arrives, and
+        # then the close_notify (SSL_shutdown writes it after the answer
+        # has left; the stream sends it before closing the socket), so the
+        # client can tell the end from a truncation.
+        sizes = {pid: len(GW.get("fi", "/fhir/Patient/%s/$summary" % pid).body)
+                 for _, pid in harness.patients(CLUSTER)}
+        pid = max(sizes, key=sizes.get)
+        self.assertGreater(sizes[pid], 16384, "no $summary of the seed needs two records")
+        with harness.BioTls(GW.port, "fi", GW.pki) as b:
+            b.handshake()
+            sock, tls, obj_in, obj_out = b.sock, b.tls, b.inc, b.out
+            tls.write(b"GET /fhir/Patient/%s/$summary HTTP/1.1\r\n" % pid.encode()
+                      + HOST + b"X-Purpose-Of-Use: TREAT\r\n"
+                      + b"Connection: close\r\n\r\n")
+            sock.sendall(obj_out.read())
+            buf, end = b"", None
+            while end is None:
+                try:
+                    chunk = tls.read(65536)
+                except ssl.SSLWantReadError:
+                    data = sock.recv(65536)
+                    if data:
+                        obj_in.write(data)
+                    else:
+                        obj_in.write_eof()
+                    continue
+                except ssl.SSLEOFError:
+                    end = "EOF without close_notify"
+                    continue
+                if chunk:
+                    buf += chunk
+                else:  # an SSLObject reads b"" after a close_notify
+                    end = "close_notify"
+        resps = parse_responses(buf)
+        self.assertEqual(len(resps), 1, buf[:500])
+        self.assertOk(resps[0], "Bundle")
+        self.assertEqual(len(resps[0].body), sizes[pid])
+        self.assertEqual(end, "close_notify")
+
     def test_request_in_the_segment_of_the_finished(self):
         # The client's Finished and its first request leave in one TCP
         # segment, so the gateway's handshake reads the request with the
