@@ -572,9 +572,11 @@ class TestKilledWorker(unittest.TestCase):
 
     def worker(self):
         log = open(os.path.join(self.gw.dir, "worker.log"), "ab")
+        # Killed with this process however it ends, like the gateway: a
+        # worker left behind would run on against a removed cluster.
         p = subprocess.Popen([self.gw.bin, "export-worker", "-c",
                               self.gw.config_path], stdout=log, stderr=log,
-                             cwd=self.gw.dir)
+                             cwd=self.gw.dir, preexec_fn=harness._die_with_parent)
         log.close()
         self.workers.append(p)
         return p
