@@ -534,20 +534,31 @@ write_some(struct gw_stream *s, const void *p, size_t len)
 	return -1;
 }
 
+/* Hand the output's next chunk to write_some: the bytes it took (drained
+ * from the output), 0 none now, -1 an error. */
+static int
+write_chunk(struct gw_stream *s)
+{
+	size_t len = length(s->out);
+	size_t n = len < WRITE_CHUNK ? len : WRITE_CHUNK;
+	unsigned char *p = evbuffer_pullup(s->out, (ev_ssize_t)n);
+	int w;
+
+	if (p == NULL)
+		return -1;
+	w = write_some(s, p, n);
+	if (w > 0)
+		evbuffer_drain(s->out, (size_t)w);
+	return w;
+}
+
 /* Plain: send the output until it is empty or the socket full. */
 static enum io_result
 write_out_plain(struct gw_stream *s)
 {
-	size_t len;
+	while (length(s->out) > 0) {
+		int w = write_chunk(s);
 
-	while ((len = length(s->out)) > 0) {
-		size_t n = len < WRITE_CHUNK ? len : WRITE_CHUNK;
-		unsigned char *p = evbuffer_pullup(s->out, (ev_ssize_t)n);
-		int w;
-
-		if (p == NULL)
-			return IO_ERROR;
-		w = write_some(s, p, n);
 		if (w < 0)
 			return IO_ERROR;
 		if (w == 0) {
@@ -555,7 +566,6 @@ write_out_plain(struct gw_stream *s)
 			update_writing(s);
 			return IO_OK;
 		}
-		evbuffer_drain(s->out, (size_t)w);
 	}
 	s->out_blocked = false;
 	update_writing(s);
@@ -572,27 +582,18 @@ write_out_plain(struct gw_stream *s)
 static enum io_result
 write_out_tls(struct gw_stream *s)
 {
-	size_t len;
 	int sent;
 
 	while ((sent = send_wire(s)) > 0) {
-		while ((len = length(s->out)) > 0 &&
-		    unsent_records(s) < WIRE_MARK) {
-			size_t n = len < WRITE_CHUNK ? len : WRITE_CHUNK;
-			unsigned char *p =
-			    evbuffer_pullup(s->out, (ev_ssize_t)n);
-			int w;
+		while (length(s->out) > 0 && unsent_records(s) < WIRE_MARK) {
+			int w = write_chunk(s);
 
-			if (p == NULL)
-				return IO_ERROR;
-			w = write_some(s, p, n);
 			if (w < 0) {
 				(void)send_wire(s); /* an alert, if any */
 				return IO_ERROR;
 			}
 			if (w == 0)
 				break;
-			evbuffer_drain(s->out, (size_t)w);
 		}
 		if (unsent_records(s) == 0)
 			break;
