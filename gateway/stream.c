@@ -140,7 +140,10 @@ update_reading(struct gw_stream *s)
  * Where OpenSSL's records go first: a buffer of the worker thread's, sent
  * from right after the OpenSSL call that wrote them (send_wire), so that an
  * answer's records cost one copy and no allocation.  Only what the socket
- * does not take moves to the stream's wire.  Every OpenSSL call of a
+ * does not take moves to the stream's wire; a stream's records are in
+ * the scratch only while its wire is empty (bio_write writes behind
+ * records waiting there, and every move to the wire empties the scratch
+ * first), so the scratch's go first.  Every OpenSSL call of a
  * stream is followed by its send_wire, so the scratch holds one stream's
  * records at a time; should another stream's call come first (a stream
  * freed from inside a callback sends at the callback's end), the owner's
@@ -305,8 +308,8 @@ send_pieces(struct gw_stream *s, struct iovec *iov, int k)
 	return -1;
 }
 
-/* The scratch's records of s, when its wire holds none before them: 1 all
- * went, 0 the socket took part (the rest moved to the wire), -1 an
+/* The scratch's records of s (its wire is empty while it has any there):
+ * 1 all went, 0 the socket took part (the rest moved to the wire), -1 an
  * error. */
 static int
 send_scratch(struct gw_stream *s)
@@ -340,15 +343,9 @@ send_wire(struct gw_stream *s)
 	int saved = errno, result = 1;
 
 	if (scratch_held(s) > 0) {
-		if (length(s->wire) == 0) {
-			result = send_scratch(s);
-			errno = saved;
-			return result;
-		}
-		if (!scratch_to_wire()) {
-			errno = saved;
-			return -1;
-		}
+		result = send_scratch(s); /* the wire is empty then */
+		errno = saved;
+		return result;
 	}
 	while (length(s->wire) > 0) {
 		int k = evbuffer_peek(s->wire, -1, NULL, v, WIRE_IOVECS);
